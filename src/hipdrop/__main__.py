@@ -1,0 +1,3 @@
+from hipdrop.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,60 @@
+"""The annotated video: the source re-read, the overlay drawn from a finished analysis."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from hipdrop.analysis import Analysis
+from hipdrop.errors import InputError
+from hipdrop.overlay import StatusView, draw_status
+from hipdrop.stance import SIDE_NAMES
+from hipdrop.video import VideoReader
+
+
+def status_views(analysis: Analysis) -> list[StatusView]:
+    """The overlay state of every frame of ``analysis``."""
+    s = analysis.signals
+    counts = analysis.rep_counts
+    in_phase = np.isfinite(analysis.drop)
+    views = []
+    for i in range(len(s.t)):
+        stance = SIDE_NAMES.get(int(analysis.labels[i])) if in_phase[i] else None
+        views.append(StatusView(float(s.t[i]), stance, float(analysis.drop[i]),
+                                (int(counts[i, 0]), int(counts[i, 1])),
+                                (float(s.abduction_left_deg[i]), float(s.abduction_right_deg[i]))))
+    return views
+
+
+def write_annotated(video: Path, analysis: Analysis, out: Path,
+                    progress: Callable[[int], None] | None = None) -> int:
+    """Draw the overlay on each frame of ``video`` into ``out`` (mp4); returns frames written.
+
+    Stops at the last analysed frame, so an interrupted analysis gives a matching short video.
+    """
+    views = status_views(analysis)
+    image = analysis.series.image
+    threshold = analysis.settings.drop_threshold_deg
+    with VideoReader(video) as reader:
+        info = reader.info
+        writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), info.fps,
+                                 (info.width, info.height))
+        if not writer.isOpened():
+            raise InputError(f"cannot write video {out}")
+        written = 0
+        try:
+            for index, _t, frame in reader:
+                if index >= len(views):
+                    break
+                points = image[index] if np.isfinite(image[index, :, 0]).any() else None
+                draw_status(frame, points, views[index], threshold)
+                writer.write(frame)
+                written += 1
+                if progress is not None:
+                    progress(written)
+        finally:
+            writer.release()
+    return written

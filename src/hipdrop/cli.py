@@ -1,0 +1,185 @@
+"""The `hipdrop` command: a thin layer over the library.
+
+Library errors (:class:`hipdrop.errors.HipdropError`) become one line on stderr and a non-zero
+exit status; ``--traceback`` shows the whole story to developers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from hipdrop import __version__
+from hipdrop.errors import HipdropError
+from hipdrop.settings import Settings, load_settings, setting_fields
+
+EXIT_INTERRUPTED = 130
+
+
+def _err(message: str) -> None:
+    print(f"hipdrop: {message}", file=sys.stderr)
+
+
+def _progress_factory(enabled: bool) -> Callable[[str, int], Callable[[int], None]] | None:
+    """tqdm bars on stderr (hidden when stderr is not a terminal)."""
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    def factory(label: str, total: int) -> Callable[[int], None]:
+        bar = tqdm(total=total or None, desc=label, unit="frame", leave=False, file=sys.stderr,
+                   disable=None, dynamic_ncols=True)
+
+        def tick(done: int) -> None:
+            bar.update(done - bar.n)
+            if total and done >= total:
+                bar.close()
+
+        return tick
+
+    return factory
+
+
+def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("thresholds (override --settings; defaults in brackets)")
+    defaults = Settings()
+    for f in setting_fields():
+        flag = "--" + f.name.replace("_", "-")
+        group.add_argument(flag, dest=f"set_{f.name}", type=float, metavar="X",
+                           help=f"{f.metadata['help']} [{getattr(defaults, f.name):g}]")
+
+
+def _settings_from(args: argparse.Namespace) -> Settings:
+    overrides = {k[4:]: v for k, v in vars(args).items() if k.startswith("set_")}
+    return load_settings(args.settings, **overrides)
+
+
+def _model_loader(spec: str | None, progress: bool) -> Callable:
+    from hipdrop import models
+
+    def load() -> models.ResolvedModel:
+        bar = None
+
+        def tick(done: int, total: int) -> None:
+            nonlocal bar
+            if bar is None:
+                from tqdm import tqdm
+
+                bar = tqdm(total=total, unit="B", unit_scale=True, desc="download model",
+                           file=sys.stderr, disable=None)
+            bar.update(done - bar.n)
+
+        try:
+            return models.resolve(spec, progress=tick if progress else None)
+        finally:
+            if bar is not None:
+                bar.close()
+
+    return load
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    """Analyse a recorded video (or a landmarks .npz) and write the results to a folder."""
+    from hipdrop.offline import analyze_source
+    from hipdrop.report import human_summary
+
+    settings = _settings_from(args)
+    progress = not args.quiet
+    result = analyze_source(
+        Path(args.source), args.out, settings=settings, model=_model_loader(args.model, progress),
+        video=not args.no_video, num_poses=args.people, progress=_progress_factory(progress))
+    for w in result.warnings:
+        _err(f"warning: {w}")
+    if not args.quiet and result.summary is not None:
+        print(human_summary(result.summary))
+    print(f"Results in {result.out_dir}/: {', '.join(p.name for p in result.files)}")
+    return EXIT_INTERRUPTED if result.interrupted else 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    """List the pose models and where they are, or fetch one."""
+    from hipdrop import models
+
+    if args.action == "fetch":
+        info = models.REGISTRY[args.name]
+        present = models.find(info)
+        if present is not None and models.sha256_of(present) in info.sha256:
+            print(f"{info.name}: already present and verified at {present}")
+            return 0
+        resolved = _model_loader(info.name, progress=True)()
+        print(f"{info.name}: verified at {resolved.path}")
+        return 0
+    print(f"{'model':6} {'size':>8}  {'status':10} path")
+    for row in models.status():
+        state = "verified" if row.verified else ("BAD SUM" if row.path else "missing")
+        where = str(row.path) if row.path else f"(hipdrop models fetch {row.info.name})"
+        default = " (default)" if row.info.name == models.DEFAULT_MODEL else ""
+        print(f"{row.info.name:6} {row.info.size / 1e6:6.1f}MB  {state:10} {where}{default}")
+    print("searched: " + ", ".join(str(d) for d in models.search_dirs()))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hipdrop",
+        description="Measure pelvic drop in single-leg stance (Trendelenburg sign) and count "
+                    "hip-abduction reps, from a webcam or a video. A self-assessment aid, not a "
+                    "diagnosis.")
+    parser.add_argument("--version", action="version", version=f"hipdrop {__version__}")
+    parser.add_argument("--traceback", action="store_true",
+                        help="show the full traceback of errors (for developers)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("analyze", help="analyse a recorded video or landmarks file",
+                       description=cmd_analyze.__doc__)
+    p.add_argument("source", help="a video file, or a landmarks .npz written by hipdrop")
+    p.add_argument("--out", type=Path, help="output folder [next to SOURCE: <name>_hipdrop]")
+    p.add_argument("--model", help="lite, full, heavy, or a .task file [full]")
+    p.add_argument("--settings", type=Path, metavar="FILE.toml", help="thresholds from a TOML file")
+    p.add_argument("--no-video", action="store_true", help="skip annotated.mp4 (faster)")
+    p.add_argument("--people", type=int, default=1, metavar="N",
+                   help="poses the model looks for; >1 helps keep the same person with "
+                        "bystanders in view [1]")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or summary")
+    _add_settings_flags(p)
+    p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("models", help="list pose models, or fetch one",
+                       description=cmd_models.__doc__)
+    msub = p.add_subparsers(dest="action", metavar="ACTION")
+    f = msub.add_parser("fetch", help="download a model and check its sha256")
+    f.add_argument("name", nargs="?", default="full", choices=["lite", "full", "heavy"])
+    p.set_defaults(func=cmd_models)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    show = warnings.showwarning
+
+    def one_line_warning(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
+        _err(f"warning: {message}")
+
+    warnings.showwarning = one_line_warning
+    try:
+        return args.func(args)
+    except HipdropError as exc:
+        if args.traceback:
+            traceback.print_exc()
+        _err(f"error: {exc}")
+        return exc.exit_status
+    except KeyboardInterrupt:
+        if args.traceback:
+            traceback.print_exc()
+        _err("interrupted")
+        return EXIT_INTERRUPTED
+    finally:
+        warnings.showwarning = show

@@ -1,0 +1,54 @@
+"""A video file in, a landmark series out: decoding and pose inference, nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hipdrop.landmarks import LandmarkSeries, SeriesRecorder
+from hipdrop.models import ResolvedModel
+from hipdrop.pose import PoseEstimator
+from hipdrop.video import VideoReader
+
+FrameCallback = Callable[[int, float, np.ndarray, "np.ndarray | None"], None]
+
+
+@dataclass
+class Extraction:
+    """The landmarks of a video, and how the reading ended."""
+
+    series: LandmarkSeries
+    truncated: bool  # the file stopped decoding before its announced end
+    interrupted: bool  # Ctrl-C: the series holds the frames read until then
+    announced_frames: int
+
+
+def extract_landmarks(path: Path, model: ResolvedModel, *, num_poses: int = 1,
+                      progress: Callable[[int], None] | None = None,
+                      on_frame: FrameCallback | None = None) -> Extraction:
+    """Run the pose model over every frame of the video at ``path``.
+
+    ``progress(frames_done)`` is called after each frame; ``on_frame(index, t, frame, image)``
+    sees each decoded frame with its (33, 4) landmarks or None. Ctrl-C stops the reading and
+    returns what was measured so far, flagged ``interrupted``.
+    """
+    with VideoReader(path) as reader, PoseEstimator(model, num_poses=num_poses) as estimator:
+        info = reader.info
+        recorder = SeriesRecorder(info.width, info.height, info.fps, model.name,
+                                  capacity=max(info.frames, 16))
+        interrupted = False
+        try:
+            for index, t, frame in reader:
+                pose = estimator.detect(frame, t)
+                recorder.append(pose.image, pose.world, t)
+                if on_frame is not None:
+                    on_frame(index, t, frame, pose.image)
+                if progress is not None:
+                    progress(index + 1)
+        except KeyboardInterrupt:
+            interrupted = True
+        truncated = reader.truncated and not interrupted
+    return Extraction(recorder.series(), truncated, interrupted, info.frames)

@@ -1,0 +1,173 @@
+"""The one container for landmark series, and the .npz file of DESIGN.md.
+
+A series is MediaPipe Pose's 33 landmarks over T frames: image landmarks in pixels, world landmarks
+in metres, NaN where no pose was found. Nothing here knows about MediaPipe's own types
+(see :mod:`hipdrop.pose`).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hipdrop.errors import LandmarksFormatError
+
+N_LANDMARKS = 33
+
+# MediaPipe Pose indices used by hipdrop; left/right are the person's anatomical sides.
+L_SHOULDER, R_SHOULDER = 11, 12
+L_HIP, R_HIP = 23, 24
+L_KNEE, R_KNEE = 25, 26
+L_ANKLE, R_ANKLE = 27, 28
+L_HEEL, R_HEEL = 29, 30
+L_FOOT, R_FOOT = 31, 32
+
+# Each landmark's anatomical twin (a landmark of the midline is its own twin), for mirroring.
+MIRROR = np.array(
+    [0, 4, 5, 6, 1, 2, 3, 8, 7, 10, 9]
+    + [i + 1 if i % 2 == 1 else i - 1 for i in range(11, 33)],
+    dtype=np.intp,
+)
+
+# Bones drawn by the overlay: (from, to) pairs of landmark indices.
+SKELETON = (
+    (11, 12), (11, 13), (13, 15), (12, 14), (14, 16), (11, 23), (12, 24), (23, 24),
+    (23, 25), (25, 27), (27, 29), (29, 31), (27, 31), (24, 26), (26, 28), (28, 30), (30, 32), (28, 32),
+)  # fmt: skip
+
+
+@dataclass
+class LandmarkSeries:
+    """Landmarks of one person over time.
+
+    Attributes
+    ----------
+    image : (T, 33, 4) float32 ndarray
+        x px, y px, z (MediaPipe's relative depth), visibility; NaN rows where no pose.
+    world : (T, 33, 3) float32 ndarray
+        World landmarks in metres (origin between the hips, y down); NaN where none.
+    t : (T,) float64 ndarray
+        Seconds from the first frame, increasing.
+    width, height : int
+        Frame size in pixels.
+    fps : float
+        Nominal frame rate of the source.
+    model : str
+        Name of the pose model that produced the landmarks.
+    """
+
+    image: np.ndarray
+    world: np.ndarray
+    t: np.ndarray
+    width: int
+    height: int
+    fps: float
+    model: str = "unknown"
+
+    def __post_init__(self) -> None:
+        self.image = np.asarray(self.image, dtype=np.float32)
+        self.world = np.asarray(self.world, dtype=np.float32)
+        self.t = np.asarray(self.t, dtype=np.float64)
+        n = len(self.t)
+        if self.image.shape != (n, N_LANDMARKS, 4):
+            raise LandmarksFormatError(
+                f"image landmarks have shape {self.image.shape}, expected ({n}, 33, 4)"
+            )
+        if self.world.shape != (n, N_LANDMARKS, 3):
+            raise LandmarksFormatError(
+                f"world landmarks have shape {self.world.shape}, expected ({n}, 33, 3)"
+            )
+        if self.t.ndim != 1 or (n > 1 and not np.all(np.diff(self.t) > 0)):
+            raise LandmarksFormatError("timestamps t must be a 1-D increasing series")
+        if not (self.width > 0 and self.height > 0 and np.isfinite(self.fps) and self.fps > 0):
+            raise LandmarksFormatError(
+                f"invalid frame size or rate: {self.width}x{self.height} at {self.fps} fps"
+            )
+        self.width, self.height, self.fps = int(self.width), int(self.height), float(self.fps)
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    @property
+    def has_pose(self) -> np.ndarray:
+        """(T,) bool: a pose was found in the frame."""
+        return np.isfinite(self.image[:, :, 0]).any(axis=1)
+
+    @property
+    def duration_s(self) -> float:
+        return float(self.t[-1] - self.t[0]) if len(self) else 0.0
+
+    def mirrored(self) -> LandmarkSeries:
+        """The series the same scene seen in a mirror gives: x -> width - x, sides swapped.
+
+        The mirror image of a person standing on the right leg is a person standing on the left
+        leg: the pose model reads sides from anatomy, so what was landmark 23 (left hip) comes
+        back as landmark 24 (right hip) at the mirrored position.
+        """
+        image = self.image.copy()
+        image[..., 0] = self.width - image[..., 0]
+        world = self.world.copy()
+        world[..., 0] = -world[..., 0]
+        return LandmarkSeries(image[:, MIRROR], world[:, MIRROR], self.t.copy(), self.width,
+                              self.height, self.fps, self.model)
+
+    def save(self, path: Path) -> None:
+        """Write DESIGN.md's landmarks .npz."""
+        np.savez_compressed(
+            path, image=self.image, world=self.world, t=self.t, width=np.int32(self.width),
+            height=np.int32(self.height), fps=np.float64(self.fps), model=np.str_(self.model),
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> LandmarkSeries:
+        """Read a landmarks .npz; raise LandmarksFormatError when it is not one."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                missing = {"image", "world", "t", "width", "height", "fps"} - set(data.files)
+                if missing:
+                    raise LandmarksFormatError(
+                        f"{path} is not a hipdrop landmarks file: missing {', '.join(sorted(missing))}"
+                    )
+                model = str(data["model"]) if "model" in data.files else "unknown"
+                return cls(data["image"], data["world"], data["t"], int(data["width"]),
+                           int(data["height"]), float(data["fps"]), model)
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+            raise LandmarksFormatError(f"{path} is not a readable landmarks .npz ({exc})") from None
+
+
+class SeriesRecorder:
+    """Collects one frame at a time into a :class:`LandmarkSeries` without reallocating per frame."""
+
+    def __init__(self, width: int, height: int, fps: float, model: str, capacity: int = 1024) -> None:
+        self.width, self.height, self.fps, self.model = width, height, fps, model
+        self._image = np.full((capacity, N_LANDMARKS, 4), np.nan, np.float32)
+        self._world = np.full((capacity, N_LANDMARKS, 3), np.nan, np.float32)
+        self._t = np.zeros(capacity, np.float64)
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    def append(self, image: np.ndarray | None, world: np.ndarray | None, t: float) -> None:
+        """Add a frame: image (33, 4) px, world (33, 3) m, or None for no pose; t in s."""
+        if self._n == len(self._t):
+            grow = len(self._t)
+            self._image = np.concatenate([self._image, np.full_like(self._image[:grow], np.nan)])
+            self._world = np.concatenate([self._world, np.full_like(self._world[:grow], np.nan)])
+            self._t = np.concatenate([self._t, np.zeros(grow)])
+        if image is not None:
+            self._image[self._n] = image
+        if world is not None:
+            self._world[self._n] = world
+        self._t[self._n] = t
+        self._n += 1
+
+    def series(self) -> LandmarkSeries:
+        """The frames so far, with t relative to the first frame."""
+        n = self._n
+        t = self._t[:n] - (self._t[0] if n else 0.0)
+        return LandmarkSeries(self._image[:n].copy(), self._world[:n].copy(), t, self.width,
+                              self.height, self.fps, self.model)

@@ -1,0 +1,166 @@
+"""Per-frame signals of a landmark series, and their smoothing.
+
+The pipeline is: landmarks -> :func:`frame_signals` (vectorised angles, one row a frame) ->
+smoothing (zero-phase offline, One Euro live) -> stance and rep rules. Live and offline use the
+same functions; only the smoother differs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from hipdrop import kinematics as kin
+from hipdrop.filters import OneEuroFilter, bridge_gaps, gaussian_smooth
+from hipdrop.landmarks import L_ANKLE, L_HIP, L_SHOULDER, R_ANKLE, R_HIP, R_SHOULDER
+from hipdrop.settings import Settings
+
+# Landmarks without which no angle can be measured.
+_CORE = [L_SHOULDER, R_SHOULDER, L_HIP, R_HIP, L_ANKLE, R_ANKLE]
+
+
+@dataclass
+class LegScale:
+    """Median hip-to-ankle distance, the unit of foot lift: world metres and image pixels."""
+
+    world_m: float
+    image_px: float
+
+    @classmethod
+    def of(cls, image: np.ndarray, world: np.ndarray) -> LegScale:
+        """From (T, 33, >=2) image and (T, 33, 3) world landmarks (NaN ignored)."""
+        def med(points: np.ndarray) -> float:
+            lengths = kin.leg_lengths(points)
+            lengths = lengths[np.isfinite(lengths)]
+            return float(np.median(lengths)) if lengths.size else float("nan")
+
+        return cls(med(world), med(image[..., :2]))
+
+
+@dataclass
+class Signals:
+    """Per-frame signals, each a (T,) float64 array (degrees, or a fraction of leg length).
+
+    ``upright`` is the (T,) bool of :func:`hipdrop.kinematics.upright`; ``pose`` (T,) bool
+    marks frames with the core landmarks seen.
+    """
+
+    t: np.ndarray
+    pose: np.ndarray
+    upright: np.ndarray
+    obliquity_deg: np.ndarray
+    landmark_obliquity_deg: np.ndarray
+    trunk_lean_left_deg: np.ndarray
+    abduction_left_deg: np.ndarray
+    abduction_right_deg: np.ndarray
+    lift_left: np.ndarray
+    lift_right: np.ndarray
+
+    # The continuous signals, in the column order of :meth:`matrix`.
+    CONTINUOUS = (
+        "obliquity_deg", "landmark_obliquity_deg", "trunk_lean_left_deg",
+        "abduction_left_deg", "abduction_right_deg", "lift_left", "lift_right",
+    )  # fmt: skip
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    def matrix(self) -> np.ndarray:
+        """(T, 7) the continuous signals side by side."""
+        return np.stack([getattr(self, name) for name in self.CONTINUOUS], axis=1)
+
+    def with_matrix(self, values: np.ndarray) -> Signals:
+        """A copy whose continuous signals are the columns of ``values`` (T, 7)."""
+        kept = {f.name: getattr(self, f.name) for f in fields(self)}
+        kept.update({name: values[:, i] for i, name in enumerate(self.CONTINUOUS)})
+        return Signals(**kept)
+
+    def slice(self, start: int, stop: int | None = None) -> Signals:
+        return Signals(**{f.name: getattr(self, f.name)[start:stop] for f in fields(self)})
+
+    @classmethod
+    def concatenate(cls, parts: list[Signals]) -> Signals:
+        return cls(**{f.name: np.concatenate([getattr(p, f.name) for p in parts])
+                      for f in fields(cls)})
+
+
+def mask_unseen(image: np.ndarray, world: np.ndarray, min_visibility: float
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Copies of (T, 33, 4) image and (T, 33, 3) world landmarks with unseen points set to NaN."""
+    unseen = ~(image[..., 3] >= min_visibility)
+    image = np.where(unseen[..., None], np.nan, image)
+    world = np.where(unseen[..., None], np.nan, world)
+    return image, world
+
+
+def frame_signals(image: np.ndarray, world: np.ndarray, t: np.ndarray, scale: LegScale,
+                  settings: Settings) -> Signals:
+    """Unsmoothed signals of each frame.
+
+    Parameters
+    ----------
+    image : (T, 33, 4) ndarray, pixels (+ z, visibility); NaN where no pose.
+    world : (T, 33, 3) ndarray, metres; NaN where none.
+    t : (T,) ndarray, seconds.
+    scale : LegScale, the leg length that foot lift is a fraction of.
+    """
+    image, world = mask_unseen(image, world, settings.min_visibility)
+    xy = image[..., :2].astype(np.float64)
+    pose = np.isfinite(xy[:, _CORE, :]).all(axis=(1, 2))
+    oblique = kin.obliquity_deg(xy[:, L_HIP], xy[:, R_HIP])
+    abduction = kin.abduction_deg(xy)
+    # Foot heights from world landmarks where present (DESIGN.md: a foot further from the camera
+    # looks lifted in pixels), pixels only as a fallback.
+    lift_world = kin.foot_lift(world.astype(np.float64), scale.world_m)
+    lift_image = kin.foot_lift(xy, scale.image_px)
+    lift = np.where(np.isfinite(lift_world), lift_world, lift_image)
+    return Signals(
+        t=np.asarray(t, dtype=np.float64),
+        pose=pose,
+        upright=kin.upright(xy, settings.max_trunk_deg) & pose,
+        obliquity_deg=oblique,
+        landmark_obliquity_deg=oblique.copy(),
+        trunk_lean_left_deg=kin.trunk_lean_left_deg(xy),
+        abduction_left_deg=abduction[:, 0],
+        abduction_right_deg=abduction[:, 1],
+        lift_left=lift[:, 0],
+        lift_right=lift[:, 1],
+    )
+
+
+def smooth_offline(signals: Signals, fps: float, settings: Settings) -> Signals:
+    """Bridge short gaps, then zero-phase Gaussian smoothing of the continuous signals.
+
+    Obliquity and trunk lean change slowly in a held stance and are the noisiest signals, so
+    they get ``angle_sigma_s`` on top of ``smooth_sigma_s``.
+    """
+    values = bridge_gaps(signals.matrix(), signals.t, settings.max_gap_s)
+    values = gaussian_smooth(values, fps, settings.smooth_sigma_s)
+    slow = [Signals.CONTINUOUS.index(n) for n in
+            ("obliquity_deg", "landmark_obliquity_deg", "trunk_lean_left_deg")]
+    values[:, slow] = gaussian_smooth(values[:, slow], fps, settings.angle_sigma_s)
+    return signals.with_matrix(values)
+
+
+class StreamSmoother:
+    """The live counterpart of :func:`smooth_offline`: One Euro filters over each frame's signals."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._fast = OneEuroFilter(settings.one_euro_min_cutoff_hz, settings.one_euro_beta,
+                                   settings.one_euro_d_cutoff_hz, settings.max_gap_s)
+        # The slow angles get a lower cutoff, as offline they get a wider kernel.
+        slow_cutoff = settings.one_euro_min_cutoff_hz * settings.smooth_sigma_s / (
+            settings.smooth_sigma_s + settings.angle_sigma_s)
+        self._slow = OneEuroFilter(slow_cutoff, settings.one_euro_beta,
+                                   settings.one_euro_d_cutoff_hz, settings.max_gap_s)
+        self._slow_cols = [Signals.CONTINUOUS.index(n) for n in
+                           ("obliquity_deg", "landmark_obliquity_deg", "trunk_lean_left_deg")]
+
+    def __call__(self, frame: Signals) -> Signals:
+        """Smooth a one-frame :class:`Signals`."""
+        values = frame.matrix()  # (1, 7)
+        t = float(frame.t[0])
+        out = self._fast(values[0], t)
+        out[self._slow_cols] = self._slow(values[0, self._slow_cols], t)
+        return frame.with_matrix(out[None, :])

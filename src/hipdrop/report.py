@@ -1,0 +1,131 @@
+"""Writing an analysis out: summary.json, frames.csv, landmarks.npz, and the printed summary."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from hipdrop.analysis import Analysis
+from hipdrop.stance import SIDE_NAMES
+
+DISCLAIMER = ("hipdrop is a self-assessment aid, not a diagnosis: see a physiotherapist or doctor "
+              "about pain, or before acting on a result.")
+
+FRAME_COLUMNS = (
+    "t_s", "pose", "obliquity_deg", "landmark_obliquity_deg", "stance", "drop_deg",
+    "trunk_lean_deg", "abduction_left_deg", "abduction_right_deg", "rep_left", "rep_right",
+)  # fmt: skip
+
+
+def _num(x: float, digits: int = 3) -> float | None:
+    return round(float(x), digits) if math.isfinite(x) else None
+
+
+def summary(analysis: Analysis, source: str, extra: dict | None = None) -> dict:
+    """DESIGN.md's summary.json as a dict (plus hipdrop's additions: warnings, disclaimer...)."""
+    series, reps = analysis.series, analysis.reps
+    out = {
+        "source": source,
+        "model": series.model,
+        "fps": round(series.fps, 3),
+        "frames": len(series),
+        "frames_with_pose": int(series.has_pose.sum()),
+        "settings": analysis.settings.as_dict(),
+        "stance_phases": [p.to_json() | {"short_hold": p.duration_s < analysis.settings.hold_target_s}
+                          for p in analysis.phases],
+        "reps": {
+            "left": sum(r.leg == "left" for r in reps),
+            "right": sum(r.leg == "right" for r in reps),
+            "items": [r.to_json() for r in reps],
+        },
+        "verdict": analysis.verdict.to_json(),
+        "warnings": list(analysis.warnings),
+        "disclaimer": DISCLAIMER,
+    }
+    out.update(extra or {})
+    return out
+
+
+def frame_rows(analysis: Analysis) -> list[tuple]:
+    """One tuple a frame, in the order of FRAME_COLUMNS."""
+    s = analysis.signals
+    stance = np.array(["none"] * len(s.t), dtype=object)
+    for side, name in SIDE_NAMES.items():
+        stance[(analysis.labels == side) & np.isfinite(analysis.drop)] = name
+    counts = analysis.rep_counts
+    lean = analysis.trunk_lean_deg()
+    columns = [s.t, s.pose.astype(int), s.obliquity_deg, s.landmark_obliquity_deg, stance,
+               analysis.drop, lean, s.abduction_left_deg, s.abduction_right_deg,
+               counts[:, 0], counts[:, 1]]
+    rows = []
+    for values in zip(*columns, strict=True):
+        rows.append(tuple(_cell(v) for v in values))
+    return rows
+
+
+def _cell(v: object) -> object:
+    if isinstance(v, (float, np.floating)):
+        return "" if not np.isfinite(v) else f"{float(v):.3f}"
+    if isinstance(v, np.integer):
+        return int(v)
+    return v
+
+
+def _atomic_write(path: Path, write) -> None:
+    """Write via a temporary file in the same folder, so a crash never leaves half a file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+            write(fh)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; results are ordinary files
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_summary(path: Path, data: dict) -> None:
+    _atomic_write(path, lambda fh: json.dump(data, fh, indent=2, allow_nan=False))
+
+
+def write_frames(path: Path, analysis: Analysis) -> None:
+    def write(fh) -> None:
+        w = csv.writer(fh)
+        w.writerow(FRAME_COLUMNS)
+        w.writerows(frame_rows(analysis))
+
+    _atomic_write(path, write)
+
+
+def human_summary(data: dict) -> str:
+    """A few lines for the terminal."""
+    lines = []
+    phases = data["stance_phases"]
+    if phases:
+        lines.append("Single-leg stance:")
+        for p in phases:
+            drop = p["peak_drop_deg"]
+            flag = "  << significant drop" if p["significant"] else ""
+            lines.append(
+                f"  {p['stance']:>5} leg {p['start_s']:6.1f}-{p['end_s']:.1f} s "
+                f"({p['duration_s']:.1f} s): peak drop "
+                f"{'n/a' if drop is None else f'{drop:+.1f}'} deg, trunk lean "
+                f"{p['peak_trunk_lean_deg'] if p['peak_trunk_lean_deg'] is not None else float('nan'):+.0f} deg{flag}"
+            )
+    else:
+        lines.append("No single-leg stance found.")
+    reps = data["reps"]
+    lines.append(f"Abduction reps: left {reps['left']}, right {reps['right']}")
+    lines.append(f"Verdict: {data['verdict']['text']}")
+    for w in data.get("warnings", []):
+        lines.append(f"Warning: {w}")
+    lines.append(data["disclaimer"])
+    return "\n".join(lines)

@@ -1,0 +1,195 @@
+"""Single-leg stance phases and their pelvic drop (DESIGN.md: stance side, baseline, CPD).
+
+Pure functions over per-frame arrays: labels from foot lift, phases from labels, and each
+phase's baseline, contralateral pelvic drop, peak drop and trunk lean.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hipdrop.filters import moving_median
+from hipdrop.settings import Settings
+
+# Frame labels.
+UNKNOWN, DOUBLE, LEFT, RIGHT = -1, 0, 1, 2
+SIDE_NAMES = {LEFT: "left", RIGHT: "right"}
+
+
+def stance_labels(lift_left: np.ndarray, lift_right: np.ndarray, upright: np.ndarray,
+                  lift_fraction: float) -> np.ndarray:
+    """(T,) int8 label of each frame: LEFT/RIGHT single-leg stance, DOUBLE, or UNKNOWN.
+
+    Parameters
+    ----------
+    lift_left, lift_right : (T,) ndarray
+        How much higher each foot is than the other, as a fraction of leg length.
+    upright : (T,) bool ndarray
+        Stance is only judged while upright; other frames are UNKNOWN.
+    lift_fraction : float
+        A foot higher than the other by more than this is lifted.
+
+    Examples
+    --------
+    >>> stance_labels(np.array([0.0, 0.1, -0.1, np.nan]), np.array([0.0, -0.1, 0.1, np.nan]),
+    ...               np.array([True, True, True, True]), 0.06)
+    array([ 0,  2,  1, -1], dtype=int8)
+    """
+    with np.errstate(invalid="ignore"):
+        left_up = lift_left > lift_fraction
+        right_up = lift_right > lift_fraction
+    seen = upright & np.isfinite(lift_left) & np.isfinite(lift_right)
+    labels = np.full(len(upright), UNKNOWN, np.int8)
+    labels[seen] = DOUBLE
+    labels[seen & left_up] = RIGHT  # left foot up: standing on the right leg
+    labels[seen & right_up] = LEFT
+    return labels
+
+
+def runs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run-length encoding of a 1-D array: (starts, stops, values), stops exclusive.
+
+    >>> runs(np.array([0, 0, 1, 1, 1, 0]))
+    (array([0, 2, 5]), array([2, 5, 6]), array([0, 1, 0]))
+    """
+    labels = np.asarray(labels)
+    if len(labels) == 0:
+        empty = np.zeros(0, np.intp)
+        return empty, empty, labels[:0]
+    change = np.flatnonzero(labels[1:] != labels[:-1]) + 1
+    starts = np.concatenate([[0], change])
+    stops = np.concatenate([change, [len(labels)]])
+    return starts, stops, labels[starts]
+
+
+def frame_end(t: np.ndarray, stop: int, fps: float) -> float:
+    """Time at which a run ending before index ``stop`` (exclusive) ends, seconds."""
+    return float(t[stop]) if stop < len(t) else float(t[-1] + 1.0 / fps)
+
+
+def find_phases(labels: np.ndarray, lifted_height: np.ndarray, t: np.ndarray, fps: float,
+                min_s: float, clear_lift: float) -> list[tuple[int, int, int]]:
+    """Single-leg stance phases: (side, start, stop) index triples, stops exclusive.
+
+    A phase lasts at least ``min_s`` and lifts the foot higher than ``clear_lift`` (a fraction
+    of leg length) at least once: hipdrop's addition to DESIGN.md, because a foot that never
+    rises clearly is a weight shift, a gait swing or a crossed foot, not a stance test (the heavy
+    model reads a foot crossed behind the other 8-10% "lifted" in the standing-abduction clip).
+    ``lifted_height`` (T,) is the lifted foot's lift in each frame.
+    """
+    starts, stops, values = runs(labels)
+    phases = []
+    for start, stop, value in zip(starts, stops, values, strict=True):
+        if (value in (LEFT, RIGHT) and frame_end(t, stop, fps) - t[start] >= min_s - 1e-9
+                and np.nanmax(lifted_height[start:stop]) >= clear_lift):
+            phases.append((int(value), int(start), int(stop)))
+    return phases
+
+
+def baseline(theta: np.ndarray, labels: np.ndarray, start: int, min_frames: int = 3
+             ) -> tuple[float, str]:
+    """Baseline obliquity theta0 for a phase starting at ``start``, and where it came from.
+
+    The median obliquity over the double-leg stance just before the phase (the last run of
+    DOUBLE frames before ``start`` with at least ``min_frames`` measured frames); else over all
+    the double-leg frames of the series ("clip"); else 0 ("none").
+    """
+    starts, stops, values = runs(labels[:start])
+    for s, e, v in zip(starts[::-1], stops[::-1], values[::-1], strict=True):
+        if v == DOUBLE:
+            seg = theta[s:e]
+            seg = seg[np.isfinite(seg)]
+            if seg.size >= min_frames:
+                return float(np.median(seg)), "before"
+    every = theta[(labels == DOUBLE) & np.isfinite(theta)]
+    if every.size >= min_frames:
+        return float(np.median(every)), "clip"
+    return 0.0, "none"
+
+
+def contralateral_drop(theta: np.ndarray, theta0: float, side: int) -> np.ndarray:
+    """CPD = s (theta - theta0), s = +1 in left-leg stance, -1 in right-leg stance (degrees).
+
+    Positive: the pelvis drops toward the lifted leg; negative: the lifted side hikes.
+
+    >>> contralateral_drop(np.array([5.0, -3.0]), 1.0, LEFT), contralateral_drop(np.array([5.0]), 1.0, RIGHT)
+    (array([ 4., -4.]), array([-4.]))
+    """
+    sign = 1.0 if side == LEFT else -1.0
+    return sign * (theta - theta0)
+
+
+def lean_toward(lean_left: np.ndarray, side: int) -> np.ndarray:
+    """Trunk lean signed positive toward the stance ``side`` (degrees)."""
+    return lean_left if side == LEFT else -lean_left
+
+
+def held_peak(x: np.ndarray, fps: float, window_s: float) -> float:
+    """Largest value held for ``window_s``: the max of the centred moving median (NaN if none)."""
+    if not np.isfinite(x).any():
+        return float("nan")
+    return float(np.nanmax(moving_median(x, round(window_s * fps))))
+
+
+@dataclass
+class StancePhase:
+    """One single-leg stance phase (DESIGN.md summary.json ``stance_phases`` item)."""
+
+    stance: str
+    start_s: float
+    end_s: float
+    duration_s: float
+    baseline_deg: float
+    peak_drop_deg: float
+    mean_drop_deg: float
+    peak_trunk_lean_deg: float
+    significant: bool
+    baseline_source: str  # "before", "clip" or "none" (see :func:`baseline`)
+    start: int  # frame indices [start, stop)
+    stop: int
+
+    def to_json(self) -> dict:
+        keys = ("stance", "start_s", "end_s", "duration_s", "baseline_deg", "peak_drop_deg",
+                "mean_drop_deg", "peak_trunk_lean_deg", "significant", "baseline_source")
+        return {k: _round(getattr(self, k)) for k in keys}
+
+
+def _round(value: object) -> object:
+    return round(value, 3) if isinstance(value, float) and np.isfinite(value) else (
+        None if isinstance(value, float) else value)
+
+
+def measure_phases(theta: np.ndarray, lean_left: np.ndarray, labels: np.ndarray,
+                   lifted_height: np.ndarray, t: np.ndarray, fps: float, settings: Settings
+                   ) -> tuple[list[StancePhase], np.ndarray]:
+    """Find the stance phases and measure each; also the (T,) CPD series (NaN outside phases).
+
+    Parameters
+    ----------
+    theta : (T,) obliquity, degrees.
+    lean_left : (T,) trunk lean toward the person's left, degrees.
+    labels : (T,) stance labels of :func:`stance_labels`.
+    lifted_height : (T,) the higher foot's lift, a fraction of leg length.
+    t : (T,) seconds.
+    """
+    drop = np.full(len(t), np.nan)
+    phases = []
+    for side, start, stop in find_phases(labels, lifted_height, t, fps, settings.min_stance_s,
+                                         settings.clear_lift_fraction):
+        theta0, source = baseline(theta, labels, start)
+        cpd = contralateral_drop(theta[start:stop], theta0, side)
+        drop[start:stop] = cpd
+        lean = lean_toward(lean_left[start:stop], side)
+        peak = held_peak(cpd, fps, settings.peak_window_s)
+        end_s = frame_end(t, stop, fps)
+        phases.append(StancePhase(
+            stance=SIDE_NAMES[side], start_s=float(t[start]), end_s=end_s,
+            duration_s=end_s - float(t[start]), baseline_deg=theta0, peak_drop_deg=peak,
+            mean_drop_deg=float(np.nanmean(cpd)) if np.isfinite(cpd).any() else float("nan"),
+            peak_trunk_lean_deg=held_peak(lean, fps, settings.peak_window_s),
+            significant=bool(peak >= settings.drop_threshold_deg), baseline_source=source,
+            start=start, stop=stop,
+        ))
+    return phases, drop
