@@ -140,10 +140,10 @@ class OneEuroFilter:
 
     Parameters
     ----------
-    min_cutoff_hz : float, > 0
+    min_cutoff_hz : float or ndarray broadcastable to the signal, > 0
         Cutoff at rest, Hz: lower is smoother and laggier when still.
-    beta : float, >= 0
-        How fast the cutoff rises with speed (per unit of the signal per second).
+    beta : float or ndarray broadcastable to the signal, >= 0
+        How fast the cutoff rises with speed, Hz per (signal unit / s).
     d_cutoff_hz : float, > 0
         Cutoff of the derivative estimate, Hz.
     max_gap_s : float
@@ -157,11 +157,11 @@ class OneEuroFilter:
     [0.0, 0.386, 0.623]
     """
 
-    def __init__(self, min_cutoff_hz: float = 1.0, beta: float = 0.0, d_cutoff_hz: float = 1.0,
-                 max_gap_s: float = 0.3) -> None:
-        if min_cutoff_hz <= 0 or d_cutoff_hz <= 0:
+    def __init__(self, min_cutoff_hz: float | np.ndarray = 1.0, beta: float | np.ndarray = 0.0,
+                 d_cutoff_hz: float = 1.0, max_gap_s: float = 0.3) -> None:
+        if np.any(np.asarray(min_cutoff_hz) <= 0) or d_cutoff_hz <= 0:
             raise ValueError("cutoffs must be > 0 Hz")
-        if beta < 0:
+        if np.any(np.asarray(beta) < 0):
             raise ValueError("beta must be >= 0")
         self.min_cutoff_hz, self.beta, self.d_cutoff_hz = min_cutoff_hz, beta, d_cutoff_hz
         self.max_gap_s = max_gap_s

@@ -144,23 +144,28 @@ def smooth_offline(signals: Signals, fps: float, settings: Settings) -> Signals:
 
 
 class StreamSmoother:
-    """The live counterpart of :func:`smooth_offline`: One Euro filters over each frame's signals."""
+    """The live counterpart of :func:`smooth_offline`: One Euro filters over each frame's signals.
+
+    The One Euro speed coefficient is per unit of the signal, so the lift columns (fractions of
+    leg length, moving ~2 /s) get a beta 50 times that of the angle columns (~100 deg/s) for the
+    cutoff to open as much when a foot lifts as when a leg swings.
+    """
+
+    _LIFT_BETA_SCALE = 50.0
+    _SLOW = ("obliquity_deg", "landmark_obliquity_deg", "trunk_lean_left_deg")
 
     def __init__(self, settings: Settings) -> None:
-        self._fast = OneEuroFilter(settings.one_euro_min_cutoff_hz, settings.one_euro_beta,
-                                   settings.one_euro_d_cutoff_hz, settings.max_gap_s)
-        # The slow angles get a lower cutoff, as offline they get a wider kernel.
-        slow_cutoff = settings.one_euro_min_cutoff_hz * settings.smooth_sigma_s / (
-            settings.smooth_sigma_s + settings.angle_sigma_s)
-        self._slow = OneEuroFilter(slow_cutoff, settings.one_euro_beta,
-                                   settings.one_euro_d_cutoff_hz, settings.max_gap_s)
-        self._slow_cols = [Signals.CONTINUOUS.index(n) for n in
-                           ("obliquity_deg", "landmark_obliquity_deg", "trunk_lean_left_deg")]
+        names = Signals.CONTINUOUS
+        beta = np.array([settings.one_euro_beta * (self._LIFT_BETA_SCALE if n.startswith("lift")
+                                                   else 1.0) for n in names])
+        # The slow angles get a lower cutoff at rest, as offline they get a wider kernel.
+        slow_ratio = settings.smooth_sigma_s / (settings.smooth_sigma_s + settings.angle_sigma_s)
+        cutoff = np.array([settings.one_euro_min_cutoff_hz * (slow_ratio if n in self._SLOW
+                                                              else 1.0) for n in names])
+        self._filter = OneEuroFilter(cutoff, beta, settings.one_euro_d_cutoff_hz,
+                                     settings.max_gap_s)
 
     def __call__(self, frame: Signals) -> Signals:
         """Smooth a one-frame :class:`Signals`."""
-        values = frame.matrix()  # (1, 7)
-        t = float(frame.t[0])
-        out = self._fast(values[0], t)
-        out[self._slow_cols] = self._slow(values[0, self._slow_cols], t)
+        out = self._filter(frame.matrix()[0], float(frame.t[0]))
         return frame.with_matrix(out[None, :])

@@ -1,0 +1,205 @@
+"""The live pipeline: the offline functions fed one frame at a time.
+
+Each frame goes through the same :func:`hipdrop.measures.frame_signals` as offline, a One Euro
+smoother instead of the zero-phase one, and the same stance and rep rules, applied
+incrementally: a stance run's baseline is taken by :func:`hipdrop.stance.baseline` when the run
+starts, and :func:`hipdrop.reps.leg_reps` runs over the frames since the last rest whenever a
+leg comes back down. :meth:`StreamAnalyzer.finish` applies the offline rules
+(:func:`hipdrop.analysis.analyze_signals`) to the session's smoothed signals, so the saved
+summary is what the screen showed, measured by the one implementation.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from hipdrop.analysis import Analysis, analyze_signals
+from hipdrop.errors import NoPoseError
+from hipdrop.kinematics import leg_lengths
+from hipdrop.landmarks import LandmarkSeries, SeriesRecorder
+from hipdrop.measures import LegScale, Signals, StreamSmoother, frame_signals
+from hipdrop.reps import LEGS, Rep, hysteresis, leg_reps
+from hipdrop.settings import Settings
+from hipdrop.stance import LEFT, RIGHT, SIDE_NAMES, baseline, contralateral_drop, stance_labels
+
+# Until this many frames have a leg length, lift is measured against a typical adult's leg
+# (0.8 m, 45% of the frame height), so stance can be judged from the first second.
+_SCALE_WARMUP = 15
+_SCALE_EVERY = 30
+
+
+@dataclass
+class FrameState:
+    """What the live display needs after one frame (sides anatomical, angles in degrees)."""
+
+    t: float
+    image: np.ndarray | None  # (33, 4) px, as measured
+    signals: Signals  # this frame's smoothed signals, length 1
+    stance: str | None  # current single-leg stance side, or None
+    stance_s: float  # how long the current stance has lasted
+    drop_deg: float  # contralateral pelvic drop now (NaN outside a stance)
+    baseline_deg: float  # the current stance's baseline obliquity (NaN outside)
+    reps: tuple[int, int]  # completed reps, left and right
+    last_rep: Rep | None
+    leg_up: tuple[bool, bool]  # each leg above the rep threshold now
+    hold_s: tuple[float, float]  # how long each leg has been held up
+    best_hold_s: tuple[float, float]
+
+
+class _Buffer:
+    """Growable columns of per-frame values."""
+
+    def __init__(self, capacity: int = 4096) -> None:
+        self._cap = capacity
+        self._n = 0
+        self._cols: dict[str, np.ndarray] = {}
+
+    def append(self, **values: float | bool | int) -> None:
+        if self._n == self._cap:
+            self._cap *= 2
+            for k, v in self._cols.items():
+                grown = np.empty(self._cap, v.dtype)
+                grown[: self._n] = v[: self._n]
+                self._cols[k] = grown
+        for k, v in values.items():
+            if k not in self._cols:
+                self._cols[k] = np.empty(self._cap, np.asarray(v).dtype)
+            self._cols[k][self._n] = v
+        self._n += 1
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self._cols[key][: self._n]
+
+
+class StreamAnalyzer:
+    """Feed frames with :meth:`update`; read the session with :meth:`finish`."""
+
+    def __init__(self, settings: Settings, width: int, height: int, fps: float,
+                 model: str = "unknown") -> None:
+        self.settings = settings
+        self.recorder = SeriesRecorder(width, height, fps, model)
+        self._smoother = StreamSmoother(settings)
+        self._buf = _Buffer()
+        self._lengths: list[np.ndarray] = []  # (2, 2): world and image leg lengths per frame
+        self._scale = LegScale(0.8, 0.45 * height)
+        self._t0: float | None = None
+        # Stance run in progress.
+        self._run_label = -1
+        self._run_start = 0
+        self._theta0 = math.nan
+        # Reps: hysteresis state per leg, first frame of the open window, committed reps.
+        self._up = [False, False]
+        self._cursor = 0
+        self.reps: list[Rep] = []
+        self._hold = [0.0, 0.0]
+        self._best = [0.0, 0.0]
+        self._last_t: float | None = None
+
+    def __len__(self) -> int:
+        return len(self._buf)
+
+    def _update_scale(self, image: np.ndarray | None, world: np.ndarray | None) -> None:
+        if image is None or world is None:
+            return
+        self._lengths.append(np.stack([leg_lengths(world), leg_lengths(image[:, :2])]))
+        n = len(self._lengths)
+        if n == _SCALE_WARMUP or (n > _SCALE_WARMUP and n % _SCALE_EVERY == 0):
+            lengths = np.array(self._lengths)
+            world_m = np.nanmedian(lengths[:, 0]) if np.isfinite(lengths[:, 0]).any() else math.nan
+            image_px = np.nanmedian(lengths[:, 1]) if np.isfinite(lengths[:, 1]).any() else math.nan
+            self._scale = LegScale(float(world_m), float(image_px))
+
+    def update(self, image: np.ndarray | None, world: np.ndarray | None, t: float) -> FrameState:
+        """Add one frame: ``image`` (33, 4) px and ``world`` (33, 3) m, or None; ``t`` seconds."""
+        if self._t0 is None:
+            self._t0 = t
+        t_rel = t - self._t0
+        self.recorder.append(image, world, t)
+        self._update_scale(image, world)
+        nan_img = np.full((1, 33, 4), np.nan)
+        nan_world = np.full((1, 33, 3), np.nan)
+        raw = frame_signals(nan_img if image is None else image[None],
+                            nan_world if world is None else world[None],
+                            np.array([t_rel]), self._scale, self.settings)
+        sig = self._smoother(raw)
+        label = int(stance_labels(sig.lift_left, sig.lift_right, sig.upright,
+                                  self.settings.lift_fraction)[0])
+        i = len(self._buf)
+        self._buf.append(
+            t=t_rel, pose=bool(sig.pose[0]), upright=bool(sig.upright[0]), label=label,
+            **{name: float(getattr(sig, name)[0]) for name in Signals.CONTINUOUS})
+        if label != self._run_label:
+            self._run_label, self._run_start = label, i
+            if label in (LEFT, RIGHT):
+                self._theta0, _ = baseline(self._buf["obliquity_deg"], self._buf["label"], i)
+        in_stance = label in (LEFT, RIGHT)
+        drop = (float(contralateral_drop(sig.obliquity_deg, self._theta0, label)[0])
+                if in_stance else math.nan)
+        last_rep = self._update_reps(i, sig, t_rel)
+        return FrameState(
+            t=t_rel, image=image, signals=sig, stance=SIDE_NAMES.get(label),
+            stance_s=t_rel - float(self._buf["t"][self._run_start]) if in_stance else 0.0,
+            drop_deg=drop, baseline_deg=self._theta0 if in_stance else math.nan,
+            reps=(self.count("left"), self.count("right")), last_rep=last_rep,
+            leg_up=(self._up[0], self._up[1]), hold_s=(self._hold[0], self._hold[1]),
+            best_hold_s=(self._best[0], self._best[1]))
+
+    def _update_reps(self, i: int, sig: Signals, t: float) -> Rep | None:
+        s = self.settings
+        dt = 0.0 if self._last_t is None else t - self._last_t
+        self._last_t = t
+        fell = False
+        for leg, alpha in enumerate((sig.abduction_left_deg, sig.abduction_right_deg)):
+            up = bool(hysteresis(alpha, s.rep_up_deg, s.rep_down_deg, self._up[leg])[0])
+            fell |= self._up[leg] and not up
+            self._hold[leg] = self._hold[leg] + dt if (up and self._up[leg]) else 0.0
+            self._best[leg] = max(self._best[leg], self._hold[leg])
+            self._up[leg] = up
+        if not fell:
+            return None
+        # A leg came back down: the rule of record decides on the frames since the last rest.
+        new = self._window_reps(self._cursor, i + 1, complete_only=True)
+        self.reps.extend(new)
+        if not any(self._up):
+            self._cursor = i
+        return new[-1] if new else None
+
+    def _window_reps(self, start: int, stop: int, complete_only: bool) -> list[Rep]:
+        b = self._buf
+        t = b["t"][start:stop]
+        al, ar = b["abduction_left_deg"][start:stop], b["abduction_right_deg"][start:stop]
+        fps = self.recorder.fps
+        reps = (leg_reps(al, ar, t, fps, "left", self.settings)
+                + leg_reps(ar, al, t, fps, "right", self.settings))
+        known = {(r.leg, round(r.start_s, 6)) for r in self.reps}
+        reps = [r for r in reps if (r.leg, round(r.start_s, 6)) not in known]
+        if complete_only:
+            reps = [r for r in reps if r.complete]
+        return sorted(reps, key=lambda r: r.end_s)
+
+    def count(self, leg: str) -> int:
+        return sum(r.leg == leg for r in self.reps)
+
+    def series(self) -> LandmarkSeries:
+        return self.recorder.series()
+
+    def signals(self) -> Signals:
+        """The session's smoothed signals, one row a frame."""
+        b = self._buf
+        return Signals(t=b["t"].copy(), pose=b["pose"].copy(), upright=b["upright"].copy(),
+                       **{n: b[n].copy() for n in Signals.CONTINUOUS})
+
+    def finish(self) -> Analysis:
+        """The session as an :class:`Analysis`, by the offline rules on the live signals."""
+        if len(self) == 0 or not self._buf["pose"].any():
+            raise NoPoseError("no person was seen during the session")
+        return analyze_signals(self.series(), self.signals(), self.settings)
+
+
+__all__ = ["LEGS", "FrameState", "StreamAnalyzer"]
