@@ -140,7 +140,13 @@ def smooth_offline(signals: Signals, fps: float, settings: Settings) -> Signals:
     slow = [Signals.CONTINUOUS.index(n) for n in
             ("obliquity_deg", "landmark_obliquity_deg", "trunk_lean_left_deg")]
     values[:, slow] = gaussian_smooth(values[:, slow], fps, settings.angle_sigma_s)
-    return signals.with_matrix(values)
+    # Uprightness is bridged like the rest, so a short dropout does not split a stance phase.
+    upright = np.where(signals.pose, signals.upright.astype(np.float64), np.nan)
+    with np.errstate(invalid="ignore"):
+        upright = bridge_gaps(upright, signals.t, settings.max_gap_s) >= 0.5
+    out = signals.with_matrix(values)
+    out.upright = upright
+    return out
 
 
 class StreamSmoother:
@@ -164,8 +170,23 @@ class StreamSmoother:
                                                               else 1.0) for n in names])
         self._filter = OneEuroFilter(cutoff, beta, settings.one_euro_d_cutoff_hz,
                                      settings.max_gap_s)
+        self._max_gap_s = settings.max_gap_s
+        self._last: Signals | None = None
+        self._last_t = -np.inf
 
     def __call__(self, frame: Signals) -> Signals:
-        """Smooth a one-frame :class:`Signals`."""
-        out = self._filter(frame.matrix()[0], float(frame.t[0]))
-        return frame.with_matrix(out[None, :])
+        """Smooth a one-frame :class:`Signals`.
+
+        A frame without a pose, up to ``max_gap_s`` after the last one with a pose, repeats the
+        last smoothed values: the causal counterpart of the offline gap bridging.
+        """
+        t = float(frame.t[0])
+        if frame.pose[0]:
+            out = frame.with_matrix(self._filter(frame.matrix()[0], t)[None, :])
+            self._last, self._last_t = out, t
+            return out
+        if self._last is not None and t - self._last_t <= self._max_gap_s:
+            held = self._last.with_matrix(self._last.matrix())
+            held.t, held.pose = frame.t, frame.pose
+            return held
+        return frame
