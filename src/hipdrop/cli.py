@@ -165,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     show = warnings.showwarning
 
-    def one_line_warning(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
+    def one_line_warning(message, category, filename, lineno, file=None, line=None):
         _err(f"warning: {message}")
 
     warnings.showwarning = one_line_warning

@@ -9,8 +9,18 @@ from __future__ import annotations
 import numpy as np
 
 from hipdrop.landmarks import (
-    L_ANKLE, L_FOOT, L_HEEL, L_HIP, L_KNEE, L_SHOULDER,
-    R_ANKLE, R_FOOT, R_HEEL, R_HIP, R_KNEE, R_SHOULDER,
+    L_ANKLE,
+    L_FOOT,
+    L_HEEL,
+    L_HIP,
+    L_KNEE,
+    L_SHOULDER,
+    R_ANKLE,
+    R_FOOT,
+    R_HEEL,
+    R_HIP,
+    R_KNEE,
+    R_SHOULDER,
 )  # fmt: skip
 
 

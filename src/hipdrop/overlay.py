@@ -44,7 +44,7 @@ def scale_of(frame: np.ndarray) -> float:
 
 
 def _pt(p: np.ndarray) -> tuple[int, int]:
-    return int(round(p[0])), int(round(p[1]))
+    return round(p[0]), round(p[1])
 
 
 def draw_skeleton(frame: np.ndarray, points: np.ndarray) -> None:

@@ -112,13 +112,13 @@ def human_summary(data: dict) -> str:
     if phases:
         lines.append("Single-leg stance:")
         for p in phases:
-            drop = p["peak_drop_deg"]
+            drop, lean = p["peak_drop_deg"], p["peak_trunk_lean_deg"]
             flag = "  << significant drop" if p["significant"] else ""
             lines.append(
                 f"  {p['stance']:>5} leg {p['start_s']:6.1f}-{p['end_s']:.1f} s "
                 f"({p['duration_s']:.1f} s): peak drop "
-                f"{'n/a' if drop is None else f'{drop:+.1f}'} deg, trunk lean "
-                f"{p['peak_trunk_lean_deg'] if p['peak_trunk_lean_deg'] is not None else float('nan'):+.0f} deg{flag}"
+                f"{'n/a' if drop is None else f'{drop:+.1f} deg'}, trunk lean "
+                f"{'n/a' if lean is None else f'{lean:+.0f} deg'}{flag}"
             )
     else:
         lines.append("No single-leg stance found.")

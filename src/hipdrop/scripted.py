@@ -273,6 +273,6 @@ def stance_test(drop_left: float = 7.0, drop_right: float = 0.0, hold_s: float =
 def sample_session() -> list[Segment]:
     """The bundled example: a stance test with a 7 deg drop standing on the left leg and none
     on the right, then 3 standing abduction reps with each leg."""
-    return stance_test(drop_left=7.0, drop_right=0.0, hold_s=8.0) + [
-        Segment("abduction", 6.0, "right", reps=3, peak_deg=35.0), Segment("double", 1.0),
-        Segment("abduction", 6.0, "left", reps=3, peak_deg=35.0), Segment("double", 1.0)]
+    return [*stance_test(drop_left=7.0, drop_right=0.0, hold_s=8.0),
+            Segment("abduction", 6.0, "right", reps=3, peak_deg=35.0), Segment("double", 1.0),
+            Segment("abduction", 6.0, "left", reps=3, peak_deg=35.0), Segment("double", 1.0)]

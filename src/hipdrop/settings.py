@@ -30,14 +30,17 @@ class Settings:
     """Thresholds and time constants. Angles in degrees, times in seconds."""
 
     # Stance (DESIGN.md: stance side).
-    lift_fraction: float = _f(0.06, "a foot is lifted when higher than the other by this fraction of leg length", 0.0, 1.0)
+    lift_fraction: float = _f(
+        0.06, "a foot is lifted when higher than the other by this fraction of leg length", 0.0, 1.0)
     min_stance_s: float = _f(0.5, "shortest single-leg stance phase, s")
-    clear_lift_fraction: float = _f(0.15, "a stance phase must lift the foot this high (of leg length) at least once", 0.0, 1.0)
+    clear_lift_fraction: float = _f(
+        0.15, "a stance phase must lift the foot this high (of leg length) at least once", 0.0, 1.0)
     max_trunk_deg: float = _f(30.0, "upright: trunk within this angle of vertical, deg", 0.0, 90.0)
     # Pelvic drop (DESIGN.md: baseline, CPD, peak drop).
     drop_threshold_deg: float = _f(4.0, "a phase is significant when its peak drop reaches this, deg")
     peak_window_s: float = _f(0.5, "peak drop = max of CPD's moving median over this window, s")
-    lean_threshold_deg: float = _f(6.0, "trunk lean toward the stance side reported as compensation from this, deg")
+    lean_threshold_deg: float = _f(
+        6.0, "extra trunk lean toward the stance side reported as compensation from this, deg")
     hold_target_s: float = _f(30.0, "clinical single-leg hold; shorter phases are reported as short holds, s")
     # Reps (DESIGN.md: rep).
     rep_up_deg: float = _f(16.0, "abduction above this starts a rep, deg", 0.0, 90.0)

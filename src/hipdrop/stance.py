@@ -144,7 +144,8 @@ class StancePhase:
     baseline_deg: float
     peak_drop_deg: float
     mean_drop_deg: float
-    peak_trunk_lean_deg: float
+    peak_trunk_lean_deg: float  # from image vertical, + toward the stance side (DESIGN.md)
+    peak_lean_change_deg: float  # the same, less the double-stance lean (camera roll removed)
     significant: bool
     baseline_source: str  # "before", "clip" or "none" (see :func:`baseline`)
     start: int  # frame indices [start, stop)
@@ -152,7 +153,8 @@ class StancePhase:
 
     def to_json(self) -> dict:
         keys = ("stance", "start_s", "end_s", "duration_s", "baseline_deg", "peak_drop_deg",
-                "mean_drop_deg", "peak_trunk_lean_deg", "significant", "baseline_source")
+                "mean_drop_deg", "peak_trunk_lean_deg", "peak_lean_change_deg", "significant",
+                "baseline_source")
         return {k: _round(getattr(self, k)) for k in keys}
 
 
@@ -182,6 +184,7 @@ def measure_phases(theta: np.ndarray, lean_left: np.ndarray, labels: np.ndarray,
         cpd = contralateral_drop(theta[start:stop], theta0, side)
         drop[start:stop] = cpd
         lean = lean_toward(lean_left[start:stop], side)
+        lean0, _ = baseline(lean_left, labels, start)
         peak = held_peak(cpd, fps, settings.peak_window_s)
         end_s = frame_end(t, stop, fps)
         phases.append(StancePhase(
@@ -189,6 +192,8 @@ def measure_phases(theta: np.ndarray, lean_left: np.ndarray, labels: np.ndarray,
             duration_s=end_s - float(t[start]), baseline_deg=theta0, peak_drop_deg=peak,
             mean_drop_deg=float(np.nanmean(cpd)) if np.isfinite(cpd).any() else float("nan"),
             peak_trunk_lean_deg=held_peak(lean, fps, settings.peak_window_s),
+            peak_lean_change_deg=held_peak(lean_toward(lean_left[start:stop] - lean0, side), fps,
+                                           settings.peak_window_s),
             significant=bool(peak >= settings.drop_threshold_deg), baseline_source=source,
             start=start, stop=stop,
         ))

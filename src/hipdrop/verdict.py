@@ -45,7 +45,8 @@ def side_verdict(side: str, phases: list[StancePhase], settings: Settings) -> Si
     worst = _worst(mine)
     longest = max(p.duration_s for p in mine)
     lifted = OTHER[side]
-    peak, lean = worst.peak_drop_deg, worst.peak_trunk_lean_deg
+    # Lean is judged against the double-stance posture, so a rolled camera is not a lean.
+    peak, lean = worst.peak_drop_deg, worst.peak_lean_change_deg
     if not math.isfinite(peak):
         return SideVerdict(NOT_TESTED, f"{side.capitalize()} leg: the hips were not seen well "
                            "enough to measure.", peak, longest)
@@ -57,7 +58,7 @@ def side_verdict(side: str, phases: list[StancePhase], settings: Settings) -> Si
     elif math.isfinite(lean) and lean >= settings.lean_threshold_deg:
         code = COMPENSATED
         text = (f"{side.capitalize()} leg: the pelvis stayed level (peak drop {peak:.1f} deg) "
-                f"but the trunk leaned {lean:.0f} deg over the {side} leg, which can hide a drop "
+                f"but the trunk leaned {lean:.0f} deg further over the {side} leg, which can hide a drop "
                 "(compensated Trendelenburg); retest keeping the shoulders level.")
     else:
         code = LEVEL
