@@ -276,3 +276,23 @@ def sample_session() -> list[Segment]:
     return [*stance_test(drop_left=7.0, drop_right=0.0, hold_s=8.0),
             Segment("abduction", 6.0, "right", reps=3, peak_deg=35.0), Segment("double", 1.0),
             Segment("abduction", 6.0, "left", reps=3, peak_deg=35.0), Segment("double", 1.0)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m hipdrop.scripted OUT.npz``: write the sample session's landmarks."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m hipdrop.scripted", description=main.__doc__)
+    parser.add_argument("out", help="landmarks .npz to write")
+    parser.add_argument("--fps", type=float, default=15.0)
+    parser.add_argument("--noise-px", type=float, default=1.5)
+    args = parser.parse_args(argv)
+    series, _ = landmarks(sample_session(), Camera(width=960, height=540, px_per_m=250.0),
+                          fps=args.fps, noise_px=args.noise_px, seed=7)
+    series.model = "scripted"
+    series.save(args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
