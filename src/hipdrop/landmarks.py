@@ -71,6 +71,8 @@ class LandmarkSeries:
         self.image = np.asarray(self.image, dtype=np.float32)
         self.world = np.asarray(self.world, dtype=np.float32)
         self.t = np.asarray(self.t, dtype=np.float64)
+        if self.t.ndim != 1:
+            raise LandmarksFormatError(f"timestamps t have shape {self.t.shape}, expected (T,)")
         n = len(self.t)
         if self.image.shape != (n, N_LANDMARKS, 4):
             raise LandmarksFormatError(
@@ -80,7 +82,7 @@ class LandmarkSeries:
             raise LandmarksFormatError(
                 f"world landmarks have shape {self.world.shape}, expected ({n}, 33, 3)"
             )
-        if self.t.ndim != 1 or (n > 1 and not np.all(np.diff(self.t) > 0)):
+        if n > 1 and not np.all(np.diff(self.t) > 0):
             raise LandmarksFormatError("timestamps t must be a 1-D increasing series")
         if not (self.width > 0 and self.height > 0 and np.isfinite(self.fps) and self.fps > 0):
             raise LandmarksFormatError(
@@ -132,9 +134,13 @@ class LandmarkSeries:
                         f"{path} is not a hipdrop landmarks file: missing {', '.join(sorted(missing))}"
                     )
                 model = str(data["model"]) if "model" in data.files else "unknown"
-                return cls(data["image"], data["world"], data["t"], int(data["width"]),
-                           int(data["height"]), float(data["fps"]), model)
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+                try:
+                    return cls(data["image"], data["world"], data["t"], int(data["width"]),
+                               int(data["height"]), float(data["fps"]), model)
+                except LandmarksFormatError as exc:
+                    raise LandmarksFormatError(f"{path}: {exc}") from None
+        except (OSError, ValueError, TypeError, zipfile.BadZipFile, EOFError) as exc:
+            # TypeError: a field of the wrong kind (an array where a scalar belongs, a 0-d t).
             raise LandmarksFormatError(f"{path} is not a readable landmarks .npz ({exc})") from None
 
 

@@ -83,6 +83,8 @@ def analyze_source(source: Path, out_dir: Path | None = None, *, settings: Setti
         if extraction.interrupted:
             result.warnings.append(f"interrupted: analysed the first {len(series)} frames only")
         if len(series) == 0:
+            if extraction.interrupted:
+                raise KeyboardInterrupt  # nothing measured yet: an interruption, not a bad file
             raise InputError(f"{source} has no frames that can be decoded")
     out_dir.mkdir(parents=True, exist_ok=True)
     if not landmarks_only:

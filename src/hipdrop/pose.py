@@ -127,7 +127,8 @@ class PoseEstimator:
             with quiet_native_stderr():
                 self._landmarker = vision.PoseLandmarker.create_from_options(options)
         except (RuntimeError, ValueError, OSError) as exc:
-            raise ModelError(f"model {model.path} does not load: {exc}") from None
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ModelError(f"model {model.path} does not load: {first_line}") from None
         self.model = model
         self._warm = False
         self._last_ms = -1

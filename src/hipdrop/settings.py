@@ -59,7 +59,8 @@ class Settings:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             lo, hi = f.metadata["range"]
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not lo <= value <= hi:
+            if (not isinstance(value, (int, float)) or isinstance(value, bool)
+                    or not math.isfinite(value) or not lo <= value <= hi):
                 raise SettingsError(f"setting {f.name} = {value!r} is not a number in [{lo}, {hi}]")
         if self.rep_down_deg >= self.rep_up_deg:
             raise SettingsError(
