@@ -1,0 +1,3 @@
+from hipdrop.synth.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,200 @@
+"""Ground truth: DESIGN.md's angles on the projected true joints, and the truth JSON.
+
+The angle functions are pure NumPy over pixel arrays and follow DESIGN.md's formulas and
+signs exactly, so a perfect landmark detector would read these values.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hipdrop.synth.body import Body, Posed
+
+TRUTH_VERSION = 1
+#: Height of the waist probe above the hip joint centres (m): the iliac crests, where the
+#: shorts' top edge sits (appearance.WAIST_ABOVE_HIP_M is 8.5 cm).
+WAIST_PROBE_ABOVE_HIP_M = 0.08
+
+
+def obliquity_deg(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """DESIGN.md's pelvic obliquity atan2(y_R - y_L, |x_L - x_R|) in degrees.
+
+    left, right : (..., 2) pixel x, y of the left and right points (y down).
+    Positive when the person's right point is lower in the image.
+
+    >>> float(obliquity_deg(np.array([300.0, 500.0]), np.array([200.0, 510.0])).round(3))
+    5.711
+    """
+    left, right = np.asarray(left, float), np.asarray(right, float)
+    return np.degrees(np.arctan2(right[..., 1] - left[..., 1], np.abs(left[..., 0] - right[..., 0])))
+
+
+def midline_abduction_deg(
+    shoulder_l: np.ndarray,
+    shoulder_r: np.ndarray,
+    hip_l: np.ndarray,
+    hip_r: np.ndarray,
+    ankle_l: np.ndarray,
+    ankle_r: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """DESIGN.md's hip abduction of each leg against the body's midline, degrees.
+
+    All inputs (..., 2) pixels. d = unit mid-shoulder -> mid-hip; o = right hip -> left hip
+    with its component along d removed, normalised; v = ankle - hip;
+    alpha_L = atan2(v.o, v.d), alpha_R = atan2(-v.o, v.d).
+
+    >>> sl, sr = np.array([120.0, 0.0]), np.array([80.0, 0.0])
+    >>> hl, hr = np.array([110.0, 100.0]), np.array([90.0, 100.0])
+    >>> al, ar = midline_abduction_deg(sl, sr, hl, hr, np.array([210.0, 200.0]), hr + [0, 100])
+    >>> round(float(al), 3), round(float(ar), 3) + 0.0
+    (45.0, 0.0)
+    """
+    mid_sh = (np.asarray(shoulder_l) + shoulder_r) / 2.0
+    mid_hip = (np.asarray(hip_l) + hip_r) / 2.0
+    d = mid_hip - mid_sh
+    d = d / np.linalg.norm(d, axis=-1, keepdims=True)
+    o = np.asarray(hip_l) - hip_r
+    o = o - np.sum(o * d, axis=-1, keepdims=True) * d
+    o = o / np.linalg.norm(o, axis=-1, keepdims=True)
+    out = []
+    for hip, ankle, s in ((hip_l, ankle_l, 1.0), (hip_r, ankle_r, -1.0)):
+        v = np.asarray(ankle) - hip
+        out.append(np.degrees(np.arctan2(s * np.sum(v * o, -1), np.sum(v * d, -1))))
+    return out[0], out[1]
+
+
+def trunk_lean_deg(
+    shoulder_l: np.ndarray,
+    shoulder_r: np.ndarray,
+    hip_l: np.ndarray,
+    hip_r: np.ndarray,
+    toward: np.ndarray,
+) -> np.ndarray:
+    """Angle (deg) of the mid-hip -> mid-shoulder vector from image vertical, positive when it
+    leans toward the person's side ``toward`` (..., values "left"/"right").
+
+    Inputs (..., 2) pixels. The side's direction in the image is taken from the hips, so it
+    holds seen from the front or the back.
+    """
+    mid_sh = (np.asarray(shoulder_l) + shoulder_r) / 2.0
+    mid_hip = (np.asarray(hip_l) + hip_r) / 2.0
+    v = mid_sh - mid_hip
+    left_dir = np.sign(np.asarray(hip_l)[..., 0] - np.asarray(hip_r)[..., 0])
+    side = np.where(np.asarray(toward) == "right", -1.0, 1.0) * left_dir
+    return np.degrees(np.arctan2(side * v[..., 0], -v[..., 1]))
+
+
+def waist_vertices(body: Body) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the skin vertices on each flank at iliac-crest height: the rest mesh's
+    trunk/leg vertices within 1 cm of that height and within 1 cm of the widest point."""
+    v = body.rest.vertices
+    j, bi = body.rest.joints, body.bone_index
+    z0 = j[bi["upperleg01.L"], 2] + WAIST_PROBE_ABOVE_HIP_M
+    arm_ids = [
+        bi[n]
+        for n in body.bone_names
+        if n.startswith(("upperarm", "lowerarm", "wrist", "finger", "metacarpal"))
+    ]
+    near = (np.abs(v[:, 2] - z0) < 0.01) & ~np.isin(body.dominant_bone, arm_ids)
+    out = []
+    for sign in (1.0, -1.0):
+        side = near & (sign * v[:, 0] > 0)
+        x = sign * v[:, 0]
+        out.append(np.flatnonzero(side & (x > x[side].max() - 0.01)))
+    return out[0], out[1]
+
+
+@dataclass
+class Truth:
+    """Everything the truth JSON holds.
+
+    Beyond the brief's schema: ``camera`` also has ``target_height_m`` and ``pitch_deg``;
+    ``per_frame`` also has ``joints_world_m`` (the same points in metres, scene frame: +X
+    the subject's left, -Y their front, +Z up, floor z = 0; indices 0, 13-16 are extra) and
+    ``trunk_lean_left_deg`` (the lean signed toward the subject's left in every frame;
+    ``trunk_lean_deg`` is signed toward the stance side, toward the left when there is
+    none). ``cpd_deg`` is null outside stance phases. Phases carry ``full_drop_s`` (when the
+    drop is fully applied) and ``trunk_lean_deg``; reps carry ``posed_peak_deg`` (the rig's
+    angle) beside ``peak_deg`` (DESIGN.md's midline angle on the projected truth, which adds
+    the legs' rest splay and the trunk lean) and ``top_s`` (the plateau); holds carry
+    ``midline_angle_deg``. ``files`` names the video and the codec used.
+    """
+
+    scenario: str
+    seed: int
+    params: dict[str, Any]
+    width: int
+    height: int
+    fps: float
+    camera: dict[str, float]
+    per_frame: dict[str, Any] = field(default_factory=dict)
+    phases: list[dict[str, Any]] = field(default_factory=list)
+    reps: list[dict[str, Any]] = field(default_factory=list)
+    holds: list[dict[str, Any]] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def frames(self) -> int:
+        return len(self.per_frame.get("t_s", []))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "version": TRUTH_VERSION,
+            "scenario": self.scenario,
+            "seed": self.seed,
+            "params": self.params,
+            "width": self.width,
+            "height": self.height,
+            "fps": self.fps,
+            "frames": self.frames,
+            "camera": self.camera,
+            "per_frame": self.per_frame,
+            "phases": self.phases,
+            "reps": self.reps,
+            "holds": self.holds,
+            "files": self.files,
+        }
+
+    def write(self, path: Path) -> None:
+        """Write the JSON (floats rounded to 4 decimals, NaN as null)."""
+        path.write_text(json.dumps(_clean(self.as_dict()), indent=1) + "\n")
+
+
+def _clean(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {str(k): _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _clean(x.tolist())
+    if isinstance(x, (float, np.floating)):
+        return None if not np.isfinite(x) else round(float(x), 4)
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.bool_):
+        return bool(x)
+    return x
+
+
+def load_truth(path: Path) -> dict[str, Any]:
+    """The truth JSON as a dict (a convenience for tests and benchmarks)."""
+    return json.loads(Path(path).read_text())
+
+
+def foot_clearance_m(body: Body, posed: Posed) -> dict[str, float]:
+    """Height (m) of each foot's lowest vertex above the floor (z = 0)."""
+    out = {}
+    for side, s in (("left", "L"), ("right", "R")):
+        ids = [
+            body.bone_index[n]
+            for n in body.bone_names
+            if n.endswith(f".{s}") and n.startswith(("foot", "toe"))
+        ]
+        mask = np.isin(body.dominant_bone, ids)
+        out[side] = float(posed.vertices[mask, 2].min())
+    return out
