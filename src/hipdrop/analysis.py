@@ -9,9 +9,18 @@ import numpy as np
 from hipdrop.errors import NoPoseError
 from hipdrop.landmarks import LandmarkSeries
 from hipdrop.measures import LegScale, Signals, frame_signals, smooth_offline
+from hipdrop.obliquity import estimate_obliquity
 from hipdrop.reps import Rep, find_reps, running_counts
 from hipdrop.settings import Settings
-from hipdrop.stance import DOUBLE, LEFT, RIGHT, StancePhase, measure_phases, stance_labels
+from hipdrop.stance import (
+    DOUBLE,
+    LEFT,
+    RIGHT,
+    StancePhase,
+    find_phases,
+    measure_phases,
+    stance_labels,
+)
 from hipdrop.verdict import Verdict, make_verdict
 
 
@@ -32,6 +41,7 @@ class Analysis:
     phases: list[StancePhase]
     reps: list[Rep]
     verdict: Verdict
+    waist_weight: np.ndarray | None = None  # (T,) the waist line's share in the obliquity
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -48,25 +58,47 @@ class Analysis:
         return lean
 
 
-def analyze_signals(series: LandmarkSeries, signals: Signals, settings: Settings) -> Analysis:
-    """Stance phases, reps and verdict from already smoothed ``signals`` of ``series``."""
+ESTIMATORS = ("hipdrop", "landmarks")
+
+
+def analyze_signals(series: LandmarkSeries, signals: Signals, settings: Settings,
+                    estimator: str = "hipdrop") -> Analysis:
+    """Stance phases, reps and verdict from already smoothed ``signals`` of ``series``.
+
+    ``estimator`` "hipdrop" reads the drop with :mod:`hipdrop.obliquity` (waist line and
+    calibrated landmark line); "landmarks" with the raw line through hip landmarks 23/24, the
+    reading of peer tools, exact when the landmarks sit on the true hip joints.
+    """
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"estimator must be one of {ESTIMATORS}, not {estimator!r}")
     warnings = []
     labels = stance_labels(signals.lift_left, signals.lift_right, signals.upright,
                            settings.lift_fraction)
     lifted = np.fmax(signals.lift_left, signals.lift_right)
-    phases, drop = measure_phases(signals.obliquity_deg, signals.trunk_lean_left_deg, labels,
-                                  lifted, signals.t, series.fps, settings)
+    found = find_phases(labels, lifted, signals.t, series.fps, settings.min_stance_s,
+                        settings.clear_lift_fraction)
+    if estimator == "hipdrop":
+        obliquity, weight = estimate_obliquity(signals, labels, found)
+    else:
+        obliquity, weight = signals.landmark_obliquity_deg.copy(), np.zeros(len(labels))
+    signals = signals.with_matrix(signals.matrix())
+    signals.obliquity_deg = obliquity
+    phases, drop = measure_phases(obliquity, signals.trunk_lean_left_deg, labels, found,
+                                  signals.t, series.fps, settings, weight)
     if phases and not (labels == DOUBLE).any():
         warnings.append("no double-leg stance in the recording: drops are measured against a "
                         "level pelvis (baseline 0), so camera roll is not removed")
     reps = find_reps(signals.abduction_left_deg, signals.abduction_right_deg, signals.t,
                      series.fps, settings)
     verdict = make_verdict(phases, settings)
-    return Analysis(series, settings, signals, labels, drop, phases, reps, verdict, warnings)
+    return Analysis(series, settings, signals, labels, drop, phases, reps, verdict, weight,
+                    warnings)
 
 
-def analyze(series: LandmarkSeries, settings: Settings | None = None) -> Analysis:
-    """Run the whole offline analysis on a landmark series.
+def analyze(series: LandmarkSeries, settings: Settings | None = None,
+            estimator: str = "hipdrop") -> Analysis:
+    """Run the whole offline analysis on a landmark series (``estimator``: see
+    :func:`analyze_signals`).
 
     Raises NoPoseError when no frame has the landmarks hipdrop needs.
     """
@@ -74,12 +106,12 @@ def analyze(series: LandmarkSeries, settings: Settings | None = None) -> Analysi
     if len(series) == 0 or not series.has_pose.any():
         raise NoPoseError("no person was found in any frame")
     scale = LegScale.of(series.image, series.world)
-    raw = frame_signals(series.image, series.world, series.t, scale, settings)
+    raw = frame_signals(series.image, series.world, series.t, scale, settings, series.waist)
     if not raw.pose.any():
         raise NoPoseError("a person was found but never with hips, shoulders and ankles in view: "
                           "step back so the whole body is in the frame")
     signals = smooth_offline(raw, series.fps, settings)
-    analysis = analyze_signals(series, signals, settings)
+    analysis = analyze_signals(series, signals, settings, estimator)
     seen = raw.pose.mean()
     if seen < 0.5:
         analysis.warnings.append(f"the whole body was in view in only {seen:.0%} of the frames")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hipdrop.cues import waist_line
 from hipdrop.landmarks import LandmarkSeries, SeriesRecorder
 from hipdrop.models import ResolvedModel
 from hipdrop.pose import PoseEstimator
@@ -29,7 +30,7 @@ class Extraction:
 def extract_landmarks(path: Path, model: ResolvedModel, *, num_poses: int = 1,
                       progress: Callable[[int], None] | None = None,
                       on_frame: FrameCallback | None = None) -> Extraction:
-    """Run the pose model over every frame of the video at ``path``.
+    """Run the pose model over every frame of the video at ``path``, and read the image cues.
 
     ``progress(frames_done)`` is called after each frame; ``on_frame(index, t, frame, image)``
     sees each decoded frame with its (33, 4) landmarks or None. Ctrl-C stops the reading and
@@ -43,7 +44,9 @@ def extract_landmarks(path: Path, model: ResolvedModel, *, num_poses: int = 1,
         try:
             for index, t, frame in reader:
                 pose = estimator.detect(frame, t)
-                recorder.append(pose.image, pose.world, t)
+                cue = waist_line(frame, pose.image) if pose.image is not None else None
+                recorder.append(pose.image, pose.world, t,
+                                None if cue is None else (cue.obliquity_deg, cue.confidence))
                 if on_frame is not None:
                     on_frame(index, t, frame, pose.image)
                 if progress is not None:

@@ -164,3 +164,16 @@ def foot_lift(points: np.ndarray, leg_length: float) -> np.ndarray:
     low = foot_lowest(points)
     diff = (low[..., 1] - low[..., 0]) / leg_length
     return np.stack([diff, -diff], axis=-1)
+
+
+def _angle_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(...) angle in degrees between vectors ``a`` and ``b`` (..., C)."""
+    cos = np.sum(a * b, axis=-1) / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1))
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def knee_flexion_deg(points: np.ndarray) -> np.ndarray:
+    """(..., 2) knee flexion of each leg [left, right]: 0 straight, 90 shank square to thigh."""
+    thighs = points[..., [L_KNEE, R_KNEE], :] - points[..., [L_HIP, R_HIP], :]
+    shanks = points[..., [L_ANKLE, R_ANKLE], :] - points[..., [L_KNEE, R_KNEE], :]
+    return _angle_between(thighs, shanks)

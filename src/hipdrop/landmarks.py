@@ -57,6 +57,10 @@ class LandmarkSeries:
         Nominal frame rate of the source.
     model : str
         Name of the pose model that produced the landmarks.
+    waist : (T, 2) float32 ndarray or None
+        The waist-line image cue of each frame (:mod:`hipdrop.cues`): obliquity in degrees and
+        confidence in [0, 1]; NaN, 0 where not measured. Saved as ``waist`` in the .npz, a
+        hipdrop addition to DESIGN.md's file; a file without it loads with no cue.
     """
 
     image: np.ndarray
@@ -66,6 +70,7 @@ class LandmarkSeries:
     height: int
     fps: float
     model: str = "unknown"
+    waist: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.image = np.asarray(self.image, dtype=np.float32)
@@ -82,6 +87,11 @@ class LandmarkSeries:
             raise LandmarksFormatError(
                 f"world landmarks have shape {self.world.shape}, expected ({n}, 33, 3)"
             )
+        if self.waist is None:
+            self.waist = np.tile(np.array([np.nan, 0.0], np.float32), (n, 1))
+        self.waist = np.asarray(self.waist, dtype=np.float32)
+        if self.waist.shape != (n, 2):
+            raise LandmarksFormatError(f"waist cue has shape {self.waist.shape}, expected ({n}, 2)")
         if n > 1 and not np.all(np.diff(self.t) > 0):
             raise LandmarksFormatError("timestamps t must be a 1-D increasing series")
         if not (self.width > 0 and self.height > 0 and np.isfinite(self.fps) and self.fps > 0):
@@ -113,14 +123,17 @@ class LandmarkSeries:
         image[..., 0] = self.width - image[..., 0]
         world = self.world.copy()
         world[..., 0] = -world[..., 0]
+        waist = self.waist.copy()
+        waist[:, 0] *= -1.0  # the mirror image of a tilted line tilts the other way
         return LandmarkSeries(image[:, MIRROR], world[:, MIRROR], self.t.copy(), self.width,
-                              self.height, self.fps, self.model)
+                              self.height, self.fps, self.model, waist)
 
     def save(self, path: Path) -> None:
         """Write DESIGN.md's landmarks .npz."""
         np.savez_compressed(
             path, image=self.image, world=self.world, t=self.t, width=np.int32(self.width),
             height=np.int32(self.height), fps=np.float64(self.fps), model=np.str_(self.model),
+            waist=self.waist,
         )
 
     @classmethod
@@ -134,9 +147,10 @@ class LandmarkSeries:
                         f"{path} is not a hipdrop landmarks file: missing {', '.join(sorted(missing))}"
                     )
                 model = str(data["model"]) if "model" in data.files else "unknown"
+                waist = data["waist"] if "waist" in data.files else None
                 try:
                     return cls(data["image"], data["world"], data["t"], int(data["width"]),
-                               int(data["height"]), float(data["fps"]), model)
+                               int(data["height"]), float(data["fps"]), model, waist)
                 except LandmarksFormatError as exc:
                     raise LandmarksFormatError(f"{path}: {exc}") from None
         except (OSError, ValueError, TypeError, zipfile.BadZipFile, EOFError) as exc:
@@ -152,22 +166,28 @@ class SeriesRecorder:
         self._image = np.full((capacity, N_LANDMARKS, 4), np.nan, np.float32)
         self._world = np.full((capacity, N_LANDMARKS, 3), np.nan, np.float32)
         self._t = np.zeros(capacity, np.float64)
+        self._waist = np.tile(np.array([np.nan, 0.0], np.float32), (capacity, 1))
         self._n = 0
 
     def __len__(self) -> int:
         return self._n
 
-    def append(self, image: np.ndarray | None, world: np.ndarray | None, t: float) -> None:
-        """Add a frame: image (33, 4) px, world (33, 3) m, or None for no pose; t in s."""
+    def append(self, image: np.ndarray | None, world: np.ndarray | None, t: float,
+               waist: tuple[float, float] | None = None) -> None:
+        """Add a frame: image (33, 4) px, world (33, 3) m, or None for no pose; t in s;
+        ``waist`` the frame's (obliquity deg, confidence) image cue, if measured."""
         if self._n == len(self._t):
             grow = len(self._t)
             self._image = np.concatenate([self._image, np.full_like(self._image[:grow], np.nan)])
             self._world = np.concatenate([self._world, np.full_like(self._world[:grow], np.nan)])
             self._t = np.concatenate([self._t, np.zeros(grow)])
+            self._waist = np.concatenate([self._waist, self._waist[:grow] * 0 + [np.nan, 0.0]])
         if image is not None:
             self._image[self._n] = image
         if world is not None:
             self._world[self._n] = world
+        if waist is not None:
+            self._waist[self._n] = waist
         self._t[self._n] = t
         self._n += 1
 
@@ -176,4 +196,4 @@ class SeriesRecorder:
         n = self._n
         t = self._t[:n] - (self._t[0] if n else 0.0)
         return LandmarkSeries(self._image[:n].copy(), self._world[:n].copy(), t, self.width,
-                              self.height, self.fps, self.model)
+                              self.height, self.fps, self.model, self._waist[:n].copy())

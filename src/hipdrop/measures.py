@@ -56,22 +56,30 @@ class Signals:
     abduction_right_deg: np.ndarray
     lift_left: np.ndarray
     lift_right: np.ndarray
+    waist_obliquity_deg: np.ndarray  # the waist-line cue, NaN where not confidently seen
+    waist_confidence: np.ndarray
+    knee_flexion_left_deg: np.ndarray  # from world landmarks (3-D) where present
+    knee_flexion_right_deg: np.ndarray
 
     # The continuous signals, in the column order of :meth:`matrix`.
     CONTINUOUS = (
         "obliquity_deg", "landmark_obliquity_deg", "trunk_lean_left_deg",
         "abduction_left_deg", "abduction_right_deg", "lift_left", "lift_right",
+        "waist_obliquity_deg", "waist_confidence", "knee_flexion_left_deg",
+        "knee_flexion_right_deg",
     )  # fmt: skip
+    # Signals that change slowly in a held stance and are noisy: smoothed more.
+    SLOW = ("obliquity_deg", "landmark_obliquity_deg", "trunk_lean_left_deg", "waist_obliquity_deg")
 
     def __len__(self) -> int:
         return len(self.t)
 
     def matrix(self) -> np.ndarray:
-        """(T, 7) the continuous signals side by side."""
+        """(T, 11) the continuous signals side by side."""
         return np.stack([getattr(self, name) for name in self.CONTINUOUS], axis=1)
 
     def with_matrix(self, values: np.ndarray) -> Signals:
-        """A copy whose continuous signals are the columns of ``values`` (T, 7)."""
+        """A copy whose continuous signals are the columns of ``values`` (T, 11)."""
         kept = {f.name: getattr(self, f.name) for f in fields(self)}
         kept.update({name: values[:, i] for i, name in enumerate(self.CONTINUOUS)})
         return Signals(**kept)
@@ -94,8 +102,12 @@ def mask_unseen(image: np.ndarray, world: np.ndarray, min_visibility: float
     return image, world
 
 
+# Below this confidence the waist cue is not used at all (see hipdrop.cues.waist_line).
+WAIST_MIN_CONFIDENCE = 0.3
+
+
 def frame_signals(image: np.ndarray, world: np.ndarray, t: np.ndarray, scale: LegScale,
-                  settings: Settings) -> Signals:
+                  settings: Settings, waist: np.ndarray | None = None) -> Signals:
     """Unsmoothed signals of each frame.
 
     Parameters
@@ -104,6 +116,7 @@ def frame_signals(image: np.ndarray, world: np.ndarray, t: np.ndarray, scale: Le
     world : (T, 33, 3) ndarray, metres; NaN where none.
     t : (T,) ndarray, seconds.
     scale : LegScale, the leg length that foot lift is a fraction of.
+    waist : (T, 2) ndarray or None, the waist cue (obliquity deg, confidence) of each frame.
     """
     image, world = mask_unseen(image, world, settings.min_visibility)
     xy = image[..., :2].astype(np.float64)
@@ -115,6 +128,15 @@ def frame_signals(image: np.ndarray, world: np.ndarray, t: np.ndarray, scale: Le
     lift_world = kin.foot_lift(world.astype(np.float64), scale.world_m)
     lift_image = kin.foot_lift(xy, scale.image_px)
     lift = np.where(np.isfinite(lift_world), lift_world, lift_image)
+    if waist is None:
+        waist = np.tile([np.nan, 0.0], (len(t), 1))
+    waist = np.asarray(waist, dtype=np.float64)
+    confident = (waist[:, 1] >= WAIST_MIN_CONFIDENCE) & pose
+    # Knee flexion in 3-D from world landmarks: how the lifted leg is held, which biases the
+    # landmark hip line (hipdrop.obliquity); pixels only where there are no world landmarks.
+    limbs = np.where(np.isfinite(world[..., :1]).all(axis=(1, 2))[:, None, None],
+                     world.astype(np.float64), np.concatenate([xy, np.zeros_like(xy[..., :1])], -1))
+    knee_flex = kin.knee_flexion_deg(limbs)
     return Signals(
         t=np.asarray(t, dtype=np.float64),
         pose=pose,
@@ -126,6 +148,10 @@ def frame_signals(image: np.ndarray, world: np.ndarray, t: np.ndarray, scale: Le
         abduction_right_deg=abduction[:, 1],
         lift_left=lift[:, 0],
         lift_right=lift[:, 1],
+        waist_obliquity_deg=np.where(confident, waist[:, 0], np.nan),
+        waist_confidence=np.where(pose, waist[:, 1], np.nan),
+        knee_flexion_left_deg=knee_flex[:, 0],
+        knee_flexion_right_deg=knee_flex[:, 1],
     )
 
 
@@ -137,8 +163,7 @@ def smooth_offline(signals: Signals, fps: float, settings: Settings) -> Signals:
     """
     values = bridge_gaps(signals.matrix(), signals.t, settings.max_gap_s)
     values = gaussian_smooth(values, fps, settings.smooth_sigma_s)
-    slow = [Signals.CONTINUOUS.index(n) for n in
-            ("obliquity_deg", "landmark_obliquity_deg", "trunk_lean_left_deg")]
+    slow = [Signals.CONTINUOUS.index(n) for n in Signals.SLOW]
     values[:, slow] = gaussian_smooth(values[:, slow], fps, settings.angle_sigma_s)
     # Uprightness is bridged like the rest, so a short dropout does not split a stance phase.
     upright = np.where(signals.pose, signals.upright.astype(np.float64), np.nan)
@@ -158,15 +183,15 @@ class StreamSmoother:
     """
 
     _LIFT_BETA_SCALE = 50.0
-    _SLOW = ("obliquity_deg", "landmark_obliquity_deg", "trunk_lean_left_deg")
 
     def __init__(self, settings: Settings) -> None:
         names = Signals.CONTINUOUS
-        beta = np.array([settings.one_euro_beta * (self._LIFT_BETA_SCALE if n.startswith("lift")
+        beta = np.array([settings.one_euro_beta * (self._LIFT_BETA_SCALE
+                                                   if n.startswith("lift") or n.endswith("confidence")
                                                    else 1.0) for n in names])
         # The slow angles get a lower cutoff at rest, as offline they get a wider kernel.
         slow_ratio = settings.smooth_sigma_s / (settings.smooth_sigma_s + settings.angle_sigma_s)
-        cutoff = np.array([settings.one_euro_min_cutoff_hz * (slow_ratio if n in self._SLOW
+        cutoff = np.array([settings.one_euro_min_cutoff_hz * (slow_ratio if n in Signals.SLOW
                                                               else 1.0) for n in names])
         self._filter = OneEuroFilter(cutoff, beta, settings.one_euro_d_cutoff_hz,
                                      settings.max_gap_s)

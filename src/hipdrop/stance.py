@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hipdrop.filters import moving_median
 from hipdrop.settings import Settings
 
 # Frame labels.
@@ -127,10 +126,23 @@ def lean_toward(lean_left: np.ndarray, side: int) -> np.ndarray:
 
 
 def held_peak(x: np.ndarray, fps: float, window_s: float) -> float:
-    """Largest value held for ``window_s``: the max of the centred moving median (NaN if none)."""
-    if not np.isfinite(x).any():
+    """Largest value held for ``window_s``: the max of the moving median (NaN if none).
+
+    Only whole windows count, so the first and last frames of a phase (the foot lifting off
+    and touching down) are not "held" on their own; a phase shorter than the window gives
+    its median.
+    """
+    finite = x[np.isfinite(x)]
+    if finite.size == 0:
         return float("nan")
-    return float(np.nanmax(moving_median(x, round(window_s * fps))))
+    window = max(1, round(window_s * fps))
+    if len(x) <= window:
+        return float(np.median(finite))
+    windows = np.lib.stride_tricks.sliding_window_view(x, window)
+    counts = np.isfinite(windows).sum(axis=1)
+    if not (counts > 0).any():
+        return float("nan")
+    return float(np.max(np.nanmedian(windows[counts > 0], axis=1)))
 
 
 @dataclass
@@ -150,11 +162,17 @@ class StancePhase:
     baseline_source: str  # "before", "clip" or "none" (see :func:`baseline`)
     start: int  # frame indices [start, stop)
     stop: int
+    waist_share: float = 0.0  # mean weight of the waist line in the drop (hipdrop.obliquity)
+
+    @property
+    def obliquity_source(self) -> str:
+        """Which reading carried the phase's drop: "waist" or "landmarks"."""
+        return "waist" if self.waist_share >= 0.5 else "landmarks"
 
     def to_json(self) -> dict:
         keys = ("stance", "start_s", "end_s", "duration_s", "baseline_deg", "peak_drop_deg",
                 "mean_drop_deg", "peak_trunk_lean_deg", "peak_lean_change_deg", "significant",
-                "baseline_source")
+                "baseline_source", "obliquity_source", "waist_share")
         return {k: _round(getattr(self, k)) for k in keys}
 
 
@@ -164,22 +182,23 @@ def _round(value: object) -> object:
 
 
 def measure_phases(theta: np.ndarray, lean_left: np.ndarray, labels: np.ndarray,
-                   lifted_height: np.ndarray, t: np.ndarray, fps: float, settings: Settings
+                   found: list[tuple[int, int, int]], t: np.ndarray, fps: float,
+                   settings: Settings, waist_weight: np.ndarray | None = None
                    ) -> tuple[list[StancePhase], np.ndarray]:
-    """Find the stance phases and measure each; also the (T,) CPD series (NaN outside phases).
+    """Measure each stance phase; also the (T,) CPD series (NaN outside phases).
 
     Parameters
     ----------
     theta : (T,) obliquity, degrees.
     lean_left : (T,) trunk lean toward the person's left, degrees.
     labels : (T,) stance labels of :func:`stance_labels`.
-    lifted_height : (T,) the higher foot's lift, a fraction of leg length.
+    found : the (side, start, stop) phases of :func:`find_phases`.
     t : (T,) seconds.
+    waist_weight : (T,) the waist line's weight in theta (:mod:`hipdrop.obliquity`), or None.
     """
     drop = np.full(len(t), np.nan)
     phases = []
-    for side, start, stop in find_phases(labels, lifted_height, t, fps, settings.min_stance_s,
-                                         settings.clear_lift_fraction):
+    for side, start, stop in found:
         theta0, source = baseline(theta, labels, start)
         cpd = contralateral_drop(theta[start:stop], theta0, side)
         drop[start:stop] = cpd
