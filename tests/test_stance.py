@@ -35,12 +35,11 @@ def test_labels_from_lift_and_upright():
     np.testing.assert_array_equal(labels, [DOUBLE, RIGHT, LEFT, UNKNOWN, UNKNOWN])
 
 
-def test_find_phases_needs_duration_and_a_clear_lift():
+def test_find_phases_needs_the_minimum_duration():
     t = np.arange(20) / 10.0
     labels = np.array([0] * 3 + [1] * 6 + [0] * 3 + [2] * 4 + [0] * 4)
-    lifted = np.where(labels > 0, 0.3, 0.0)
-    assert find_phases(labels, lifted, t, 10, 0.5, 0.15) == [(LEFT, 3, 9)]  # right run: 0.4 s
-    assert find_phases(labels, lifted * 0.4, t, 10, 0.5, 0.15) == []  # never clearly lifted
+    assert find_phases(labels, t, 10, 0.5) == [(LEFT, 3, 9)]  # the right run lasts 0.4 s
+    assert find_phases(labels, t, 10, 0.4) == [(LEFT, 3, 9), (RIGHT, 12, 16)]
 
 
 def test_runs_of_an_empty_series():

@@ -74,9 +74,7 @@ def analyze_signals(series: LandmarkSeries, signals: Signals, settings: Settings
     warnings = []
     labels = stance_labels(signals.lift_left, signals.lift_right, signals.upright,
                            settings.lift_fraction)
-    lifted = np.fmax(signals.lift_left, signals.lift_right)
-    found = find_phases(labels, lifted, signals.t, series.fps, settings.min_stance_s,
-                        settings.clear_lift_fraction)
+    found = find_phases(labels, signals.t, series.fps, settings.min_stance_s)
     if estimator == "hipdrop":
         obliquity, weight = estimate_obliquity(signals, labels, found)
     else:

@@ -44,6 +44,13 @@ def _progress_factory(enabled: bool) -> Callable[[str, int], Callable[[int], Non
     return factory
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
 def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("thresholds (override --settings; defaults in brackets)")
     defaults = Settings()
@@ -100,6 +107,25 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return EXIT_INTERRUPTED if result.interrupted else 0
 
 
+def cmd_live(args: argparse.Namespace) -> int:
+    """Live from a webcam: the guided single-leg stance test, a rep counter, or a hold timer.
+
+    Keys: SPACE start/next, R restart, M mirror, Q or Esc quit. The session is saved when it
+    ends, however it ends (a video file given as --source plays as a camera would).
+    """
+    from hipdrop.live import ENDED_INTERRUPT, LiveOptions, run_live
+
+    options = LiveOptions(
+        source=args.source, mode=args.mode, mirror=args.mirror, save_dir=args.save,
+        max_seconds=args.max_seconds, headless=args.headless, settings=_settings_from(args))
+    result = run_live(options, _model_loader(args.model, progress=True))
+    if result.line:
+        print(result.line)
+    if result.error is not None:
+        raise result.error
+    return EXIT_INTERRUPTED if result.reason == ENDED_INTERRUPT else 0
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     """List the pose models and where they are, or fetch one."""
     from hipdrop import models
@@ -141,12 +167,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="lite, full, heavy, or a .task file [full]")
     p.add_argument("--settings", type=Path, metavar="FILE.toml", help="thresholds from a TOML file")
     p.add_argument("--no-video", action="store_true", help="skip annotated.mp4 (faster)")
-    p.add_argument("--people", type=int, default=1, metavar="N",
+    p.add_argument("--people", type=_positive_int, default=1, metavar="N",
                    help="poses the model looks for; >1 helps keep the same person with "
                         "bystanders in view [1]")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or summary")
     _add_settings_flags(p)
     p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("live", help="guided stance test, rep counter or hold timer from a webcam",
+                       description=cmd_live.__doc__)
+    p.add_argument("--source", default="0", metavar="0|PATH|URL",
+                   help="camera index, video file (played at its frame rate) or stream URL [0]")
+    p.add_argument("--mode", choices=["stance", "reps", "hold"], default="stance",
+                   help="stance: guided single-leg stance test; reps: abduction rep counter; "
+                        "hold: leg-hold timer [stance]")
+    p.add_argument("--model", help="lite, full, heavy, or a .task file [full]")
+    p.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=True,
+                   help="show the picture as a mirror; labels stay anatomical [mirror]")
+    p.add_argument("--save", type=Path, metavar="DIR",
+                   help="session folder [./hipdrop-session-YYYYmmdd-HHMMSS]")
+    p.add_argument("--max-seconds", type=float, metavar="S", help="end the session after S s")
+    p.add_argument("--headless", action="store_true", help="no window (the session is saved)")
+    p.add_argument("--settings", type=Path, metavar="FILE.toml", help="thresholds from a TOML file")
+    _add_settings_flags(p)
+    p.set_defaults(func=cmd_live)
 
     p = sub.add_parser("models", help="list pose models, or fetch one",
                        description=cmd_models.__doc__)
@@ -154,6 +198,13 @@ def build_parser() -> argparse.ArgumentParser:
     f = msub.add_parser("fetch", help="download a model and check its sha256")
     f.add_argument("name", nargs="?", default="full", choices=["lite", "full", "heavy"])
     p.set_defaults(func=cmd_models)
+
+    from hipdrop.synth import cli as synth_cli  # imports no torch until a render runs
+
+    p = sub.add_parser("synth", help="render a synthetic person with exact ground truth "
+                       "(needs hipdrop[synth])", description=synth_cli.__doc__)
+    synth_cli.add_arguments(p)
+    p.set_defaults(func=synth_cli.run)
     return parser
 
 

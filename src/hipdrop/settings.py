@@ -33,8 +33,6 @@ class Settings:
     lift_fraction: float = _f(
         0.06, "a foot is lifted when higher than the other by this fraction of leg length", 0.0, 1.0)
     min_stance_s: float = _f(0.5, "shortest single-leg stance phase, s")
-    clear_lift_fraction: float = _f(
-        0.10, "a stance phase must lift the foot this high (of leg length) at least once", 0.0, 1.0)
     max_trunk_deg: float = _f(30.0, "upright: trunk within this angle of vertical, deg", 0.0, 90.0)
     # Pelvic drop (DESIGN.md: baseline, CPD, peak drop).
     drop_threshold_deg: float = _f(4.0, "a phase is significant when its peak drop reaches this, deg")

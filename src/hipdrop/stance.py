@@ -68,21 +68,19 @@ def frame_end(t: np.ndarray, stop: int, fps: float) -> float:
     return float(t[stop]) if stop < len(t) else float(t[-1] + 1.0 / fps)
 
 
-def find_phases(labels: np.ndarray, lifted_height: np.ndarray, t: np.ndarray, fps: float,
-                min_s: float, clear_lift: float) -> list[tuple[int, int, int]]:
-    """Single-leg stance phases: (side, start, stop) index triples, stops exclusive.
+def find_phases(labels: np.ndarray, t: np.ndarray, fps: float, min_s: float
+                ) -> list[tuple[int, int, int]]:
+    """Single-leg stance phases lasting at least ``min_s``: (side, start, stop), stops exclusive.
 
-    A phase lasts at least ``min_s`` and lifts the foot higher than ``clear_lift`` (a fraction
-    of leg length) at least once: hipdrop's addition to DESIGN.md, because a foot that never
-    rises clearly is a weight shift or a toe-touch, not a stance test. A rendered stance test
-    (hip flexed 35 deg, knee 75 deg, pelvis dropped 8 deg) lifts the foot 0.14 of leg length.
-    ``lifted_height`` (T,) is the lifted foot's lift in each frame.
+    No rule on how high the foot must rise beyond the label's threshold: a pelvis that drops
+    toward the lifted leg lowers that foot, so such a rule would lose exactly the positive
+    tests (seen on the validity renders: a 10 deg drop cut a flexed lift's clearance from 0.20
+    to 0.07 of leg length).
     """
     starts, stops, values = runs(labels)
     phases = []
     for start, stop, value in zip(starts, stops, values, strict=True):
-        if (value in (LEFT, RIGHT) and frame_end(t, stop, fps) - t[start] >= min_s - 1e-9
-                and np.nanmax(lifted_height[start:stop]) >= clear_lift):
+        if value in (LEFT, RIGHT) and frame_end(t, stop, fps) - t[start] >= min_s - 1e-9:
             phases.append((int(value), int(start), int(stop)))
     return phases
 

@@ -23,12 +23,23 @@ from hipdrop.landmarks import LandmarkSeries, SeriesRecorder
 from hipdrop.measures import LegScale, Signals, StreamSmoother, frame_signals
 from hipdrop.reps import LEGS, Rep, hysteresis, leg_reps
 from hipdrop.settings import Settings
-from hipdrop.stance import LEFT, RIGHT, SIDE_NAMES, baseline, contralateral_drop, stance_labels
+from hipdrop.stance import (
+    LEFT,
+    RIGHT,
+    SIDE_NAMES,
+    baseline,
+    contralateral_drop,
+    lean_toward,
+    stance_labels,
+)  # fmt: skip
 
 # Until this many frames have a leg length, lift is measured against a typical adult's leg
 # (0.8 m, 45% of the frame height), so stance can be judged from the first second.
 _SCALE_WARMUP = 15
 _SCALE_EVERY = 30
+_SCALE_WINDOW = 3000
+_NAN_IMAGE = np.full((1, 33, 4), np.nan)
+_NAN_WORLD = np.full((1, 33, 3), np.nan)
 
 
 @dataclass
@@ -47,6 +58,39 @@ class FrameState:
     leg_up: tuple[bool, bool]  # each leg above the rep threshold now
     hold_s: tuple[float, float]  # how long each leg has been held up
     best_hold_s: tuple[float, float]
+    lean_baseline_deg: float = math.nan  # the stance's double-stance lean (to the left)
+
+    @property
+    def pose(self) -> bool:
+        """The landmarks every measure needs (shoulders, hips, ankles) were seen."""
+        return bool(self.signals.pose[0])
+
+    @property
+    def upright(self) -> bool:
+        return bool(self.signals.upright[0])
+
+    @property
+    def abduction_deg(self) -> tuple[float, float]:
+        """Smoothed hip abduction of the left and right leg, degrees."""
+        return float(self.signals.abduction_left_deg[0]), float(self.signals.abduction_right_deg[0])
+
+    @property
+    def trunk_lean_deg(self) -> float:
+        """Smoothed lateral trunk lean toward the stance side (NaN outside a stance), degrees."""
+        if self.stance is None:
+            return math.nan
+        side = LEFT if self.stance == "left" else RIGHT
+        return float(lean_toward(self.signals.trunk_lean_left_deg, side)[0])
+
+    @property
+    def lean_change_deg(self) -> float:
+        """Trunk lean toward the stance side beyond the double-stance posture before it (what
+        the verdict judges: a rolled camera is not a lean), degrees; NaN outside a stance."""
+        if self.stance is None:
+            return math.nan
+        side = LEFT if self.stance == "left" else RIGHT
+        return float(lean_toward(self.signals.trunk_lean_left_deg - self.lean_baseline_deg,
+                                 side)[0])
 
 
 class _Buffer:
@@ -86,13 +130,15 @@ class StreamAnalyzer:
         self.recorder = SeriesRecorder(width, height, fps, model)
         self._smoother = StreamSmoother(settings)
         self._buf = _Buffer()
-        self._lengths: list[np.ndarray] = []  # (2, 2): world and image leg lengths per frame
+        self._lengths = np.empty((1024, 2, 2))  # world and image leg lengths, per frame seen
+        self._n_lengths = 0
         self._scale = LegScale(0.8, 0.45 * height)
         self._t0: float | None = None
         # Stance run in progress.
         self._run_label = -1
         self._run_start = 0
         self._theta0 = math.nan
+        self._lean0 = math.nan
         # Reps: hysteresis state per leg, first frame of the open window, committed reps.
         self._up = [False, False]
         self._cursor = 0
@@ -107,26 +153,33 @@ class StreamAnalyzer:
     def _update_scale(self, image: np.ndarray | None, world: np.ndarray | None) -> None:
         if image is None or world is None:
             return
-        self._lengths.append(np.stack([leg_lengths(world), leg_lengths(image[:, :2])]))
-        n = len(self._lengths)
+        n = self._n_lengths
+        if n == len(self._lengths):
+            self._lengths = np.concatenate([self._lengths, np.empty_like(self._lengths)])
+        self._lengths[n, 0] = leg_lengths(world)
+        self._lengths[n, 1] = leg_lengths(image[:, :2])
+        self._n_lengths = n = n + 1
         if n == _SCALE_WARMUP or (n > _SCALE_WARMUP and n % _SCALE_EVERY == 0):
-            lengths = np.array(self._lengths)
-            world_m = np.nanmedian(lengths[:, 0]) if np.isfinite(lengths[:, 0]).any() else math.nan
-            image_px = np.nanmedian(lengths[:, 1]) if np.isfinite(lengths[:, 1]).any() else math.nan
-            self._scale = LegScale(float(world_m), float(image_px))
+            # The median of the recent frames: offline's whole-clip median for any clip under
+            # two minutes, and a cost that does not grow with the session.
+            recent = self._lengths[max(0, n - _SCALE_WINDOW):n]
+            world_m, image_px = (float(np.nanmedian(recent[:, k])) if np.isfinite(recent[:, k]).any()
+                                 else math.nan for k in (0, 1))
+            self._scale = LegScale(world_m, image_px)
 
-    def update(self, image: np.ndarray | None, world: np.ndarray | None, t: float) -> FrameState:
-        """Add one frame: ``image`` (33, 4) px and ``world`` (33, 3) m, or None; ``t`` seconds."""
+    def update(self, image: np.ndarray | None, world: np.ndarray | None, t: float,
+               waist: tuple[float, float] | None = None) -> FrameState:
+        """Add one frame: ``image`` (33, 4) px and ``world`` (33, 3) m, or None; ``t`` seconds;
+        ``waist`` the frame's image cue (obliquity deg, confidence) of :mod:`hipdrop.cues`."""
         if self._t0 is None:
             self._t0 = t
         t_rel = t - self._t0
-        self.recorder.append(image, world, t)
+        self.recorder.append(image, world, t, waist)
         self._update_scale(image, world)
-        nan_img = np.full((1, 33, 4), np.nan)
-        nan_world = np.full((1, 33, 3), np.nan)
-        raw = frame_signals(nan_img if image is None else image[None],
-                            nan_world if world is None else world[None],
-                            np.array([t_rel]), self._scale, self.settings)
+        raw = frame_signals(_NAN_IMAGE if image is None else image[None],
+                            _NAN_WORLD if world is None else world[None],
+                            np.array([t_rel]), self._scale, self.settings,
+                            None if waist is None else np.array([waist], np.float64))
         sig = self._smoother(raw)
         label = int(stance_labels(sig.lift_left, sig.lift_right, sig.upright,
                                   self.settings.lift_fraction)[0])
@@ -138,6 +191,7 @@ class StreamAnalyzer:
             self._run_label, self._run_start = label, i
             if label in (LEFT, RIGHT):
                 self._theta0, _ = baseline(self._buf["obliquity_deg"], self._buf["label"], i)
+                self._lean0, _ = baseline(self._buf["trunk_lean_left_deg"], self._buf["label"], i)
         in_stance = label in (LEFT, RIGHT)
         drop = (float(contralateral_drop(sig.obliquity_deg, self._theta0, label)[0])
                 if in_stance else math.nan)
@@ -148,7 +202,8 @@ class StreamAnalyzer:
             drop_deg=drop, baseline_deg=self._theta0 if in_stance else math.nan,
             reps=(self.count("left"), self.count("right")), last_rep=last_rep,
             leg_up=(self._up[0], self._up[1]), hold_s=(self._hold[0], self._hold[1]),
-            best_hold_s=(self._best[0], self._best[1]))
+            best_hold_s=(self._best[0], self._best[1]),
+            lean_baseline_deg=self._lean0 if in_stance else math.nan)
 
     def _update_reps(self, i: int, sig: Signals, t: float) -> Rep | None:
         s = self.settings
@@ -183,6 +238,11 @@ class StreamAnalyzer:
             reps = [r for r in reps if r.complete]
         return sorted(reps, key=lambda r: r.end_s)
 
+    @property
+    def best_hold_s(self) -> tuple[float, float]:
+        """Longest time each leg (left, right) has been held up so far, seconds."""
+        return self._best[0], self._best[1]
+
     def count(self, leg: str) -> int:
         return sum(r.leg == leg for r in self.reps)
 
@@ -195,9 +255,13 @@ class StreamAnalyzer:
         return Signals(t=b["t"].copy(), pose=b["pose"].copy(), upright=b["upright"].copy(),
                        **{n: b[n].copy() for n in Signals.CONTINUOUS})
 
-    def finish(self) -> Analysis:
-        """The session as an :class:`Analysis`, by the offline rules on the live signals."""
-        if len(self) == 0 or not self._buf["pose"].any():
+    def finish(self, require_pose: bool = True) -> Analysis:
+        """The session as an :class:`Analysis`, by the offline rules on the live signals.
+
+        Raises NoPoseError when no frame had a pose, unless ``require_pose`` is False (a live
+        session is saved even when nobody stepped into view: it then finds nothing).
+        """
+        if len(self) == 0 or (require_pose and not self._buf["pose"].any()):
             raise NoPoseError("no person was seen during the session")
         return analyze_signals(self.series(), self.signals(), self.settings)
 

@@ -1,0 +1,480 @@
+"""`hipdrop live` end to end: a real clip as the camera, headless and in a real window under
+Xvfb, a camera that disappears, Ctrl-C, and keys.
+
+The clip stands in for a webcam: it plays at its frame rate, the grabber keeps the newest frame,
+and the same pose -> stream -> stance/rep code runs as for a camera.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from conftest import clip_path
+from media import assert_one_error, hang_guard, run_cli
+from test_stream import assert_same_phases_and_reps
+
+from hipdrop import capture, live
+from hipdrop.analysis import analyze
+from hipdrop.capture import FileSource
+from hipdrop.landmarks import LandmarkSeries
+from hipdrop.live import LiveOptions, run_live
+from hipdrop.overlay import LEFT_COLOUR, RIGHT_COLOUR
+
+STANDING = "side_leg_raise_standing_front_01.mp4"  # 640x360, 25 fps, 11.4 s
+KNEES = "alternating_knee_lift_front_01.mp4"  # 640x360, 25 fps, 7.9 s
+WALKING = "walking_toward_camera_01.mp4"  # 1280x720, 30 fps, 4.8 s
+FILES = {"summary.json", "frames.csv", "landmarks.npz"}
+
+pytestmark = [pytest.mark.model, pytest.mark.clips]
+
+
+@pytest.fixture(autouse=True)
+def _no_hang():
+    with hang_guard(180):
+        yield
+
+
+def load_summary(folder: Path) -> dict:
+    assert {p.name for p in folder.iterdir()} >= FILES
+    return json.loads((folder / "summary.json").read_text())
+
+
+def assert_summary_matches(live_summary: dict, offline: dict, fps: float) -> None:
+    """Same stance phases (sides, count; edges within 2 frames, one more per dropped frame)
+    and the same rep count per leg."""
+    tol = (2 + min(live_summary["live"]["frames_dropped"], 2)) / fps + 1e-6
+    a, b = live_summary["stance_phases"], offline["stance_phases"]
+    assert [p["stance"] for p in a] == [p["stance"] for p in b]
+    for p, q in zip(a, b, strict=True):
+        assert abs(p["start_s"] - q["start_s"]) <= tol and abs(p["end_s"] - q["end_s"]) <= tol
+    assert (live_summary["reps"]["left"], live_summary["reps"]["right"]) == (
+        offline["reps"]["left"], offline["reps"]["right"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Headless: the same results as `hipdrop analyze`
+
+
+def test_headless_at_real_pace_matches_analyze(tmp_path, capsys):
+    """The clip played as a camera (real time) gives what `hipdrop analyze` gives."""
+    clip = clip_path(STANDING)
+    status, out, err = run_cli(capsys, "analyze", clip, "--out", tmp_path / "offline",
+                               "--no-video", "-q")
+    assert status == 0, err
+    offline = load_summary(tmp_path / "offline")
+    start = time.monotonic()
+    status, out, err = run_cli(capsys, "live", "--source", clip, "--headless", "--save",
+                               tmp_path / "live")
+    elapsed = time.monotonic() - start
+    assert status == 0, err
+    assert elapsed >= 11.0  # played at its frame rate, not as fast as possible
+    summary = load_summary(tmp_path / "live")
+    assert_summary_matches(summary, offline, 25.0)
+    stats = summary["live"]
+    assert stats["ended"] == "end of file" and summary["mode"] == "stance"
+    assert stats["frames_processed"] + stats["frames_dropped"] == 285
+    # The one-line result, from the guided test's holds (here: every stance phase).
+    assert out.strip().splitlines()[-1].startswith(f"Saved session to {tmp_path / 'live'}/: ")
+    assert "reps L 3 R 2" in out
+    # Latency: about one inference; the analysis a fraction of a millisecond on top.
+    assert stats["latency_ms"]["p50"] < stats["pose_ms"]["p50"] + 15
+    assert stats["postprocess_ms"]["p50"] < 5
+    if stats["frames_dropped"] == 0:  # the very same landmarks as the offline extraction
+        a = LandmarkSeries.load(tmp_path / "live" / "landmarks.npz")
+        b = LandmarkSeries.load(tmp_path / "offline" / "landmarks.npz")
+        assert np.allclose(a.image, b.image, atol=1e-3, equal_nan=True)
+        assert np.allclose(a.waist, b.waist, atol=1e-3, equal_nan=True)
+
+
+def test_headless_unpaced_matches_analyze(tmp_path, pose_model, clip_landmarks):
+    clip = clip_path(KNEES)
+    options = LiveOptions(source=str(clip), headless=True, paced=False, save_dir=tmp_path)
+    result = run_live(options, pose_model)
+    assert result.reason == "end of file" and result.error is None
+    summary = load_summary(tmp_path)
+    assert summary["live"]["frames_dropped"] == 0 and summary["frames"] == 198
+    offline = analyze(clip_landmarks(KNEES))
+    assert_same_phases_and_reps(
+        analyze(LandmarkSeries.load(tmp_path / "landmarks.npz")), offline, 0, 25.0)
+    assert_summary_matches(summary, json.loads(json.dumps(
+        {"stance_phases": [p.to_json() for p in offline.phases],
+         "reps": {leg: sum(r.leg == leg for r in offline.reps) for leg in ("left", "right")}})),
+        25.0)
+    # DESIGN.md's summary, plus what the live session adds.
+    assert summary["source"] == str(clip) and summary["model"] == "full"
+    assert {"settings", "stance_phases", "reps", "verdict", "tests", "live"} <= set(summary)
+    assert summary["tests"][0]["holds"][0]["stance"] == "left"  # the right knee was up first
+
+
+def test_max_seconds_and_reps_mode(tmp_path, capsys):
+    status, out, err = run_cli(capsys, "live", "--source", clip_path(STANDING), "--headless",
+                               "--mode", "reps", "--max-seconds", "2", "--save", tmp_path)
+    assert status == 0, err
+    summary = load_summary(tmp_path)
+    assert summary["live"]["ended"] == "max seconds" and summary["mode"] == "reps"
+    assert 40 <= summary["frames"] <= 51
+    assert out.strip().endswith("reps L 0 R 1")  # R1 ends at 1.3 s
+
+
+def test_hold_mode_reports_the_best_holds(tmp_path, capsys):
+    status, out, err = run_cli(capsys, "live", "--source", clip_path(STANDING), "--headless",
+                               "--mode", "hold", "--max-seconds", "4.5", "--save", tmp_path)
+    assert status == 0, err
+    summary = load_summary(tmp_path)
+    best = summary["best_hold_s"]
+    assert best["left"] == 0.0 and 0.5 < best["right"] < 2.0
+    assert f"best hold L 0.0 s R {best['right']:.1f} s" in out
+
+
+def test_default_save_folder(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run_cli(capsys, "live", "--source", clip_path(STANDING), "--headless",
+                               "--max-seconds", "0.5")
+    assert status == 0, err
+    (folder,) = tmp_path.glob("hipdrop-session-*")
+    assert load_summary(folder)["frames"] > 0
+    assert f"Saved session to {folder.name}/" in out
+
+
+# ---------------------------------------------------------------------------------------------
+# Every way out saves the session
+
+
+class ClipCamera:
+    """A ``cv2.VideoCapture`` of a camera that shows a clip, then stops delivering frames
+    (``read`` fails, as when a USB camera is pulled out) after ``frames`` frames."""
+
+    def __init__(self, clip: Path, frames: int) -> None:
+        self._cap = cv2.VideoCapture(str(clip))
+        self.fps = self._cap.get(cv2.CAP_PROP_FPS)
+        self.left = frames
+
+    def isOpened(self) -> bool:
+        return True
+
+    def get(self, prop: int) -> float:
+        return self._cap.get(prop)
+
+    def read(self):
+        if self.left <= 0:
+            time.sleep(0.01)
+            return False, None
+        self.left -= 1
+        time.sleep(1.0 / self.fps)
+        return self._cap.read()
+
+    def release(self) -> None:
+        self._cap.release()
+
+
+def test_camera_lost_mid_session_saves_and_says_so(tmp_path, capsys, monkeypatch):
+    clip = clip_path(STANDING)
+    monkeypatch.setattr(capture, "open_capture", lambda spec: ClipCamera(clip, 50))
+    status, out, err = run_cli(capsys, "live", "--source", "0", "--headless", "--save", tmp_path)
+    assert status == 5
+    line = assert_one_error(err)
+    assert line == ("hipdrop: error: camera 0 stopped delivering frames (none for 2 s): "
+                    "disconnected?")
+    summary = load_summary(tmp_path)
+    assert summary["live"]["ended"] == "camera lost" and summary["source"] == "camera 0"
+    assert 40 <= summary["frames"] <= 50
+    assert out.startswith(f"Saved session to {tmp_path}/: ")
+
+
+def test_camera_that_cannot_be_opened(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    class Absent(ClipCamera):
+        def __init__(self) -> None:
+            pass
+
+        def isOpened(self) -> bool:
+            return False
+
+        def release(self) -> None:
+            pass
+
+    monkeypatch.setattr(capture, "open_capture", lambda spec: Absent())
+    status, out, err = run_cli(capsys, "live", "--source", "1", "--headless")
+    assert status == 5 and out == ""
+    assert assert_one_error(err) == ("hipdrop: error: cannot open camera 1 (is a camera "
+                                     "connected, and not in use by another program?)")
+    assert list(tmp_path.iterdir()) == []  # nothing recorded, nothing saved
+
+
+class Interrupted(FileSource):
+    """A file source whose ``read`` is interrupted (Ctrl-C) at the ``at``-th frame."""
+
+    def __init__(self, path: Path, at: int) -> None:
+        super().__init__(path, paced=False)
+        self.at = at
+
+    def read(self):
+        if self.frames_read == self.at:
+            raise KeyboardInterrupt
+        return super().read()
+
+
+def test_ctrl_c_saves_and_exits_130(tmp_path, capsys, monkeypatch):
+    clip = clip_path(STANDING)
+    monkeypatch.setattr(live, "open_source", lambda spec, paced: Interrupted(clip, 40))
+    status, out, err = run_cli(capsys, "live", "--source", clip, "--headless", "--save",
+                               tmp_path)
+    assert status == 130 and err == ""
+    summary = load_summary(tmp_path)
+    assert summary["frames"] == 40 and summary["live"]["ended"] == "interrupted"
+    assert out.startswith(f"Saved session to {tmp_path}/: ")
+
+
+def test_no_display_is_one_clear_line(capsys, monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    status, _, err = run_cli(capsys, "live", "--source", clip_path(STANDING))
+    assert status == 6
+    assert "DISPLAY is not set" in assert_one_error(err) and "--headless" in err
+
+
+# ---------------------------------------------------------------------------------------------
+# Keys, with a scripted window
+
+
+class ScriptedWindow:
+    """Stands in for :class:`hipdrop.live.Window`: returns ``keys[frame]`` from ``show``."""
+
+    def __init__(self, keys: dict[int, str], close_at: int | None = None) -> None:
+        self.keys, self.close_at = keys, close_at
+        self.images: list[np.ndarray] = []
+
+    def show(self, image: np.ndarray, wait_ms: int = 1) -> int:
+        self.images.append(image)
+        key = self.keys.get(len(self.images) - 1)
+        return -1 if key is None else ord(key)
+
+    @property
+    def closed(self) -> bool:
+        return self.close_at is not None and len(self.images) > self.close_at
+
+    def close(self) -> None:
+        pass
+
+
+def clip_frames(clip: Path) -> list[np.ndarray]:
+    cap = cv2.VideoCapture(str(clip))
+    frames = []
+    while (got := cap.read())[0]:
+        frames.append(got[1])
+    return frames
+
+
+def test_keys_mirror_restart_next_and_quit(tmp_path, pose_model):
+    clip = clip_path(STANDING)
+    window = ScriptedWindow({20: "m", 40: "r", 45: " ", 60: "q"})
+    options = LiveOptions(source=str(clip), save_dir=tmp_path, paced=False)
+    result = run_live(options, pose_model, source=FileSource(clip, paced=False), window=window)
+    assert result.reason == "quit" and len(window.images) == 61
+    summary = load_summary(tmp_path)
+    assert summary["frames"] == 61 and summary["live"]["restarts"] == 1
+    # The test before the restart had held the left leg (the right foot up from 0.3 s); after
+    # it, SPACE skipped to "lift your LEFT foot", and nothing was held before Q.
+    assert [h["stance"] for t in summary["tests"] for h in t["holds"]] == ["left"]
+    # M: mirrored (as people expect from a webcam) before, as the camera sees it after.
+    frames = clip_frames(clip)
+
+    def looks_like(shown: np.ndarray, frame: np.ndarray) -> float:
+        scaled = cv2.resize(frame, (shown.shape[1], shown.shape[0]))
+        band = slice(400, 650)  # below the text, where only the skeleton is drawn
+        return float(np.median(np.abs(shown[band].astype(int) - scaled[band].astype(int))))
+
+    assert looks_like(window.images[19], cv2.flip(frames[19], 1)) < looks_like(
+        window.images[19], frames[19])
+    assert looks_like(window.images[21], frames[21]) < looks_like(
+        window.images[21], cv2.flip(frames[21], 1))
+    assert window.images[0].shape == (720, 1280, 3)  # shown at 720 p whatever the camera
+
+
+def test_closing_the_window_ends_and_saves(tmp_path, pose_model):
+    clip = clip_path(STANDING)
+    window = ScriptedWindow({}, close_at=10)
+    options = LiveOptions(source=str(clip), save_dir=tmp_path, paced=False)
+    result = run_live(options, pose_model, source=FileSource(clip, paced=False), window=window)
+    assert result.reason == "quit" and load_summary(tmp_path)["frames"] == 11
+
+
+def test_end_of_file_keeps_the_result_up_until_a_key(tmp_path, pose_model):
+    clip = clip_path(KNEES)
+    window = ScriptedWindow({200: "x"})
+    options = LiveOptions(source=str(clip), save_dir=tmp_path, paced=False)
+    result = run_live(options, pose_model, source=FileSource(clip, paced=False), window=window)
+    assert result.reason == "end of file"
+    assert len(window.images) == 198 + 3  # the clip, then the result until the key
+    assert (tmp_path / "summary.json").is_file()  # saved before waiting for the key
+    result_screen = window.images[-1]
+    assert result_screen.mean() < window.images[100].mean() - 40  # darkened under the result
+
+
+# ---------------------------------------------------------------------------------------------
+# The person's left and right, mirrored or not
+
+
+@pytest.mark.parametrize("mode", ["stance", "reps", "hold"])
+@pytest.mark.parametrize("size", [(640, 360), (640, 480), (1280, 720)])
+def test_sides_are_the_persons_whether_mirrored_or_not(mode, size):
+    """The person's left leg is drawn blue, on the screen half where it is; the LEFT panel is on
+    that half too; mirroring moves both. Every camera size is shown 720 px high."""
+    from test_guide import standing
+
+    from hipdrop.screens import Screen, render
+    from hipdrop.settings import Settings
+    from hipdrop.stream import StreamAnalyzer
+
+    w, h = size
+    person = standing()  # laid out in a 1280x720 frame: scaled and centred into this one
+    person[:, 0] = (person[:, 0] - 640) * h / 720 + w / 2
+    person[:, 1] *= h / 720
+    analyzer = StreamAnalyzer(Settings(), w, h, 25.0)
+    for i in range(5):
+        state = analyzer.update(person, None, i / 25)
+    frame = np.full((h, w, 3), 90, np.uint8)
+    halves = {}
+    for mirrored in (False, True):
+        shown = render(frame, Screen(mode, Settings(), state, None, mirrored=mirrored))
+        assert shown.shape[0] == 720 and abs(shown.shape[1] / 720 - w / h) < 0.01
+        legs = shown[400:650]  # below the panels: the legs only
+        blue = np.nonzero(np.abs(legs.astype(int) - LEFT_COLOUR).max(axis=2) < 30)[1]
+        orange = np.nonzero(np.abs(legs.astype(int) - RIGHT_COLOUR).max(axis=2) < 30)[1]
+        assert blue.size and orange.size
+        centre = shown.shape[1] / 2
+        left_on_right = np.median(blue) > centre
+        assert left_on_right == (np.median(orange) < centre)
+        assert left_on_right == (not mirrored)  # facing the camera: a mirror puts it on the left
+        halves[mirrored] = left_on_right
+        if mode != "stance":  # the LEFT leg's panel, marked in blue, is on the same half
+            strip = np.nonzero((np.abs(shown[:, :, :].astype(int) - LEFT_COLOUR).max(axis=2)
+                                < 10)[:400].any(axis=0))[0]
+            assert (np.median(strip) > centre) == left_on_right
+    assert halves[True] != halves[False]
+
+
+# ---------------------------------------------------------------------------------------------
+# A real window on a virtual screen
+
+
+def read_xwd(path: Path) -> np.ndarray:
+    """(H, W, 3) BGR pixels of an ``xwd`` dump of a 24-bit TrueColor screen."""
+    data = path.read_bytes()
+    h = struct.unpack(">25I", data[:100])
+    header, width, height, byte_order, bpp, bpl, ncolors = (h[0], h[4], h[5], h[7], h[11], h[12],
+                                                           h[19])
+    assert bpp in (24, 32) and byte_order == 0, "expects a little-endian TrueColor dump"
+    offset = header + 12 * ncolors
+    rows = np.frombuffer(data, np.uint8, count=bpl * height, offset=offset).reshape(height, bpl)
+    return rows[:, : width * (bpp // 8)].reshape(height, width, bpp // 8)[:, :, :3].copy()
+
+
+@pytest.fixture
+def xvfb():
+    """A virtual X screen (1600x900) for the test; skips when Xvfb is not installed."""
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (apt-get install xvfb)")
+    number = next(n for n in range(90, 200) if not Path(f"/tmp/.X11-unix/X{n}").exists()
+                  and not Path(f"/tmp/.X{n}-lock").exists())
+    proc = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1600x900x24", "-nolisten",
+                             "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while not Path(f"/tmp/.X11-unix/X{number}").exists():
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            pytest.skip("Xvfb did not start")
+        time.sleep(0.05)
+    yield f":{number}"
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(10)
+
+
+def x(display: str, *argv: str) -> str:
+    return subprocess.run(argv, capture_output=True, text=True, timeout=20, check=True,
+                          env=os.environ | {"DISPLAY": display}).stdout
+
+
+def window_geometry(display: str, size: tuple[int, int], timeout: float = 30.0
+                    ) -> tuple[str, int, int, int, int]:
+    """(id, x, y, width, height) of the hipdrop window once it is mapped at ``size`` (it first
+    maps at Qt's default size; the last geometry seen after ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    seen = None
+    while time.monotonic() < deadline:
+        tree = x(display, "xwininfo", "-root", "-tree")
+        for wid in [line.split()[0] for line in tree.splitlines() if '"hipdrop"' in line]:
+            info = x(display, "xwininfo", "-id", wid)
+            if "IsViewable" in info:
+                get = {k.strip(): v.strip() for k, v in
+                       (line.split(":", 1) for line in info.splitlines() if ":" in line)}
+                seen = (wid, int(get["Absolute upper-left X"]), int(get["Absolute upper-left Y"]),
+                        int(get["Width"]), int(get["Height"]))
+                if seen[3:] == size:
+                    return seen
+        time.sleep(0.1)
+    assert seen is not None, "the hipdrop window did not appear"
+    return seen
+
+
+def count_near(image: np.ndarray, colour: tuple[int, int, int], tol: int = 40) -> int:
+    return int((np.abs(image.astype(int) - np.array(colour)).max(axis=2) <= tol).sum())
+
+
+@pytest.mark.display
+@pytest.mark.parametrize("name", [STANDING, WALKING])
+def test_window_under_xvfb_shows_a_readable_overlay_and_takes_keys(name, xvfb, tmp_path):
+    for tool, package in (("xwd", "x11-apps"), ("xwininfo", "x11-utils"),
+                          ("xdotool", "xdotool")):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed (apt-get install {package})")
+    clip = clip_path(name)
+    env = os.environ | {"DISPLAY": xvfb}
+    proc = subprocess.Popen([sys.executable, "-m", "hipdrop", "live", "--source", str(clip),
+                             "--save", str(tmp_path / "session")], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wid, wx, wy, ww, wh = window_geometry(xvfb, (1280, 720))
+        assert (ww, wh) == (1280, 720)  # shown at 720 p, for 640x360 and 1280x720 cameras
+        time.sleep(2.0)  # a couple of seconds into the clip: a person, a step, a countdown
+        x(xvfb, "xwd", "-root", "-silent", "-out", str(tmp_path / "screen.xwd"))
+        shot = read_xwd(tmp_path / "screen.xwd")[wy:wy + wh, wx:wx + ww]
+        cv2.imwrite(str(tmp_path / "screen.png"), shot)
+        if os.environ.get("HIPDROP_SCREENSHOTS"):
+            Path(os.environ["HIPDROP_SCREENSHOTS"]).mkdir(parents=True, exist_ok=True)
+            shutil.copy(tmp_path / "screen.png",
+                        Path(os.environ["HIPDROP_SCREENSHOTS"]) / f"xvfb-{Path(name).stem}.png")
+        # Keys: R restarts the guided test, Q quits (and the session is saved).
+        x(xvfb, "xdotool", "windowfocus", "--sync", wid)
+        x(xvfb, "xdotool", "key", "r")
+        time.sleep(0.5)
+        x(xvfb, "xdotool", "key", "q")
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    # Not a blank frame: the video is there ...
+    assert shot.std() > 30
+    # ... with the skeleton drawn (the person's left in blue, right in orange) ...
+    assert count_near(shot, LEFT_COLOUR) > 300 and count_near(shot, RIGHT_COLOUR) > 300
+    # ... under a dark title band with big white text, and the key help at the bottom.
+    band, footer = shot[:84], shot[-38:]
+    assert band.mean() < 120 and count_near(band, (255, 255, 255), 30) > 1500
+    assert count_near(footer, (170, 170, 170), 30) > 300
+    summary = load_summary(tmp_path / "session")
+    assert summary["live"]["ended"] == "quit" and summary["live"]["restarts"] == 1
+    assert out.startswith(f"Saved session to {tmp_path / 'session'}/: ")
