@@ -44,3 +44,9 @@ class CameraError(HipdropError):
     """A camera that cannot be opened, or that stopped delivering frames."""
 
     exit_status = 5
+
+
+class DisplayError(HipdropError):
+    """No display to open the live window on."""
+
+    exit_status = 6

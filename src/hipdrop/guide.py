@@ -454,7 +454,4 @@ def guided_result(analysis: Analysis, holds: list[Hold]) -> GuidedResult:
         mine = [p for p in phases if p.stance == side]
         match = [p for p in mine if p.peak_drop_deg == sv.peak_drop_deg]
         chosen[side] = match[0] if match else (mine[0] if mine else None)
-    comparison = verdict.text
-    for side_text in (verdict.left.text, verdict.right.text):
-        comparison = comparison.replace(side_text, "")
-    return GuidedResult(verdict, chosen, list(holds), " ".join(comparison.split()))
+    return GuidedResult(verdict, chosen, list(holds), verdict.comparison)

@@ -28,7 +28,7 @@ import numpy as np
 from hipdrop.analysis import Analysis
 from hipdrop.capture import Frame, FrameSource, open_source
 from hipdrop.cues import WaistCue, waist_line
-from hipdrop.errors import CameraError, HipdropError, InputError
+from hipdrop.errors import CameraError, DisplayError, InputError
 from hipdrop.guide import (
     FramingAdvice,
     Guide,
@@ -60,12 +60,6 @@ KEYS = {32: NEXT, 13: NEXT, ord("r"): RESTART, ord("R"): RESTART, ord("m"): MIRR
 # How a session ended.
 ENDED_QUIT, ENDED_FILE, ENDED_TIME = "quit", "end of file", "max seconds"
 ENDED_INTERRUPT, ENDED_CAMERA = "interrupted", "camera lost"
-
-
-class DisplayError(HipdropError):
-    """No display to open the live window on."""
-
-    exit_status = 6
 
 
 @dataclass

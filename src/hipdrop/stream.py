@@ -21,17 +21,10 @@ from hipdrop.errors import NoPoseError
 from hipdrop.kinematics import leg_lengths
 from hipdrop.landmarks import LandmarkSeries, SeriesRecorder
 from hipdrop.measures import LegScale, Signals, StreamSmoother, frame_signals
+from hipdrop.obliquity import SOURCE_LANDMARKS, SOURCE_WAIST, estimate_drop, lifted_leg, run_baselines
 from hipdrop.reps import LEGS, Rep, hysteresis, leg_reps
 from hipdrop.settings import Settings
-from hipdrop.stance import (
-    LEFT,
-    RIGHT,
-    SIDE_NAMES,
-    baseline,
-    contralateral_drop,
-    lean_toward,
-    stance_labels,
-)  # fmt: skip
+from hipdrop.stance import LEFT, RIGHT, SIDE_NAMES, baseline, lean_toward, stance_labels
 
 # Until this many frames have a leg length, lift is measured against a typical adult's leg
 # (0.8 m, 45% of the frame height), so stance can be judged from the first second.
@@ -59,6 +52,12 @@ class FrameState:
     hold_s: tuple[float, float]  # how long each leg has been held up
     best_hold_s: tuple[float, float]
     lean_baseline_deg: float = math.nan  # the stance's double-stance lean (to the left)
+    waist_weight: float = 0.0  # the waist line's share in drop_deg (hipdrop.obliquity)
+
+    @property
+    def drop_source(self) -> str:
+        """Which reading carries the drop now: "waist" or "landmarks"."""
+        return SOURCE_WAIST if self.waist_weight >= 0.5 else SOURCE_LANDMARKS
 
     @property
     def pose(self) -> bool:
@@ -138,6 +137,7 @@ class StreamAnalyzer:
         self._run_label = -1
         self._run_start = 0
         self._theta0 = math.nan
+        self._waist0 = math.nan
         self._lean0 = math.nan
         # Reps: hysteresis state per leg, first frame of the open window, committed reps.
         self._up = [False, False]
@@ -190,11 +190,19 @@ class StreamAnalyzer:
         if label != self._run_label:
             self._run_label, self._run_start = label, i
             if label in (LEFT, RIGHT):
-                self._theta0, _ = baseline(self._buf["obliquity_deg"], self._buf["label"], i)
-                self._lean0, _ = baseline(self._buf["trunk_lean_left_deg"], self._buf["label"], i)
+                labels = self._buf["label"]
+                self._theta0, self._waist0 = run_baselines(
+                    self._buf["landmark_obliquity_deg"], self._buf["waist_obliquity_deg"], labels, i)
+                self._lean0, _ = baseline(self._buf["trunk_lean_left_deg"], labels, i)
         in_stance = label in (LEFT, RIGHT)
-        drop = (float(contralateral_drop(sig.obliquity_deg, self._theta0, label)[0])
-                if in_stance else math.nan)
+        drop, weight = math.nan, 0.0
+        if in_stance:
+            # The estimator of record (hipdrop.obliquity), on this one frame.
+            est = estimate_drop(sig.landmark_obliquity_deg, sig.waist_obliquity_deg,
+                                sig.waist_confidence,
+                                getattr(sig, f"knee_flexion_{lifted_leg(label)}_deg"), label,
+                                self._theta0, self._waist0)
+            drop, weight = float(est.drop_deg[0]), float(est.waist_weight[0])
         last_rep = self._update_reps(i, sig, t_rel)
         return FrameState(
             t=t_rel, image=image, signals=sig, stance=SIDE_NAMES.get(label),
@@ -203,7 +211,7 @@ class StreamAnalyzer:
             reps=(self.count("left"), self.count("right")), last_rep=last_rep,
             leg_up=(self._up[0], self._up[1]), hold_s=(self._hold[0], self._hold[1]),
             best_hold_s=(self._best[0], self._best[1]),
-            lean_baseline_deg=self._lean0 if in_stance else math.nan)
+            lean_baseline_deg=self._lean0 if in_stance else math.nan, waist_weight=weight)
 
     def _update_reps(self, i: int, sig: Signals, t: float) -> Rep | None:
         s = self.settings

@@ -26,7 +26,12 @@ class SideVerdict:
 class Verdict:
     left: SideVerdict
     right: SideVerdict
-    text: str
+    comparison: str  # the sentences that compare the sides and advise
+
+    @property
+    def text(self) -> str:
+        """The whole verdict in words: each side, then the comparison."""
+        return " ".join(t for t in (self.left.text, self.right.text, self.comparison) if t)
 
     def to_json(self) -> dict:
         return {"left": self.left.code, "right": self.right.code, "text": self.text}
@@ -72,7 +77,7 @@ def side_verdict(side: str, phases: list[StancePhase], settings: Settings) -> Si
 def make_verdict(phases: list[StancePhase], settings: Settings) -> Verdict:
     """Both sides' verdicts and a comparison of the two."""
     left, right = side_verdict("left", phases, settings), side_verdict("right", phases, settings)
-    parts = [left.text, right.text]
+    parts = []
     if math.isfinite(left.peak_drop_deg) and math.isfinite(right.peak_drop_deg):
         # Compare drops only: two hikes of different size say nothing about weakness.
         lo, hi = sorted((left, right), key=lambda v: v.peak_drop_deg)
