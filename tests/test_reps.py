@@ -94,3 +94,15 @@ def test_scripted_reps_each_leg(kind):
     counts = running_counts(a.reps, series.t)
     assert counts[-1].tolist() == [2, 3]
     assert (np.diff(counts, axis=0) >= 0).all()
+
+
+def test_reps_count_from_a_splayed_rest():
+    # A working leg resting 9.7 deg out (feet apart, weight over the other leg) never gets below
+    # an absolute 8 deg between reps: measured from its rest, each rep ends.
+    rest = np.full(15, 9.7)
+    rep = np.r_[np.linspace(9.7, 43, 10), np.linspace(43, 9.7, 10)]
+    x, t = _series(np.r_[rest, rep, rest, rep, rest, rep, rest], fps=10)
+    reps = find_reps(x, np.zeros_like(x), t, 10, Settings())
+    assert len(reps) == 3 and reps[0].peak_deg == pytest.approx(43.0)
+    # Both legs spread from a wide rest (a sumo squat) is still no rep.
+    assert find_reps(x + 10, x + 10, t, 10, Settings()) == []

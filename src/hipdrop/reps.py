@@ -2,10 +2,16 @@
 
 A rep of leg S: its abduction rises above ``up`` and then falls below ``down``. It starts when
 the leg last left the rest zone (below ``down``) before crossing ``up`` and ends when it is
-back below ``down``; a rep shorter than ``min_rep_s`` is ignored. hipdrop adds one rule to
-DESIGN.md's: at the rep's peak the other leg must be abducted less than half as much, because a
-squat or a wide stance spreads both legs at once and is not a leg lift (the sumo-squat clip
-abducts both legs 20 -> 40 deg three times).
+back below ``down``; a rep shorter than ``min_rep_s`` is ignored. hipdrop adds two rules to
+DESIGN.md's:
+
+- at the rep's peak the other leg must be abducted less than half as much, because a squat or
+  a wide stance spreads both legs at once and is not a leg lift (the sumo-squat clip abducts
+  both legs 20 -> 40 deg three times);
+- the thresholds are measured from the leg's resting splay (:func:`resting_angle`, at most
+  ``down``): a person whose feet rest apart, or whose weight shifts over the standing leg, rests
+  the working leg at up to ~10 deg from the midline, so an absolute ``down`` of 8 deg is never
+  reached between reps (rendered standing abduction: three reps merged into one).
 """
 
 from __future__ import annotations
@@ -18,6 +24,34 @@ from hipdrop.settings import Settings
 
 BILATERAL_RATIO = 0.5
 LEGS = ("left", "right")
+REST_WINDOW_S = 1.0
+
+
+def resting_angle(alpha: np.ndarray, fps: float, settings: Settings) -> float:
+    """The leg's resting splay: the lowest 1 s median of its abduction, within [0, down].
+
+    Parameters
+    ----------
+    alpha : (T,) abduction of the leg, degrees (NaN where unseen).
+    fps : frames per second.
+
+    Returns 0 for a leg that rests along the midline or beyond it (crossed), and never more than
+    ``rep_down_deg``, so the thresholds move by at most that much.
+
+    >>> from hipdrop.settings import Settings
+    >>> resting_angle(np.r_[np.full(20, 9.0), np.full(20, 40.0)], 10, Settings())
+    8.0
+    """
+    finite = alpha[np.isfinite(alpha)]
+    if finite.size == 0:
+        return 0.0
+    window = max(1, round(REST_WINDOW_S * fps))
+    if finite.size <= window:
+        low = float(np.median(finite))
+    else:
+        low = float(np.min(np.median(np.lib.stride_tricks.sliding_window_view(finite, window),
+                                     axis=1)))
+    return float(np.clip(low, 0.0, settings.rep_down_deg))
 
 
 def hysteresis(x: np.ndarray, up: float, down: float, initial: bool = False) -> np.ndarray:
@@ -56,7 +90,7 @@ class Rep:
 
 
 def leg_reps(alpha: np.ndarray, other: np.ndarray, t: np.ndarray, fps: float, leg: str,
-             settings: Settings) -> list[Rep]:
+             settings: Settings, rest: float = 0.0, other_rest: float = 0.0) -> list[Rep]:
     """Reps of one leg.
 
     Parameters
@@ -64,12 +98,16 @@ def leg_reps(alpha: np.ndarray, other: np.ndarray, t: np.ndarray, fps: float, le
     alpha : (T,) abduction of the leg, degrees.
     other : (T,) abduction of the other leg, degrees.
     t : (T,) seconds.
+    rest, other_rest : the two legs' resting splays (:func:`resting_angle`), degrees; the
+        thresholds and the bilateral rule count from them. Peaks are reported as measured.
 
     A rep still above ``down`` when the series ends counts, marked incomplete (a recording cut
     mid-rep still shows the lift); one already above ``up`` when it begins counts from the start.
     """
     if len(alpha) == 0:
         return []
+    peaks_at = alpha
+    alpha, other = alpha - rest, other - other_rest
     state = hysteresis(alpha, settings.rep_up_deg, settings.rep_down_deg)
     edges = np.diff(np.concatenate([[0], state.astype(np.int8), [0]]))
     rises = np.flatnonzero(edges == 1)
@@ -87,13 +125,13 @@ def leg_reps(alpha: np.ndarray, other: np.ndarray, t: np.ndarray, fps: float, le
         stop = min(int(fall), n - 1)
         seg = alpha[rise:fall]
         peak_i = rise + int(np.nanargmax(seg))
-        peak = float(alpha[peak_i])
+        peak = float(alpha[peak_i])  # above the resting splay
         start_s, end_s = float(t[start]), float(t[stop])
         if end_s - start_s < settings.min_rep_s:
             continue
         if np.isfinite(other[peak_i]) and other[peak_i] >= BILATERAL_RATIO * peak:
             continue
-        reps.append(Rep(leg, start_s, end_s, peak, float(held[fall] - held[rise]),
+        reps.append(Rep(leg, start_s, end_s, float(peaks_at[peak_i]), float(held[fall] - held[rise]),
                         complete=bool(fall < n), peak_index=peak_i))
     return reps
 
@@ -101,8 +139,10 @@ def leg_reps(alpha: np.ndarray, other: np.ndarray, t: np.ndarray, fps: float, le
 def find_reps(abduction_left: np.ndarray, abduction_right: np.ndarray, t: np.ndarray, fps: float,
               settings: Settings) -> list[Rep]:
     """Reps of both legs, ordered by start time."""
-    reps = leg_reps(abduction_left, abduction_right, t, fps, "left", settings) + leg_reps(
-        abduction_right, abduction_left, t, fps, "right", settings)
+    rest_l = resting_angle(abduction_left, fps, settings)
+    rest_r = resting_angle(abduction_right, fps, settings)
+    reps = leg_reps(abduction_left, abduction_right, t, fps, "left", settings, rest_l, rest_r)
+    reps += leg_reps(abduction_right, abduction_left, t, fps, "right", settings, rest_r, rest_l)
     return sorted(reps, key=lambda r: r.start_s)
 
 

@@ -22,7 +22,7 @@ from hipdrop.kinematics import leg_lengths
 from hipdrop.landmarks import LandmarkSeries, SeriesRecorder
 from hipdrop.measures import LegScale, Signals, StreamSmoother, frame_signals
 from hipdrop.obliquity import SOURCE_LANDMARKS, SOURCE_WAIST, estimate_drop, lifted_leg, run_baselines
-from hipdrop.reps import LEGS, Rep, hysteresis, leg_reps
+from hipdrop.reps import LEGS, Rep, hysteresis, leg_reps, resting_angle
 from hipdrop.settings import Settings
 from hipdrop.stance import LEFT, RIGHT, SIDE_NAMES, baseline, lean_toward, stance_labels
 
@@ -31,6 +31,8 @@ from hipdrop.stance import LEFT, RIGHT, SIDE_NAMES, baseline, lean_toward, stanc
 _SCALE_WARMUP = 15
 _SCALE_EVERY = 30
 _SCALE_WINDOW = 3000
+_REST_EVERY = 15  # frames between updates of the legs' resting splay
+_REST_WINDOW_S = 60.0  # how far back the resting splay looks
 _NAN_IMAGE = np.full((1, 33, 4), np.nan)
 _NAN_WORLD = np.full((1, 33, 3), np.nan)
 
@@ -141,6 +143,7 @@ class StreamAnalyzer:
         self._lean0 = math.nan
         # Reps: hysteresis state per leg, first frame of the open window, committed reps.
         self._up = [False, False]
+        self._rest = [0.0, 0.0]  # each leg's resting splay (hipdrop.reps.resting_angle)
         self._cursor = 0
         self.reps: list[Rep] = []
         self._hold = [0.0, 0.0]
@@ -217,9 +220,17 @@ class StreamAnalyzer:
         s = self.settings
         dt = 0.0 if self._last_t is None else t - self._last_t
         self._last_t = t
+        if i % _REST_EVERY == 0 and not any(self._up):
+            # The resting splay over the recent past, refreshed while both legs are down.
+            b = self._buf
+            fps = self.recorder.fps
+            lo = max(0, i + 1 - round(_REST_WINDOW_S * fps))
+            self._rest = [resting_angle(b[f"abduction_{leg}_deg"][lo:i + 1], fps, s)
+                          for leg in LEGS]
         fell = False
         for leg, alpha in enumerate((sig.abduction_left_deg, sig.abduction_right_deg)):
-            up = bool(hysteresis(alpha, s.rep_up_deg, s.rep_down_deg, self._up[leg])[0])
+            up = bool(hysteresis(alpha - self._rest[leg], s.rep_up_deg, s.rep_down_deg,
+                                 self._up[leg])[0])
             fell |= self._up[leg] and not up
             self._hold[leg] = self._hold[leg] + dt if (up and self._up[leg]) else 0.0
             self._best[leg] = max(self._best[leg], self._hold[leg])
@@ -238,8 +249,9 @@ class StreamAnalyzer:
         t = b["t"][start:stop]
         al, ar = b["abduction_left_deg"][start:stop], b["abduction_right_deg"][start:stop]
         fps = self.recorder.fps
-        reps = (leg_reps(al, ar, t, fps, "left", self.settings)
-                + leg_reps(ar, al, t, fps, "right", self.settings))
+        rl, rr = self._rest
+        reps = (leg_reps(al, ar, t, fps, "left", self.settings, rl, rr)
+                + leg_reps(ar, al, t, fps, "right", self.settings, rr, rl))
         known = {(r.leg, round(r.start_s, 6)) for r in self.reps}
         reps = [r for r in reps if (r.leg, round(r.start_s, 6)) not in known]
         if complete_only:
