@@ -3,11 +3,13 @@
     python benchmarks/calibrate.py [--data DIR] [--model full]
 
 For every train stance clip: hipdrop's pipeline with the raw landmark line gives the stance
-phases, the smoothed landmark and waist lines and the lifted leg's flexions; the frames where
-the truth holds the full drop are paired with the true drop. Each reading is fitted by least
-squares as  read = gain * true + offset + b * knee_flexion, each on the frames where hipdrop
-uses it: the waist line where its weight is full, the landmark line where it is not (the
-fallback regime: mostly loose tops). Prints the fits, leave-one-body-out errors, and the
+phases, the smoothed landmark and waist lines, and the lifted foot's lift and knee flexion;
+every phase frame is paired with the truth's drop in that frame (lift-off and touch-down
+included). Each reading is fitted by least squares as
+    read = gain * true + offset + r * (lifted_offset + b * knee_flexion),  r = min(1, lift / 0.15)
+each on the frames where hipdrop uses it: the waist line where its weight is full, the
+landmark line where it is not (the fallback regime: mostly loose tops). Prints the fits,
+leave-one-body-out errors, and the
 Calibration lines to paste into src/hipdrop/obliquity.py; last line: one JSON object.
 Held-out clips are never read.
 """
@@ -29,10 +31,10 @@ from _validity_grid import all_clips
 
 from hipdrop.analysis import analyze
 from hipdrop.landmarks import LandmarkSeries
-from hipdrop.obliquity import WAIST_HIGH, lifted_leg, run_baselines
+from hipdrop.obliquity import LIFT_FULL, WAIST_HIGH, lifted_leg, run_baselines
 from hipdrop.stance import LEFT
 
-FEATURES = ("knee_flexion",)
+FEATURES = ("lifted", "lifted_knee")  # r and r * knee flexion
 
 
 def default_data() -> Path:
@@ -59,21 +61,24 @@ def clip_frames(name: str, data: Path, model: str) -> list[dict]:
         sign = 1.0 if side == LEFT else -1.0
         leg = lifted_leg(side)
         for i in range(phase.start, min(phase.stop, len(true_cpd))):
-            if not np.isclose(true_cpd[i], true_drop):
-                continue
+            if not np.isfinite(true_cpd[i]):
+                continue  # the truth's foot is still down: no drop is defined
+            r = min(1.0, max(0.0, float(getattr(sig, f"lift_{leg}")[i]) / LIFT_FULL))
+            knee = float(getattr(sig, f"knee_flexion_{leg}_deg")[i])
             rows.append({
                 "name": name, "body": truth["params"]["body"],
-                "clothing": truth["params"]["clothing"], "true": true_drop,
+                "clothing": truth["params"]["clothing"], "true": float(true_cpd[i]),
+                "full": bool(np.isclose(true_cpd[i], true_drop)),
                 "landmarks": sign * (sig.landmark_obliquity_deg[i] - theta0),
                 "waist": sign * (sig.waist_obliquity_deg[i] - waist0),
                 "confidence": sig.waist_confidence[i],
-                "knee_flexion": getattr(sig, f"knee_flexion_{leg}_deg")[i],
+                "lifted": r, "lifted_knee": r * knee,
             })
     return rows
 
 
 def fit(rows: list[dict], reading: str) -> np.ndarray:
-    """[gain, offset, b] of ``reading`` = gain * true + offset + b * knee flexion."""
+    """[gain, offset, lifted_offset, b] of ``reading`` (see the module docstring)."""
     x = np.array([[r["true"], 1.0, *(r[f] for f in FEATURES)] for r in rows])
     y = np.array([r[reading] for r in rows])
     ok = np.isfinite(x).all(axis=1) & np.isfinite(y)
@@ -112,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     fallback_rows = [r for r in rows if r not in waist_rows]
     out = {"cue_version": CUE_VERSION, "clips": len(names), "frames": len(rows),
            "waist_frames": len(waist_rows)}
-    print(f"train split: {len(names)} clips, {len(rows)} full-drop frames "
+    print(f"train split: {len(names)} clips, {len(rows)} stance frames "
           f"({len(waist_rows)} with a confident waist line)")
     for reading, subset, const in (("landmarks", fallback_rows, "LANDMARK_LINE"),
                                    ("waist", waist_rows, "WAIST_LINE")):
@@ -120,13 +125,14 @@ def main(argv: list[str] | None = None) -> int:
         lobo = leave_one_body_out(subset, reading)
         est = invert(coef, subset, reading)
         mae = float(np.nanmean(np.abs(est - np.array([r["true"] for r in subset]))))
-        print(f"{reading:9}: read = {coef[0]:.3f} true {coef[1]:+.2f} {coef[2]:+.4f} knee on "
-              f"{len(subset)} frames; frame MAE after correction {mae:.2f} deg, "
-              f"leave-one-body-out {lobo:.2f} deg")
+        print(f"{reading:9}: read = {coef[0]:.3f} true {coef[1]:+.2f} + r ({coef[2]:+.2f} "
+              f"{coef[3]:+.4f} knee) on {len(subset)} frames; frame MAE after correction "
+              f"{mae:.2f} deg, leave-one-body-out {lobo:.2f} deg")
         print(f"    {const} = Calibration(gain={coef[0]:.3f}, offset_deg={coef[1]:.2f}, "
-              f"per_knee_flexion={coef[2]:.4f})")
+              f"lifted_offset_deg={coef[2]:.2f}, per_knee_flexion={coef[3]:.4f})")
         out[reading] = {"gain": round(float(coef[0]), 4), "offset_deg": round(float(coef[1]), 3),
-                        "per_knee_flexion": round(float(coef[2]), 5), "frames": len(subset),
+                        "lifted_offset_deg": round(float(coef[2]), 3),
+                        "per_knee_flexion": round(float(coef[3]), 5), "frames": len(subset),
                         "frame_mae_deg": round(mae, 3), "lobo_mae_deg": round(lobo, 3)}
     print(json.dumps(out))
     return 0

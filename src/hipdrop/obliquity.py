@@ -25,25 +25,34 @@ import numpy as np
 from hipdrop.stance import LEFT, baseline
 
 
+# A foot this high (fraction of leg length) is fully lifted: the lifted-leg bias has set in.
+LIFT_FULL = 0.15
+
+
 @dataclass(frozen=True)
 class Calibration:
     """How a drop reading relates to the true drop, on the train renders:
 
-    read = gain * true + offset + per_knee_flexion * knee_flexion
+    read = gain * true + offset + r * (lifted_offset + per_knee_flexion * knee_flexion)
 
-    with the lifted leg's knee flexion in degrees: the bias toward a hike grows with how the
-    foot is lifted (a thigh raised forward pulls the hip landmark up more than a foot raised
-    behind a vertical thigh). Hip flexion was tried too and explained nothing more on the
-    train renders. :meth:`correct` inverts the relation.
+    with r = min(1, foot lift / LIFT_FULL) the lifted foot's share of a full lift and the
+    lifted leg's knee flexion in degrees. The bias toward a hike sets in as the foot rises (at
+    lift-off the landmark line has not moved yet, and a full correction there would read a
+    false drop) and grows with how the foot is lifted (a thigh raised forward pulls the hip
+    landmark up more than a foot raised behind a vertical thigh). :meth:`correct` inverts it.
     """
 
     gain: float
     offset_deg: float
+    lifted_offset_deg: float
     per_knee_flexion: float
 
-    def correct(self, read: np.ndarray, knee_flexion: np.ndarray) -> np.ndarray:
-        """(n,) true drop estimated from (n,) readings and the lifted leg's knee flexion."""
-        bias = self.offset_deg + self.per_knee_flexion * np.nan_to_num(knee_flexion, nan=_KNEE)
+    def correct(self, read: np.ndarray, lift: np.ndarray, knee_flexion: np.ndarray
+                ) -> np.ndarray:
+        """(n,) true drop from (n,) readings, the lifted foot's lift and its knee flexion."""
+        r = np.clip(np.nan_to_num(lift, nan=LIFT_FULL) / LIFT_FULL, 0.0, 1.0)
+        knee = np.nan_to_num(knee_flexion, nan=_KNEE)
+        bias = self.offset_deg + r * (self.lifted_offset_deg + self.per_knee_flexion * knee)
         return (read - bias) / self.gain
 
 
@@ -51,8 +60,10 @@ class Calibration:
 _KNEE = 46.0
 
 # Fitted by `python benchmarks/calibrate.py` on the train split of the validity renders.
-LANDMARK_LINE = Calibration(gain=0.602, offset_deg=-5.27, per_knee_flexion=0.0183)
-WAIST_LINE = Calibration(gain=0.962, offset_deg=-1.88, per_knee_flexion=0.0129)
+LANDMARK_LINE = Calibration(gain=0.563, offset_deg=-0.97, lifted_offset_deg=-4.13,
+                            per_knee_flexion=0.0173)
+WAIST_LINE = Calibration(gain=0.944, offset_deg=-0.74, lifted_offset_deg=-1.05,
+                         per_knee_flexion=0.0127)
 
 # The waist line's weight: 0 at or below WAIST_LOW confidence, 1 at or above WAIST_HIGH.
 WAIST_LOW, WAIST_HIGH = 0.3, 0.5
@@ -80,21 +91,23 @@ def lifted_leg(side: int) -> str:
 
 
 def estimate_drop(landmark_deg: np.ndarray, waist_deg: np.ndarray, waist_conf: np.ndarray,
-                  knee_flexion: np.ndarray, side: int, theta0_deg: float, waist0_deg: float
-                  ) -> DropEstimate:
+                  lift: np.ndarray, knee_flexion: np.ndarray, side: int, theta0_deg: float,
+                  waist0_deg: float) -> DropEstimate:
     """The drop over frames of one stance run.
 
     Parameters
     ----------
     landmark_deg, waist_deg, waist_conf : (n,) the landmark line, the waist line (NaN where
         not seen) and its confidence over the run's frames.
-    knee_flexion : (n,) the lifted leg's knee flexion, degrees.
+    lift, knee_flexion : (n,) the lifted foot's lift (fraction of leg length) and its knee
+        flexion (degrees).
     side : LEFT or RIGHT, the stance leg.
     theta0_deg, waist0_deg : the two lines' double-stance baselines (waist0 NaN if unseen).
     """
     sign = 1.0 if side == LEFT else -1.0
-    from_landmarks = LANDMARK_LINE.correct(sign * (landmark_deg - theta0_deg), knee_flexion)
-    from_waist = WAIST_LINE.correct(sign * (waist_deg - waist0_deg), knee_flexion)
+    from_landmarks = LANDMARK_LINE.correct(sign * (landmark_deg - theta0_deg), lift,
+                                           knee_flexion)
+    from_waist = WAIST_LINE.correct(sign * (waist_deg - waist0_deg), lift, knee_flexion)
     w = np.where(np.isfinite(from_waist), waist_weight(waist_conf), 0.0)
     drop = np.where(w > 0, w * np.nan_to_num(from_waist) + (1 - w) * from_landmarks,
                     from_landmarks)
@@ -133,7 +146,7 @@ def estimate_obliquity(signals, labels: np.ndarray, phases: list[tuple[int, int,
         leg = lifted_leg(side)
         est = estimate_drop(
             signals.landmark_obliquity_deg[start:stop], signals.waist_obliquity_deg[start:stop],
-            signals.waist_confidence[start:stop],
+            signals.waist_confidence[start:stop], getattr(signals, f"lift_{leg}")[start:stop],
             getattr(signals, f"knee_flexion_{leg}_deg")[start:stop], side, theta0, waist0)
         sign = 1.0 if side == LEFT else -1.0
         obliquity[start:stop] = theta0 + sign * est.drop_deg

@@ -201,9 +201,10 @@ class StreamAnalyzer:
         drop, weight = math.nan, 0.0
         if in_stance:
             # The estimator of record (hipdrop.obliquity), on this one frame.
+            leg = lifted_leg(label)
             est = estimate_drop(sig.landmark_obliquity_deg, sig.waist_obliquity_deg,
-                                sig.waist_confidence,
-                                getattr(sig, f"knee_flexion_{lifted_leg(label)}_deg"), label,
+                                sig.waist_confidence, getattr(sig, f"lift_{leg}"),
+                                getattr(sig, f"knee_flexion_{leg}_deg"), label,
                                 self._theta0, self._waist0)
             drop, weight = float(est.drop_deg[0]), float(est.waist_weight[0])
         last_rep = self._update_reps(i, sig, t_rel)
