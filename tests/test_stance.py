@@ -18,6 +18,7 @@ from hipdrop.stance import (
     contralateral_drop,
     find_phases,
     held_peak,
+    measure_phases,
     runs,
     stance_labels,
 )  # fmt: skip
@@ -155,3 +156,15 @@ def test_short_hold_is_reported():
     a = exact(series, Settings())
     assert all(p.duration_s < 30 for p in a.phases)
     assert "Short hold" in a.verdict.text
+
+
+def test_phase_records_which_reading_carried_the_drop():
+    series, _ = sc.landmarks(sc.stance_test(drop_left=7.0), fps=30)
+    weight = np.zeros(len(series))
+    weight[: len(series) // 2] = 1.0  # the waist line seen in the first half only
+    a = exact(series)
+    found = [(LEFT if p.stance == "left" else RIGHT, p.start, p.stop) for p in a.phases]
+    phases, _ = measure_phases(a.signals.obliquity_deg, a.signals.trunk_lean_left_deg, a.labels,
+                               found, a.signals.t, series.fps, Settings(), weight)
+    assert [p.obliquity_source for p in phases] == ["waist", "landmarks"]
+    assert phases[0].to_json()["obliquity_source"] == "waist"

@@ -25,7 +25,8 @@ def status_views(analysis: Analysis) -> list[StatusView]:
         stance = SIDE_NAMES.get(int(analysis.labels[i])) if in_phase[i] else None
         views.append(StatusView(float(s.t[i]), stance, float(analysis.drop[i]),
                                 (int(counts[i, 0]), int(counts[i, 1])),
-                                (float(s.abduction_left_deg[i]), float(s.abduction_right_deg[i]))))
+                                (float(s.abduction_left_deg[i]), float(s.abduction_right_deg[i])),
+                                float(s.obliquity_deg[i]) if in_phase[i] else float("nan")))
     return views
 
 

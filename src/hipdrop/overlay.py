@@ -62,13 +62,40 @@ def draw_skeleton(frame: np.ndarray, points: np.ndarray) -> None:
             cv2.circle(frame, _pt(points[i]), max(3, round(4 * s)), WHITE, -1, cv2.LINE_AA)
 
 
+def pelvis_line(points: np.ndarray, obliquity_deg: float) -> tuple[np.ndarray, np.ndarray]:
+    """The (left, right) ends of a hip line through the landmark hips' midpoint, as long as
+    theirs, tilted to ``obliquity_deg`` (DESIGN.md's sign: + when the right hip is lower).
+
+    With NaN, the landmark hips themselves: hipdrop's estimate replaces them only where it
+    exists (in a stance phase).
+    """
+    left, right = points[L_HIP, :2].astype(np.float64), points[R_HIP, :2].astype(np.float64)
+    if not np.isfinite(obliquity_deg):
+        return left, right
+    mid, half = 0.5 * (left + right), 0.5 * float(np.hypot(*(left - right)))
+    facing = 1.0 if left[0] >= right[0] else -1.0  # the person's left on the image's right
+    a = np.radians(obliquity_deg)
+    d = half * np.array([facing * np.cos(a), -np.sin(a)])
+    return mid + d, mid - d
+
+
 def draw_hip_line(frame: np.ndarray, points: np.ndarray, colour: tuple[int, int, int],
-                  labels: bool = True) -> None:
-    """A thick line through the hips, extended beyond them, with L/R anatomical labels."""
-    left, right = points[L_HIP, :2], points[R_HIP, :2]
-    if not (np.isfinite(left).all() and np.isfinite(right).all()):
+                  labels: bool = True, obliquity_deg: float = float("nan")) -> None:
+    """A thick line through the hips, extended beyond them, with L/R anatomical labels.
+
+    With ``obliquity_deg`` (hipdrop's estimate, in a stance phase) the thick line shows that
+    tilt and the raw landmark line stays beside it, thin and grey: the model's hip landmarks
+    follow only about half of a pelvic drop (hipdrop.obliquity).
+    """
+    raw_left, raw_right = points[L_HIP, :2], points[R_HIP, :2]
+    if not (np.isfinite(raw_left).all() and np.isfinite(raw_right).all()):
         return
     s = scale_of(frame)
+    left, right = pelvis_line(points, obliquity_deg)
+    if np.isfinite(obliquity_deg):
+        d = raw_left - raw_right
+        cv2.line(frame, _pt(raw_right - 0.6 * d), _pt(raw_left + 0.6 * d), GREY, max(1, round(2 * s)),
+                 cv2.LINE_AA)
     d = left - right
     a, b = right - 0.6 * d, left + 0.6 * d
     cv2.line(frame, _pt(a), _pt(b), BLACK, max(6, round(10 * s)), cv2.LINE_AA)
@@ -153,6 +180,7 @@ class StatusView:
     drop_deg: float  # CPD in the current phase, NaN outside one
     reps: tuple[int, int]  # left, right
     abduction: tuple[float, float]  # left, right, degrees
+    obliquity_deg: float = float("nan")  # hipdrop's estimate in a stance phase, else NaN
 
 
 def draw_status(frame: np.ndarray, points: np.ndarray | None, view: StatusView,
@@ -165,7 +193,8 @@ def draw_status(frame: np.ndarray, points: np.ndarray | None, view: StatusView,
     if points is not None and np.isfinite(points[:, :2]).any():
         shown = mirror_points(points, frame.shape[1]) if mirrored else points
         draw_skeleton(frame, shown)
-        draw_hip_line(frame, shown, hip_colour(view.stance is not None, view.drop_deg, threshold))
+        draw_hip_line(frame, shown, hip_colour(view.stance is not None, view.drop_deg, threshold),
+                      obliquity_deg=view.obliquity_deg)
     lines = [PanelLine(f"{view.t_s:5.1f} s", 0.6, GREY)]
     if points is None:
         lines.append(PanelLine("no person in view", 0.8, AMBER))

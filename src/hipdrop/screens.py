@@ -164,7 +164,9 @@ def _body(canvas: np.ndarray, pts: np.ndarray | None, screen: Screen) -> None:
     state = screen.state
     in_stance = state is not None and state.stance is not None
     drop = state.drop_deg if state is not None else math.nan
-    draw_hip_line(canvas, pts, hip_colour(in_stance, drop, screen.settings.drop_threshold_deg))
+    obliquity = state.obliquity_deg if in_stance else math.nan
+    draw_hip_line(canvas, pts, hip_colour(in_stance, drop, screen.settings.drop_threshold_deg),
+                  obliquity_deg=obliquity)
 
 
 def _mark_foot(canvas: np.ndarray, pts: np.ndarray | None, foot: str, t: float) -> None:

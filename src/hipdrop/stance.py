@@ -213,5 +213,6 @@ def measure_phases(theta: np.ndarray, lean_left: np.ndarray, labels: np.ndarray,
                                            settings.peak_window_s),
             significant=bool(peak >= settings.drop_threshold_deg), baseline_source=source,
             start=start, stop=stop,
+            waist_share=0.0 if waist_weight is None else float(np.mean(waist_weight[start:stop])),
         ))
     return phases, drop

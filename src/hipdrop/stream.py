@@ -57,6 +57,14 @@ class FrameState:
     waist_weight: float = 0.0  # the waist line's share in drop_deg (hipdrop.obliquity)
 
     @property
+    def obliquity_deg(self) -> float:
+        """hipdrop's estimate of the obliquity now (DESIGN.md: theta0 + s * CPD), NaN outside a
+        stance."""
+        if self.stance is None:
+            return math.nan
+        return self.baseline_deg + (self.drop_deg if self.stance == "left" else -self.drop_deg)
+
+    @property
     def drop_source(self) -> str:
         """Which reading carries the drop now: "waist" or "landmarks"."""
         return SOURCE_WAIST if self.waist_weight >= 0.5 else SOURCE_LANDMARKS

@@ -161,8 +161,9 @@ class Truth:
         }
 
     def write(self, path: Path) -> None:
-        """Write the JSON (floats rounded to 4 decimals, NaN as null)."""
-        path.write_text(json.dumps(_clean(self.as_dict()), indent=1) + "\n")
+        """Write the JSON (floats rounded to 4 decimals, NaN as null; compact, since the per-frame
+        arrays are data: `python -m json.tool` shows it indented)."""
+        path.write_text(json.dumps(_clean(self.as_dict()), separators=(",", ":")) + "\n")
 
 
 def _clean(x: Any) -> Any:
