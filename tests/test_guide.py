@@ -299,3 +299,18 @@ def test_result_rests_on_the_phases_of_the_holds(clip_landmarks):
     nothing = gd.guided_result(analysis, [])
     assert nothing.phases == {"left": None, "right": None}
     assert nothing.verdict.left.code == nothing.verdict.right.code == "not tested"
+
+
+def test_a_hidden_waist_is_advised_only_where_it_could_be_seen():
+    from hipdrop import scripted as sc
+    from hipdrop.guide import WAIST_HIDDEN, framing_issues
+
+    series, _ = sc.landmarks([sc.Segment("double", 0.2)], sc.Camera(1280, 720, 330.0), fps=10)
+    image = series.image[0]
+    codes = lambda **kw: [i.code for i in framing_issues(image, 1280, 720, **kw)]  # noqa: E731
+    assert WAIST_HIDDEN in codes(waist_confidence=0.05)
+    assert WAIST_HIDDEN not in codes(waist_confidence=0.8)
+    assert WAIST_HIDDEN not in codes()
+    small, _ = sc.landmarks([sc.Segment("double", 0.2)], sc.Camera(640, 360, 110.0), fps=10)
+    assert WAIST_HIDDEN not in [i.code for i in framing_issues(small.image[0], 640, 360,
+                                                                waist_confidence=0.0)]

@@ -25,7 +25,9 @@ from hipdrop.landmarks import L_HIP, L_SHOULDER, R_HIP, R_SHOULDER
 # the hip joints; the box spans the torso's width but stops short of the hands at the sides.
 _ABOVE, _BELOW, _HALF_WIDTH = 1.1, 0.15, 0.7
 _CANDIDATES = 3  # edge candidates kept per column
-_MIN_SEPARATION_PX = 60  # below this hip width the pelvis is too small to read an edge on
+# Below this hip-landmark separation the pelvis is too small to read an edge on (one pixel is
+# then about 2 deg): the real clips at 360 px height have 25-32 px and get no cue.
+MIN_HIP_SEPARATION_PX = 30
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ def waist_line(frame: np.ndarray, points: np.ndarray, seed: int = 0) -> WaistCue
     if not (np.isfinite(left).all() and np.isfinite(right).all()):
         return WaistCue.NONE
     sep = float(np.hypot(*(left - right)))
-    if sep < 0.5 * _MIN_SEPARATION_PX:
+    if sep < MIN_HIP_SEPARATION_PX:
         return WaistCue.NONE
     centre = 0.5 * (left + right)
     # "Up" is toward the shoulders, so the box follows a leaning or rolled body.

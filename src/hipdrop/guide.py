@@ -24,6 +24,7 @@ import numpy as np
 
 from hipdrop import kinematics as kin
 from hipdrop.analysis import Analysis
+from hipdrop.cues import MIN_HIP_SEPARATION_PX
 from hipdrop.landmarks import (
     L_ANKLE,
     L_FOOT,
@@ -38,6 +39,7 @@ from hipdrop.landmarks import (
     R_KNEE,
     R_SHOULDER,
 )  # fmt: skip
+from hipdrop.obliquity import WAIST_LOW
 from hipdrop.settings import Settings
 from hipdrop.stance import StancePhase
 from hipdrop.stream import FrameState
@@ -61,6 +63,7 @@ NO_PERSON = "no_person"
 TOO_CLOSE, TOO_FAR = "too_close", "too_far"
 FEET_OUT, HEAD_OUT, SIDE_OUT = "feet_out", "head_out", "side_out"
 NOT_FACING, TILTED = "not_facing", "tilted"
+WAIST_HIDDEN = "waist_hidden"
 
 _FEET = [L_ANKLE, R_ANKLE, L_HEEL, R_HEEL, L_FOOT, R_FOOT]
 _BODY = [L_SHOULDER, R_SHOULDER, L_HIP, R_HIP, L_KNEE, R_KNEE, *_FEET]
@@ -84,7 +87,8 @@ class FramingLimits:
 
 
 def framing_issues(image: np.ndarray | None, width: int, height: int,
-                   limits: FramingLimits | None = None) -> list[Issue]:
+                   limits: FramingLimits | None = None,
+                   waist_confidence: float | None = None) -> list[Issue]:
     """What to fix in the framing of one frame, most important first (empty: all good).
 
     Parameters
@@ -93,6 +97,10 @@ def framing_issues(image: np.ndarray | None, width: int, height: int,
         One frame's landmarks: x px, y px, z, visibility (unmirrored frame), or None.
     width, height : int
         Frame size in pixels.
+    waist_confidence : float or None
+        The frame's waist-line cue confidence (:mod:`hipdrop.cues`), if measured: a hidden waist
+        (a loose top) leaves only the calibrated landmark line to read the drop, which is
+        rougher (README: what the measure can and cannot see), so the person is told.
 
     The facing and tilt checks only apply to an upright person (a side-lying exercise is
     legitimately sideways). Camera roll turns the hip line, the shoulder line, the trunk and
@@ -134,6 +142,11 @@ def framing_issues(image: np.ndarray | None, width: int, height: int,
         issues.append(Issue(TOO_FAR, "Come a little closer to the camera", blocking=False))
     if bool(kin.upright(xy)):
         issues += _facing_and_tilt(xy, lim)
+        hips = float(np.linalg.norm(xy[L_HIP] - xy[R_HIP]))
+        if (waist_confidence is not None and waist_confidence < WAIST_LOW
+                and hips >= MIN_HIP_SEPARATION_PX):  # too small a pelvis is not the top's fault
+            issues.append(Issue(WAIST_HIDDEN, "Tuck in your top: the drop reads best from a "
+                                "visible waistband", blocking=False, delay_s=3.0))
     return issues
 
 

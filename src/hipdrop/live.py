@@ -170,9 +170,10 @@ class LiveSession:
         # The advice is debounced over 0.6 s: ten looks a second are plenty, and save time.
         if state.t - self._framed_t >= FRAMING_EVERY_S or state.t < self._framed_t:
             self._framed_t = state.t
-            raw = framing_issues(pose.image, self.width, self.height)
+            raw = framing_issues(pose.image, self.width, self.height,
+                                 waist_confidence=None if waist is None else waist.confidence)
             if self.mode != "stance":  # a side-lying exercise is not badly framed
-                raw = [i for i in raw if i.code not in ("not_facing", "tilted")]
+                raw = [i for i in raw if i.code not in ("not_facing", "tilted", "waist_hidden")]
             self.issues = self.advice.update(raw, state.t)
         if state.last_rep is not None:
             self.last_rep = state.last_rep

@@ -41,6 +41,8 @@ from hipdrop.stream import FrameState
 from hipdrop.verdict import COMPENSATED, DROP, LEVEL, OTHER
 
 DISPLAY_HEIGHT = 720
+DISPLAY_MIN_WIDTH = 960  # 4:3 at 720 px: narrower frames are pillarboxed
+PILLAR = (24, 24, 24)
 SIDE_COLOUR = {"left": LEFT_COLOUR, "right": RIGHT_COLOUR}
 DARK = (40, 40, 40)
 VERDICT_WORDS = {DROP: ("DROP", RED), COMPENSATED: ("COMPENSATED", AMBER),
@@ -94,6 +96,11 @@ def shade(frame: np.ndarray, x0: int, y0: int, x1: int, y1: int, alpha: float = 
         roi[:] = cv2.addWeighted(roi, 1.0 - alpha, tint, alpha, 0.0)
 
 
+def _whole(x: float) -> str:
+    """A signed whole number of degrees; "0", not "-0"; "--" for NaN."""
+    return "--" if not math.isfinite(x) else f"{round(x):+d}" if round(x) else "0"
+
+
 def text_width(frame: np.ndarray, text: str, size: float) -> int:
     s, thick = text_scale(frame, size)
     return cv2.getTextSize(text, FONT, s, thick)[0][0]
@@ -125,26 +132,39 @@ def ring(frame: np.ndarray, centre: tuple[int, int], radius: int, progress: floa
 # The frame and the body
 
 
-def to_display(frame: np.ndarray, mirrored: bool) -> tuple[np.ndarray, float]:
-    """The camera frame scaled to DISPLAY_HEIGHT and flipped if ``mirrored``; and the scale."""
+def to_display(frame: np.ndarray, mirrored: bool) -> tuple[np.ndarray, float, int]:
+    """The camera frame scaled to DISPLAY_HEIGHT, flipped if ``mirrored``, and set on a dark
+    canvas at least DISPLAY_MIN_WIDTH wide; the scale and the frame's x offset on the canvas.
+
+    A portrait frame (a phone video) is pillarboxed: scaled to 720 px high it is only 405 px
+    wide, too narrow for the panels, which then take the bars beside it.
+    """
     h, w = frame.shape[:2]
     k = DISPLAY_HEIGHT / h
-    canvas = frame if k == 1.0 else cv2.resize(
+    shown = frame if k == 1.0 else cv2.resize(
         frame, (round(w * k), DISPLAY_HEIGHT), interpolation=cv2.INTER_LINEAR)
     if mirrored:
-        canvas = cv2.flip(canvas, 1)
-    elif canvas is frame:
-        canvas = frame.copy()
-    return canvas, k
+        shown = cv2.flip(shown, 1)
+    width = shown.shape[1]
+    if width >= DISPLAY_MIN_WIDTH:
+        return (shown.copy() if shown is frame else shown), k, 0
+    canvas = np.empty((DISPLAY_HEIGHT, DISPLAY_MIN_WIDTH, 3), np.uint8)
+    canvas[:] = PILLAR
+    x0 = (DISPLAY_MIN_WIDTH - width) // 2
+    canvas[:, x0:x0 + width] = shown
+    return canvas, k, x0
 
 
-def shown_points(points: np.ndarray | None, k: float, width: int, mirrored: bool
+def shown_points(points: np.ndarray | None, k: float, width: int, mirrored: bool, x0: int = 0
                  ) -> np.ndarray | None:
-    """(33, >=2) landmarks of the camera frame as drawn on the display (scaled, mirrored)."""
+    """(33, >=2) landmarks of the camera frame as drawn on the display (scaled, mirrored, and
+    shifted by the frame's offset ``x0`` on the canvas; ``width`` the scaled frame's width)."""
     if points is None or not np.isfinite(points[:, :2]).any():
         return None
     p = np.array(points[:, :2], dtype=np.float64) * k
-    return mirror_points(p, width) if mirrored else p
+    p = mirror_points(p, width) if mirrored else p
+    p[:, 0] += x0
+    return p
 
 
 def screen_side(points: np.ndarray | None, leg: str, mirrored: bool) -> str:
@@ -266,7 +286,7 @@ def _drop_panel(canvas: np.ndarray, y: int, state: FrameState, settings: Setting
     lean = state.lean_change_deg
     if math.isfinite(lean):
         colour = AMBER if lean >= settings.lean_threshold_deg else GREY
-        draw_text(canvas, f"trunk lean {lean:+.0f} deg", (x0 + 18, y + 182), 0.6, colour,
+        draw_text(canvas, f"trunk lean {_whole(lean)} deg", (x0 + 18, y + 182), 0.6, colour,
                   outline=False)
 
 
@@ -339,7 +359,7 @@ def _result_column(canvas: np.ndarray, x: int, y: int, width: int, side: str,
     short = sv.longest_hold_s < settings.hold_target_s
     rows = [("peak drop", f"{phase.peak_drop_deg:+.1f} deg", WHITE),
             ("mean drop", f"{phase.mean_drop_deg:+.1f} deg", WHITE),
-            ("trunk lean", f"{phase.peak_lean_change_deg:+.0f} deg",
+            ("trunk lean", f"{_whole(phase.peak_lean_change_deg)} deg",
              AMBER if phase.peak_lean_change_deg >= settings.lean_threshold_deg else WHITE),
             ("held", f"{sv.longest_hold_s:.0f} of {settings.hold_target_s:.0f} s",
              AMBER if short else WHITE)]
@@ -454,10 +474,10 @@ def _hold_screen(canvas: np.ndarray, pts: np.ndarray | None, screen: Screen) -> 
 
 def render(frame: np.ndarray, screen: Screen) -> np.ndarray:
     """The displayed image for camera ``frame`` (unmirrored BGR) and ``screen``."""
-    canvas, k = to_display(frame, screen.mirrored)
+    canvas, k, x0 = to_display(frame, screen.mirrored)
     state = screen.state
-    pts = shown_points(state.image if state is not None else None, k, canvas.shape[1],
-                       screen.mirrored)
+    pts = shown_points(state.image if state is not None else None, k,
+                       round(frame.shape[1] * k), screen.mirrored, x0)
     result_shown = (screen.mode == "stance" and screen.guide is not None
                     and screen.guide.step == Step.RESULT)
     if not result_shown:
