@@ -160,7 +160,9 @@ def test_no_significant_drop(summary):
 
 def test_frames_csv_columns_and_rows(rows, summary):
     header, data = rows
-    assert header == FRAME_COLUMNS
+    assert header[: len(FRAME_COLUMNS)] == FRAME_COLUMNS  # DESIGN.md's, in order
+    assert header[len(FRAME_COLUMNS):] == ["obliquity_source"]  # hipdrop's addition
+    assert {r["obliquity_source"] for r in data} <= {"waist", "landmarks"}
     assert len(data) == FRAMES == summary["frames"]
     t = np.array([float(r["t_s"]) for r in data])
     np.testing.assert_allclose(t, np.arange(FRAMES) / FPS, atol=1e-3)

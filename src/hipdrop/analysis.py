@@ -43,6 +43,7 @@ class Analysis:
     verdict: Verdict
     waist_weight: np.ndarray | None = None  # (T,) the waist line's share in the obliquity
     warnings: list[str] = field(default_factory=list)
+    estimator: str = "hipdrop"  # how the drop was read (see analyze_signals)
 
     @property
     def rep_counts(self) -> np.ndarray:
@@ -90,7 +91,7 @@ def analyze_signals(series: LandmarkSeries, signals: Signals, settings: Settings
                      series.fps, settings)
     verdict = make_verdict(phases, settings)
     return Analysis(series, settings, signals, labels, drop, phases, reps, verdict, weight,
-                    warnings)
+                    warnings, estimator)
 
 
 def analyze(series: LandmarkSeries, settings: Settings | None = None,

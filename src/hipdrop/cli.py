@@ -98,7 +98,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     progress = not args.quiet
     result = analyze_source(
         Path(args.source), args.out, settings=settings, model=_model_loader(args.model, progress),
-        video=not args.no_video, num_poses=args.people, progress=_progress_factory(progress))
+        video=not args.no_video, num_poses=args.people, progress=_progress_factory(progress),
+        estimator=args.obliquity)
     for w in result.warnings:
         _err(f"warning: {w}")
     if not args.quiet and result.summary is not None:
@@ -167,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="lite, full, heavy, or a .task file [full]")
     p.add_argument("--settings", type=Path, metavar="FILE.toml", help="thresholds from a TOML file")
     p.add_argument("--no-video", action="store_true", help="skip annotated.mp4 (faster)")
+    p.add_argument("--obliquity", choices=["hipdrop", "landmarks"], default="hipdrop",
+                   help="read the pelvic tilt with hipdrop's estimator (waist line and "
+                        "calibrated landmarks) or the raw hip-landmark line [hipdrop]")
     p.add_argument("--people", type=_positive_int, default=1, metavar="N",
                    help="poses the model looks for; >1 helps keep the same person with "
                         "bystanders in view [1]")

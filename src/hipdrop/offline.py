@@ -49,10 +49,12 @@ def is_landmarks_file(source: Path) -> bool:
 
 def analyze_source(source: Path, out_dir: Path | None = None, *, settings: Settings | None = None,
                    model: Callable[[], ResolvedModel] | None = None, video: bool = True,
-                   num_poses: int = 1, progress: ProgressFactory | None = None) -> AnalyzeResult:
+                   num_poses: int = 1, progress: ProgressFactory | None = None,
+                   estimator: str = "hipdrop") -> AnalyzeResult:
     """Analyse a video or landmarks .npz at ``source`` into ``out_dir``.
 
     ``model`` is called only when the source is a video (a landmarks file needs no model).
+    ``estimator`` chooses the reading of the pelvic tilt (:func:`hipdrop.analysis.analyze`).
     ``progress(label, total)`` returns a callback taking frames done. Ctrl-C while reading the
     video keeps the frames read so far: they are analysed and written, and the result is
     flagged ``interrupted`` (the caller re-raises or exits with 130).
@@ -91,7 +93,7 @@ def analyze_source(source: Path, out_dir: Path | None = None, *, settings: Setti
         path = out_dir / "landmarks.npz"
         series.save(path)
         result.files.append(path)
-    analysis = analyze(series, settings)
+    analysis = analyze(series, settings, estimator)
     analysis.warnings[:0] = result.warnings
     result.analysis = analysis
     result.summary = summary(analysis, str(source))

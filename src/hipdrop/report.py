@@ -20,6 +20,7 @@ DISCLAIMER = ("hipdrop is a self-assessment aid, not a diagnosis: see a physioth
 FRAME_COLUMNS = (
     "t_s", "pose", "obliquity_deg", "landmark_obliquity_deg", "stance", "drop_deg",
     "trunk_lean_deg", "abduction_left_deg", "abduction_right_deg", "rep_left", "rep_right",
+    "obliquity_source",
 )  # fmt: skip
 
 
@@ -37,6 +38,7 @@ def summary(analysis: Analysis, source: str, extra: dict | None = None) -> dict:
         "frames": len(series),
         "frames_with_pose": int(series.has_pose.sum()),
         "settings": analysis.settings.as_dict(),
+        "obliquity_estimator": analysis.estimator,
         "stance_phases": [p.to_json() | {"short_hold": p.duration_s < analysis.settings.hold_target_s}
                           for p in analysis.phases],
         "reps": {
@@ -60,9 +62,12 @@ def frame_rows(analysis: Analysis) -> list[tuple]:
         stance[(analysis.labels == side) & np.isfinite(analysis.drop)] = name
     counts = analysis.rep_counts
     lean = analysis.trunk_lean_deg()
+    # Which reading carried each frame's obliquity (hipdrop.obliquity): a hipdrop addition.
+    weight = analysis.waist_weight if analysis.waist_weight is not None else np.zeros(len(s.t))
+    source = np.where(weight >= 0.5, "waist", "landmarks").astype(object)
     columns = [s.t, s.pose.astype(int), s.obliquity_deg, s.landmark_obliquity_deg, stance,
                analysis.drop, lean, s.abduction_left_deg, s.abduction_right_deg,
-               counts[:, 0], counts[:, 1]]
+               counts[:, 0], counts[:, 1], source]
     rows = []
     for values in zip(*columns, strict=True):
         rows.append(tuple(_cell(v) for v in values))
