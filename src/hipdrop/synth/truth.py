@@ -1,7 +1,7 @@
 """Ground truth: DESIGN.md's angles on the projected true joints, and the truth JSON.
 
-The angle functions are pure NumPy over pixel arrays and follow DESIGN.md's formulas and
-signs exactly, so a perfect landmark detector would read these values.
+The angles are DESIGN.md's, computed by hipdrop's own functions (hipdrop.kinematics) on the
+projected true joints, so a perfect landmark detector would read exactly these values.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from hipdrop import kinematics as kin
 from hipdrop.synth.body import Body, Posed
 
 TRUTH_VERSION = 1
@@ -21,17 +22,28 @@ TRUTH_VERSION = 1
 WAIST_PROBE_ABOVE_HIP_M = 0.08
 
 
+def _pose(shoulder_l, shoulder_r, hip_l, hip_r, ankle_l=None, ankle_r=None) -> np.ndarray:
+    """(..., 33, 2) landmark array holding the given (..., 2) points at MediaPipe's indices."""
+    points = np.broadcast_arrays(*(np.asarray(p, float) for p in (shoulder_l, shoulder_r, hip_l,
+                                                                   hip_r)))
+    out = np.full((*points[0].shape[:-1], 33, 2), np.nan)
+    for index, p in zip((11, 12, 23, 24), points, strict=True):
+        out[..., index, :] = p
+    if ankle_l is not None:
+        out[..., 27, :], out[..., 28, :] = ankle_l, ankle_r
+    return out
+
+
 def obliquity_deg(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """DESIGN.md's pelvic obliquity atan2(y_R - y_L, |x_L - x_R|) in degrees.
+    """DESIGN.md's pelvic obliquity atan2(y_R - y_L, |x_L - x_R|) in degrees: the one
+    implementation, :func:`hipdrop.kinematics.obliquity_deg`.
 
     left, right : (..., 2) pixel x, y of the left and right points (y down).
-    Positive when the person's right point is lower in the image.
 
     >>> float(obliquity_deg(np.array([300.0, 500.0]), np.array([200.0, 510.0])).round(3))
     5.711
     """
-    left, right = np.asarray(left, float), np.asarray(right, float)
-    return np.degrees(np.arctan2(right[..., 1] - left[..., 1], np.abs(left[..., 0] - right[..., 0])))
+    return kin.obliquity_deg(np.asarray(left, float), np.asarray(right, float))
 
 
 def midline_abduction_deg(
@@ -42,11 +54,8 @@ def midline_abduction_deg(
     ankle_l: np.ndarray,
     ankle_r: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """DESIGN.md's hip abduction of each leg against the body's midline, degrees.
-
-    All inputs (..., 2) pixels. d = unit mid-shoulder -> mid-hip; o = right hip -> left hip
-    with its component along d removed, normalised; v = ankle - hip;
-    alpha_L = atan2(v.o, v.d), alpha_R = atan2(-v.o, v.d).
+    """DESIGN.md's hip abduction of each leg against the body's midline, degrees
+    (:func:`hipdrop.kinematics.abduction_deg`). All inputs (..., 2) pixels.
 
     >>> sl, sr = np.array([120.0, 0.0]), np.array([80.0, 0.0])
     >>> hl, hr = np.array([110.0, 100.0]), np.array([90.0, 100.0])
@@ -54,18 +63,8 @@ def midline_abduction_deg(
     >>> round(float(al), 3), round(float(ar), 3) + 0.0
     (45.0, 0.0)
     """
-    mid_sh = (np.asarray(shoulder_l) + shoulder_r) / 2.0
-    mid_hip = (np.asarray(hip_l) + hip_r) / 2.0
-    d = mid_hip - mid_sh
-    d = d / np.linalg.norm(d, axis=-1, keepdims=True)
-    o = np.asarray(hip_l) - hip_r
-    o = o - np.sum(o * d, axis=-1, keepdims=True) * d
-    o = o / np.linalg.norm(o, axis=-1, keepdims=True)
-    out = []
-    for hip, ankle, s in ((hip_l, ankle_l, 1.0), (hip_r, ankle_r, -1.0)):
-        v = np.asarray(ankle) - hip
-        out.append(np.degrees(np.arctan2(s * np.sum(v * o, -1), np.sum(v * d, -1))))
-    return out[0], out[1]
+    both = kin.abduction_deg(_pose(shoulder_l, shoulder_r, hip_l, hip_r, ankle_l, ankle_r))
+    return both[..., 0], both[..., 1]
 
 
 def trunk_lean_deg(
@@ -76,17 +75,12 @@ def trunk_lean_deg(
     toward: np.ndarray,
 ) -> np.ndarray:
     """Angle (deg) of the mid-hip -> mid-shoulder vector from image vertical, positive when it
-    leans toward the person's side ``toward`` (..., values "left"/"right").
-
-    Inputs (..., 2) pixels. The side's direction in the image is taken from the hips, so it
-    holds seen from the front or the back.
+    leans toward the person's side ``toward`` (..., values "left"/"right"), by
+    :func:`hipdrop.kinematics.trunk_lean_left_deg`. Inputs (..., 2) pixels; holds seen from the
+    front or the back.
     """
-    mid_sh = (np.asarray(shoulder_l) + shoulder_r) / 2.0
-    mid_hip = (np.asarray(hip_l) + hip_r) / 2.0
-    v = mid_sh - mid_hip
-    left_dir = np.sign(np.asarray(hip_l)[..., 0] - np.asarray(hip_r)[..., 0])
-    side = np.where(np.asarray(toward) == "right", -1.0, 1.0) * left_dir
-    return np.degrees(np.arctan2(side * v[..., 0], -v[..., 1]))
+    lean_left = kin.trunk_lean_left_deg(_pose(shoulder_l, shoulder_r, hip_l, hip_r))
+    return np.where(np.asarray(toward) == "right", -1.0, 1.0) * lean_left
 
 
 def waist_vertices(body: Body) -> tuple[np.ndarray, np.ndarray]:
