@@ -95,7 +95,8 @@ def test_file_paced_plays_at_its_frame_rate(tmp_path):
         frames = []
         while (f := src.read()) is not None:
             frames.append(f)
-            assert time.monotonic() - f.captured < 0.05 + 1.0 / 20.0  # never older than a frame
+            # Never much older than a frame (a loaded CI machine gets some slack).
+            assert time.monotonic() - f.captured < 0.1 + 1.0 / 20.0
         elapsed = time.monotonic() - start
     assert len(frames) == 20 and src.dropped == 0
     assert 0.9 <= elapsed <= 2.0  # 20 frames at 20 fps: about 1 s, as a camera would take
@@ -127,7 +128,9 @@ def test_camera_keeps_only_the_newest_frame():
     assert np.all(np.diff(t) > 0)
     assert np.all(np.diff([f.index for f in frames]) >= 2)  # the ones in between were dropped
     assert cam.dropped >= 8
-    assert max(latency) < 0.05  # each frame was at most one read old (a few ms) when taken
+    # Each frame was fresh when taken (a few ms here; slack for a loaded CI machine), where a
+    # queue would hand out frames up to 8 x 50 ms old.
+    assert max(latency) < 0.1
     assert fake.released
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,6 +47,9 @@ def write_annotated(video: Path, analysis: Analysis, out: Path,
                                  (info.width, info.height))
         if not writer.isOpened():
             raise InputError(f"cannot write video {out}")
+        # Decoding (the reader's thread), drawing (here) and encoding (the encoder's thread)
+        # overlap: this second pass costs about the drawing alone.
+        encoder = _Encoder(writer)
         written = 0
         try:
             for index, _t, frame in reader:
@@ -52,10 +57,46 @@ def write_annotated(video: Path, analysis: Analysis, out: Path,
                     break
                 points = image[index] if np.isfinite(image[index, :, 0]).any() else None
                 draw_status(frame, points, views[index], threshold)
-                writer.write(frame)
+                encoder.write(frame)
                 written += 1
                 if progress is not None:
                     progress(written)
         finally:
-            writer.release()
+            encoder.close()
     return written
+
+
+class _Encoder:
+    """A cv2.VideoWriter fed from a thread of its own, at most ``depth`` frames behind.
+
+    OpenCV encodes without holding the GIL, so a frame is encoded while the next is drawn.
+    :meth:`close` writes what is queued, releases the writer, and raises a write error.
+    """
+
+    def __init__(self, writer: cv2.VideoWriter, depth: int = 4) -> None:
+        self._writer = writer
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._error: cv2.error | None = None
+        self._thread = threading.Thread(target=self._run, name="hipdrop-encode", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (frame := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._writer.write(frame)
+                except cv2.error as exc:
+                    self._error = exc
+
+    def write(self, frame: np.ndarray) -> None:
+        """Queue ``frame`` (not to be modified afterwards) for encoding."""
+        if self._error is not None:
+            raise self._error
+        self._queue.put(frame)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        self._writer.release()
+        if self._error is not None:
+            raise self._error

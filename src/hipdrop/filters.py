@@ -35,21 +35,46 @@ def bridge_gaps(x: np.ndarray, t: np.ndarray, max_gap_s: float) -> np.ndarray:
     """
     x = np.asarray(x, dtype=np.float64)
     flat = x.reshape(len(x), -1)
-    valid = np.isfinite(flat)
-    n = len(t)
-    idx = np.arange(n)[:, None]
-    prev = np.maximum.accumulate(np.where(valid, idx, -1), axis=0)
-    nxt = np.minimum.accumulate(np.where(valid, idx, n)[::-1], axis=0)[::-1]
-    fill = ~valid & (prev >= 0) & (nxt < n)
-    p, q = np.clip(prev, 0, n - 1), np.clip(nxt, 0, n - 1)
-    tp, tq = t[p], t[q]
-    fill &= (tq - tp) <= max_gap_s + 1e-9
-    cols = np.arange(flat.shape[1])[None, :]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        w = np.where(tq > tp, (t[:, None] - tp) / (tq - tp), 0.0)
-        interp = flat[p, cols] * (1 - w) + flat[q, cols] * w
-    out = np.where(fill, interp, flat)
+    out = flat.copy()
+    missing = ~np.isfinite(flat)
+    done: list[tuple[np.ndarray, tuple]] = []  # (missing mask, fill plan) of columns done
+    for c in np.flatnonzero(missing.any(axis=0)):
+        m = missing[:, c]
+        # Most channels go missing together (no pose): plan the fill once per distinct mask.
+        plan = next((p for mask, p in done if np.array_equal(mask, m)), None)
+        if plan is None:
+            plan = _fill_plan(m, t, max_gap_s)
+            done.append((m, plan))
+        idx, before, after, w = plan
+        if len(idx):
+            col = flat[:, c]
+            out[idx, c] = col[before] * (1 - w) + col[after] * w
     return out.reshape(x.shape)
+
+
+def _fill_plan(missing: np.ndarray, t: np.ndarray, max_gap_s: float) -> tuple:
+    """Where :func:`bridge_gaps` fills a channel whose samples are ``missing`` (T,) bool:
+    the indices filled, the valid samples before and after each, and the weight of the after.
+
+    The work is over the gaps, not over every sample (a signal is mostly present).
+    """
+    n = len(missing)
+    change = np.flatnonzero(missing[1:] != missing[:-1]) + 1
+    bounds = np.concatenate(([0], change, [n]))
+    gap = missing[bounds[:-1]]
+    starts, stops = bounds[:-1][gap], bounds[1:][gap]  # NaN runs [start, stop)
+    inner = (starts > 0) & (stops < n)  # a valid sample on either side
+    starts, stops = starts[inner], stops[inner]
+    short = t[stops] - t[starts - 1] <= max_gap_s + 1e-9
+    starts, stops = starts[short], stops[short]
+    lengths = stops - starts
+    offsets = np.repeat(starts - np.cumsum(np.concatenate(([0], lengths[:-1]))), lengths)
+    idx = offsets + np.arange(lengths.sum())
+    before, after = np.repeat(starts - 1, lengths), np.repeat(stops, lengths)
+    tp, tq = t[before], t[after]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w = np.where(tq > tp, (t[idx] - tp) / (tq - tp), 0.0)
+    return idx, before, after, w
 
 
 def gaussian_smooth(x: np.ndarray, fps: float, sigma_s: float) -> np.ndarray:
@@ -83,24 +108,106 @@ def gaussian_smooth(x: np.ndarray, fps: float, sigma_s: float) -> np.ndarray:
         return x.copy()
     half = max(1, math.ceil(3 * sigma))
     k = np.exp(-0.5 * (np.arange(-half, half + 1) / sigma) ** 2)
-    valid = np.isfinite(x)
-    values = np.where(valid, x, 0.0)
-    weights = valid.astype(np.float64)
-    # One shifted add per kernel tap: a handful of vectorised passes over (T, ...) arrays,
-    # cheaper in memory than a (T, ..., taps) window view.
-    num = np.zeros_like(values)
-    den = np.zeros_like(values)
-    n = len(x)
-    for j, kj in enumerate(k):
-        s = j - half  # output[i] += k[j] * x[i + s]
-        lo, hi = max(0, -s), min(n, n - s)
-        if lo >= hi:
-            continue
-        num[lo:hi] += kj * values[lo + s : hi + s]
-        den[lo:hi] += kj * weights[lo + s : hi + s]
+    flat = x.reshape(len(x), -1)
+    valid = np.isfinite(flat)
+    num = _convolve(np.where(valid, flat, 0.0), k)
+    # The weights' sum depends only on which samples are valid: computed once per distinct
+    # mask (most channels are missing together), with the same additions as for each channel.
+    den = np.empty_like(num)
+    masks = np.ascontiguousarray(valid.T)
+    done: list[int] = []
+    for c, mask in enumerate(masks):
+        same = next((d for d in done if np.array_equal(masks[d], mask)), None)
+        if same is None:
+            den[:, c] = _convolve(mask.astype(np.float64), k)
+            done.append(c)
+        else:
+            den[:, c] = den[:, same]
     with np.errstate(invalid="ignore", divide="ignore"):
         out = num / den
-    return np.where(valid, out, np.nan)
+    return np.where(valid, out, np.nan).reshape(x.shape)
+
+
+def _convolve(values: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """sum_j k[j] * values[i + j - half] along axis 0, terms outside the series left out.
+
+    One shifted multiply-add per kernel tap, a block of rows at a time: the block's arrays
+    stay in the CPU's cache for all the taps (over a whole hour each tap would stream ~40 MB
+    through memory). Each output's terms are added in the order of the taps whatever the
+    blocks, so the blocks change nothing in the result.
+    """
+    half = len(k) // 2
+    n = len(values)
+    num = np.zeros_like(values)
+    block = max(256, _BLOCK_BYTES // max(1, values[:1].nbytes))
+    scratch = np.empty_like(values[:block])
+    for b0 in range(0, n, block):
+        b1 = min(n, b0 + block)
+        for j, kj in enumerate(k):
+            s = j - half  # output[i] += k[j] * x[i + s]
+            lo, hi = max(b0, -s), min(b1, n - s)
+            if lo >= hi:
+                continue
+            part = scratch[:hi - lo]
+            np.multiply(values[lo + s:hi + s], kj, out=part)
+            num[lo:hi] += part
+    return num
+
+
+_BLOCK_BYTES = 1 << 18  # rows of a block of _convolve: ~256 KB an array, within L2 cache
+
+
+def median(x: np.ndarray) -> float:
+    """The median of a 1-D array without NaN: ``np.median``'s number (the mean of the two middle
+    values), from a sort, without its overhead on the short arrays hipdrop takes it of.
+
+    >>> median(np.array([4.0, 1.0, 3.0, 2.0]))
+    2.5
+    """
+    s = np.sort(x)
+    n = len(s)
+    return float((s[(n - 1) // 2] + s[n // 2]) / 2)
+
+
+def sliding_median(x: np.ndarray, window: int) -> np.ndarray:
+    """Median of each run of ``window`` consecutive samples of a 1-D series, NaN ignored.
+
+    Parameters
+    ----------
+    x : (T,) ndarray
+    window : int, >= 1 and <= T
+
+    Returns
+    -------
+    (T - window + 1,) float64 ndarray: element i is ``np.nanmedian(x[i:i + window])``, NaN
+    where that window has no sample that is not NaN.
+
+    >>> sliding_median(np.array([3.0, 1.0, np.nan, 2.0, 8.0]), 2)
+    array([2., 1., 2., 5.])
+    """
+    x = np.asarray(x, dtype=np.float64)
+    return row_medians(np.lib.stride_tricks.sliding_window_view(x, window))
+
+
+def row_medians(rows: np.ndarray) -> np.ndarray:
+    """(k,) ``np.nanmedian`` of each row of ``rows`` (k, w): NaN for a row of NaN only.
+
+    Each row is sorted (NaN sorts last) and the middle sample(s) of its non-NaN ones read: the
+    same numbers as ``np.nanmedian(rows, axis=1)``, several times faster (one vectorised sort
+    instead of a selection per row, and masked arrays for NaN).
+    """
+    rows = np.sort(rows, axis=-1)
+    width = rows.shape[-1]
+    if not np.isnan(rows[:, -1]).any():  # no NaN anywhere: every row is whole
+        lo, hi = (width - 1) // 2, width // 2
+        return (rows[:, lo] + rows[:, hi]) / 2
+    count = width - np.isnan(rows).sum(axis=-1)
+    lo = np.maximum(count - 1, 0) // 2
+    pair = np.take_along_axis(rows, np.stack([lo, count // 2 - (count == 0)], -1), axis=-1)
+    # (a + b) / 2 as np.median averages the two middle samples (a single one: (a + a) / 2 = a).
+    out = (pair[:, 0] + pair[:, 1]) / 2
+    out[count == 0] = np.nan
+    return out
 
 
 def moving_median(x: np.ndarray, window: int) -> np.ndarray:
@@ -120,14 +227,9 @@ def moving_median(x: np.ndarray, window: int) -> np.ndarray:
         finite = x[np.isfinite(x)]
         return np.full_like(x, np.median(finite) if finite.size else np.nan)
     half = window // 2
+    # Ends: reflect-free shortening, by padding with NaN that the median ignores.
     padded = np.pad(x, half, mode="constant", constant_values=np.nan)
-    # Ends: reflect-free shortening, by padding with NaN that nanmedian ignores.
-    windows = np.lib.stride_tricks.sliding_window_view(padded, window)
-    counts = np.isfinite(windows).sum(axis=1)
-    out = np.full(len(x), np.nan)
-    ok = counts > 0
-    out[ok] = np.nanmedian(windows[ok], axis=1)
-    return out
+    return sliding_median(padded, window)
 
 
 def _alpha(cutoff_hz: float | np.ndarray, dt: float) -> float | np.ndarray:

@@ -23,6 +23,48 @@ from hipdrop.landmarks import (
     R_SHOULDER,
 )  # fmt: skip
 
+# Index arrays of the landmark pairs the angles read, [left, right]: built once, not per call
+# (the live path calls these functions on one frame at a time).
+_HIPS = np.array([L_HIP, R_HIP])
+_KNEES = np.array([L_KNEE, R_KNEE])
+_ANKLES = np.array([L_ANKLE, R_ANKLE])
+_OUTWARD = np.array([1.0, -1.0])  # abduction is outward: +o for the left leg, -o for the right
+_PLUS_MINUS = np.array([1.0, -1.0])
+
+
+def _pair(points: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """(..., 2, C) landmarks ``index`` of ``points`` (..., 33, C).
+
+    ``np.take`` gives the same array as fancy indexing ``points[..., index, :]``, several times
+    faster on a contiguous array but several times slower on a strided view (``image[..., :2]``).
+    """
+    if points.flags.c_contiguous:
+        return np.take(points, index, axis=-2)
+    return points[..., index, :]
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(...) sum over the last axis of ``a * b``.
+
+    Over many frames a component at a time: NumPy's reduction over a 2- or 3-long axis costs
+    more than the arithmetic. Over a frame or two (the live path) one reduction: fewer calls.
+    Both add the components in the same order, so they give the same bits.
+    """
+    if a.size <= _SMALL:
+        return np.add.reduce(a * b, axis=-1)
+    out = a[..., 0] * b[..., 0]
+    for c in range(1, a.shape[-1]):
+        out += a[..., c] * b[..., c]
+    return out
+
+
+_SMALL = 256  # elements up to which _dot reduces in one call
+
+
+def _norm(v: np.ndarray) -> np.ndarray:
+    """(...) Euclidean length over the last axis, as ``np.linalg.norm(v, axis=-1)`` computes it."""
+    return np.sqrt(_dot(v, v))
+
 
 def obliquity_deg(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Pelvic obliquity theta = atan2(y_R - y_L, |x_L - x_R|), in degrees.
@@ -106,15 +148,15 @@ def abduction_deg(points: np.ndarray) -> np.ndarray:
     >>> np.round(abduction_deg(p), 6) + 0.0  # + 0.0 turns -0. into 0.
     array([30.,  0.])
     """
-    xy = points[..., :2].astype(np.float64)
+    xy = np.asarray(points[..., :2], dtype=np.float64)  # a view when already float64
     d = midpoint(xy, L_HIP, R_HIP) - midpoint(xy, L_SHOULDER, R_SHOULDER)
-    d /= np.linalg.norm(d, axis=-1, keepdims=True)
+    d /= _norm(d)[..., None]
     o = xy[..., L_HIP, :] - xy[..., R_HIP, :]
-    o -= np.sum(o * d, axis=-1, keepdims=True) * d
-    o /= np.linalg.norm(o, axis=-1, keepdims=True)
-    v = xy[..., [L_ANKLE, R_ANKLE], :] - xy[..., [L_HIP, R_HIP], :]  # (..., 2 legs, 2)
-    along = np.sum(v * d[..., None, :], axis=-1)
-    out = np.sum(v * o[..., None, :], axis=-1) * np.array([1.0, -1.0])
+    o -= _dot(o, d)[..., None] * d
+    o /= _norm(o)[..., None]
+    v = _pair(xy, _ANKLES) - _pair(xy, _HIPS)  # (..., 2 legs, 2)
+    along = _dot(v, d[..., None, :])
+    out = _dot(v, o[..., None, :]) * _OUTWARD
     return np.degrees(np.arctan2(out, along))
 
 
@@ -123,18 +165,21 @@ def trunk_tilt_deg(points: np.ndarray) -> np.ndarray:
     return np.abs(trunk_lean_left_deg(points))
 
 
-def upright(points: np.ndarray, max_trunk_deg: float = 30.0) -> np.ndarray:
+def upright(points: np.ndarray, max_trunk_deg: float = 30.0,
+            lean_deg: np.ndarray | None = None) -> np.ndarray:
     """(...) bool: trunk within ``max_trunk_deg`` of vertical and hips above knees above ankles.
 
     The lower knee and ankle are those of the standing leg (largest y), so a knee lifted to hip
     height in a single-leg stance still counts as upright; a side-lying body does not.
+    ``lean_deg``: :func:`trunk_lean_left_deg` of ``points`` when the caller has it already.
     """
     y = points[..., 1]
     hip = 0.5 * (y[..., L_HIP] + y[..., R_HIP])
     knee = np.fmax(y[..., L_KNEE], y[..., R_KNEE])
     ankle = np.fmax(y[..., L_ANKLE], y[..., R_ANKLE])
+    tilt = trunk_tilt_deg(points) if lean_deg is None else np.abs(lean_deg)
     with np.errstate(invalid="ignore"):
-        return (trunk_tilt_deg(points) <= max_trunk_deg) & (hip < knee) & (knee < ankle)
+        return (tilt <= max_trunk_deg) & (hip < knee) & (knee < ankle)
 
 
 _FOOT = np.array([[L_ANKLE, L_HEEL, L_FOOT], [R_ANKLE, R_HEEL, R_FOOT]])
@@ -152,8 +197,7 @@ def foot_lowest(points: np.ndarray) -> np.ndarray:
 
 def leg_lengths(points: np.ndarray) -> np.ndarray:
     """(..., 2) hip-to-ankle distance of each leg [left, right], in the units of ``points``."""
-    v = points[..., [L_ANKLE, R_ANKLE], :] - points[..., [L_HIP, R_HIP], :]
-    return np.linalg.norm(v, axis=-1)
+    return _norm(_pair(points, _ANKLES) - _pair(points, _HIPS))
 
 
 def foot_lift(points: np.ndarray, leg_length: float) -> np.ndarray:
@@ -163,17 +207,19 @@ def foot_lift(points: np.ndarray, leg_length: float) -> np.ndarray:
     """
     low = foot_lowest(points)
     diff = (low[..., 1] - low[..., 0]) / leg_length
-    return np.stack([diff, -diff], axis=-1)
+    return diff[..., None] * _PLUS_MINUS  # [diff, -diff] (a sign flip is exact): no np.stack
 
 
 def _angle_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(...) angle in degrees between vectors ``a`` and ``b`` (..., C)."""
-    cos = np.sum(a * b, axis=-1) / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1))
-    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+    cos = _dot(a, b) / (_norm(a) * _norm(b))
+    # np.clip as two ufuncs (NaN passes through both): a fraction of np.clip's overhead.
+    return np.degrees(np.arccos(np.minimum(np.maximum(cos, -1.0), 1.0)))
 
 
 def knee_flexion_deg(points: np.ndarray) -> np.ndarray:
     """(..., 2) knee flexion of each leg [left, right]: 0 straight, 90 shank square to thigh."""
-    thighs = points[..., [L_KNEE, R_KNEE], :] - points[..., [L_HIP, R_HIP], :]
-    shanks = points[..., [L_ANKLE, R_ANKLE], :] - points[..., [L_KNEE, R_KNEE], :]
+    knees = _pair(points, _KNEES)
+    thighs = knees - _pair(points, _HIPS)
+    shanks = _pair(points, _ANKLES) - knees
     return _angle_between(thighs, shanks)

@@ -17,7 +17,7 @@ from hipdrop.landmarks import L_ANKLE, L_HIP, L_SHOULDER, R_ANKLE, R_HIP, R_SHOU
 from hipdrop.settings import Settings
 
 # Landmarks without which no angle can be measured.
-_CORE = [L_SHOULDER, R_SHOULDER, L_HIP, R_HIP, L_ANKLE, R_ANKLE]
+_CORE = np.array([L_SHOULDER, R_SHOULDER, L_HIP, R_HIP, L_ANKLE, R_ANKLE])
 
 
 @dataclass
@@ -76,21 +76,28 @@ class Signals:
 
     def matrix(self) -> np.ndarray:
         """(T, 11) the continuous signals side by side."""
-        return np.stack([getattr(self, name) for name in self.CONTINUOUS], axis=1)
+        out = np.empty((len(self.t), len(self.CONTINUOUS)))
+        for i, name in enumerate(self.CONTINUOUS):  # cheaper than np.stack for one frame
+            out[:, i] = getattr(self, name)
+        return out
 
     def with_matrix(self, values: np.ndarray) -> Signals:
         """A copy whose continuous signals are the columns of ``values`` (T, 11)."""
-        kept = {f.name: getattr(self, f.name) for f in fields(self)}
+        kept = {name: getattr(self, name) for name in _FIELDS}
         kept.update({name: values[:, i] for i, name in enumerate(self.CONTINUOUS)})
         return Signals(**kept)
 
     def slice(self, start: int, stop: int | None = None) -> Signals:
-        return Signals(**{f.name: getattr(self, f.name)[start:stop] for f in fields(self)})
+        return Signals(**{name: getattr(self, name)[start:stop] for name in _FIELDS})
 
     @classmethod
     def concatenate(cls, parts: list[Signals]) -> Signals:
-        return cls(**{f.name: np.concatenate([getattr(p, f.name) for p in parts])
-                      for f in fields(cls)})
+        return cls(**{name: np.concatenate([getattr(p, name) for p in parts])
+                      for name in _FIELDS})
+
+
+# The field names of Signals, once (dataclasses.fields costs more than the live path's copies).
+_FIELDS = tuple(f.name for f in fields(Signals))
 
 
 def mask_unseen(image: np.ndarray, world: np.ndarray, min_visibility: float
@@ -104,6 +111,11 @@ def mask_unseen(image: np.ndarray, world: np.ndarray, min_visibility: float
 
 # Below this confidence the waist cue is not used at all (see hipdrop.cues.waist_line).
 WAIST_MIN_CONFIDENCE = 0.3
+# frame_signals works through a long series this many frames at a time: its float64
+# temporaries then stay in the CPU's cache (an hour at once streams ~0.5 GB of them through
+# memory and takes a third longer), and every signal of a frame depends on that frame alone.
+_CHUNK = 2048
+_NO_WAIST = np.array([np.nan, 0.0])
 
 
 def frame_signals(image: np.ndarray, world: np.ndarray, t: np.ndarray, scale: LegScale,
@@ -118,32 +130,48 @@ def frame_signals(image: np.ndarray, world: np.ndarray, t: np.ndarray, scale: Le
     scale : LegScale, the leg length that foot lift is a fraction of.
     waist : (T, 2) ndarray or None, the waist cue (obliquity deg, confidence) of each frame.
     """
-    image, world = mask_unseen(image, world, settings.min_visibility)
-    xy = image[..., :2].astype(np.float64)
-    pose = np.isfinite(xy[:, _CORE, :]).all(axis=(1, 2))
+    n = len(t)
+    if n > _CHUNK:
+        return Signals.concatenate([
+            frame_signals(image[i:i + _CHUNK], world[i:i + _CHUNK], t[i:i + _CHUNK], scale,
+                          settings, None if waist is None else waist[i:i + _CHUNK])
+            for i in range(0, n, _CHUNK)])
+    # The landmarks as float64 with unseen points NaN (mask_unseen), masked in place through
+    # the indices of the unseen points (few): a contiguous copy and a scatter cost a fraction of
+    # copying out x, y (a strided copy) and masking with a (n, 33) boolean.
+    image = image.astype(np.float64, order="C")  # C order: the reshapes below are views
+    world = world.astype(np.float64, order="C")
+    unseen = np.flatnonzero(~(image[..., 3] >= settings.min_visibility))  # of the (n * 33)
+    image.reshape(-1, 4)[unseen] = np.nan
+    world.reshape(-1, 3)[unseen] = np.nan
+    xy = image[..., :2]  # the angle functions read x, y only
+    core = np.take(image, _CORE, axis=1)
+    pose = (np.isfinite(core[..., 0]) & np.isfinite(core[..., 1])).all(axis=1)
     oblique = kin.obliquity_deg(xy[:, L_HIP], xy[:, R_HIP])
     abduction = kin.abduction_deg(xy)
     # Foot heights from world landmarks where present (DESIGN.md: a foot further from the camera
     # looks lifted in pixels), pixels only as a fallback.
-    lift_world = kin.foot_lift(world.astype(np.float64), scale.world_m)
-    lift_image = kin.foot_lift(xy, scale.image_px)
-    lift = np.where(np.isfinite(lift_world), lift_world, lift_image)
-    if waist is None:
-        waist = np.tile([np.nan, 0.0], (len(t), 1))
-    waist = np.asarray(waist, dtype=np.float64)
+    lift = kin.foot_lift(world, scale.world_m)
+    no_world = ~np.isfinite(lift[:, 0])
+    if no_world.any():
+        lift[no_world] = kin.foot_lift(xy[no_world], scale.image_px)
+    waist = _NO_WAIST[None, :] if waist is None else np.asarray(waist, dtype=np.float64)
     confident = (waist[:, 1] >= WAIST_MIN_CONFIDENCE) & pose
     # Knee flexion in 3-D from world landmarks: how the lifted leg is held, which biases the
-    # landmark hip line (hipdrop.obliquity); pixels only where there are no world landmarks.
-    limbs = np.where(np.isfinite(world[..., :1]).all(axis=(1, 2))[:, None, None],
-                     world.astype(np.float64), np.concatenate([xy, np.zeros_like(xy[..., :1])], -1))
-    knee_flex = kin.knee_flexion_deg(limbs)
+    # landmark hip line (hipdrop.obliquity); in pixels (2-D, the same angle as 3-D with z = 0)
+    # where the world pose is not whole.
+    knee_flex = kin.knee_flexion_deg(world)
+    flat = ~np.isfinite(world[..., 0]).all(axis=1)
+    if flat.any():
+        knee_flex[flat] = kin.knee_flexion_deg(xy[flat])
+    lean = kin.trunk_lean_left_deg(xy)
     return Signals(
         t=np.asarray(t, dtype=np.float64),
         pose=pose,
-        upright=kin.upright(xy, settings.max_trunk_deg) & pose,
+        upright=kin.upright(xy, settings.max_trunk_deg, lean) & pose,
         obliquity_deg=oblique,
         landmark_obliquity_deg=oblique.copy(),
-        trunk_lean_left_deg=kin.trunk_lean_left_deg(xy),
+        trunk_lean_left_deg=lean,
         abduction_left_deg=abduction[:, 0],
         abduction_right_deg=abduction[:, 1],
         lift_left=lift[:, 0],
@@ -161,10 +189,16 @@ def smooth_offline(signals: Signals, fps: float, settings: Settings) -> Signals:
     Obliquity and trunk lean change slowly in a held stance and are the noisiest signals, so
     they get ``angle_sigma_s`` on top of ``smooth_sigma_s``.
     """
-    values = bridge_gaps(signals.matrix(), signals.t, settings.max_gap_s)
-    values = gaussian_smooth(values, fps, settings.smooth_sigma_s)
-    slow = [Signals.CONTINUOUS.index(n) for n in Signals.SLOW]
+    names = Signals.CONTINUOUS
+    # obliquity_deg is a copy of the landmark line until the estimator (hipdrop.obliquity) sets
+    # it: smoothed once, then copied.
+    own = [i for i, n in enumerate(names) if n != "obliquity_deg"]
+    values = signals.matrix()
+    values[:, own] = gaussian_smooth(bridge_gaps(values[:, own], signals.t, settings.max_gap_s),
+                                     fps, settings.smooth_sigma_s)
+    slow = [names.index(n) for n in Signals.SLOW if n != "obliquity_deg"]
     values[:, slow] = gaussian_smooth(values[:, slow], fps, settings.angle_sigma_s)
+    values[:, names.index("obliquity_deg")] = values[:, names.index("landmark_obliquity_deg")]
     # Uprightness is bridged like the rest, so a short dropout does not split a stance phase.
     upright = np.where(signals.pose, signals.upright.astype(np.float64), np.nan)
     with np.errstate(invalid="ignore"):

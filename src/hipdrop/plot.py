@@ -1,55 +1,179 @@
-"""obliquity.png: obliquity and contralateral drop over time, phases shaded, threshold drawn."""
+"""obliquity.png: obliquity and contralateral drop over time, phases shaded, threshold drawn.
+
+Drawn with OpenCV rather than matplotlib: importing matplotlib and laying out a figure took
+0.4 s of every `hipdrop analyze`, more than 10% of the run on a 10 s clip (benchmarks/analyze.py),
+for a chart of a few lines and boxes.
+"""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from hipdrop.analysis import Analysis
 
-_PHASE_COLOURS = {"left": "#3b82f6", "right": "#f97316"}
+WIDTH, HEIGHT = 1100, 680
+_FONT = cv2.FONT_HERSHEY_DUPLEX
+_INK, _GRID, _MUTED = (40, 40, 40), (225, 225, 225), (130, 130, 130)
+_RED = (40, 40, 200)
+_PHASE = {"left": (246, 130, 59), "right": (22, 115, 249)}  # BGR: blue, orange
+
+
+@dataclass(frozen=True)
+class _Axes:
+    """A plotting box in the image and the data ranges it shows."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    t0: float
+    t1: float
+    v0: float
+    v1: float
+
+    def x(self, t: np.ndarray | float) -> np.ndarray:
+        return self.x0 + (np.asarray(t) - self.t0) / (self.t1 - self.t0) * (self.x1 - self.x0)
+
+    def y(self, v: np.ndarray | float) -> np.ndarray:
+        return self.y1 - (np.asarray(v) - self.v0) / (self.v1 - self.v0) * (self.y1 - self.y0)
+
+
+def _text(img: np.ndarray, text: str, org: tuple[float, float], size: float = 0.45,
+          colour: tuple[int, int, int] = _INK, anchor: str = "left") -> None:
+    (w, h), _ = cv2.getTextSize(text, _FONT, size, 1)
+    x, y = org
+    x = x - w if anchor == "right" else x - w / 2 if anchor == "center" else x
+    cv2.putText(img, text, (round(x), round(y + h / 2)), _FONT, size, colour, 1, cv2.LINE_AA)
+
+
+def _step(span: float, target: int = 8) -> float:
+    """A round tick step giving about ``target`` ticks over ``span``."""
+    raw = max(span, 1e-9) / target
+    base = 10 ** math.floor(math.log10(raw))
+    return next(m * base for m in (1, 2, 5, 10) if m * base >= raw)
+
+
+def _range(*series: np.ndarray, floor: float = 5.0) -> tuple[float, float]:
+    finite = np.concatenate([s[np.isfinite(s)] for s in series] + [np.zeros(1)])
+    lo, hi = float(finite.min()), float(finite.max())
+    pad = max(0.1 * (hi - lo), 1.0)
+    lo, hi = lo - pad, hi + pad
+    if hi - lo < floor:
+        mid = 0.5 * (lo + hi)
+        lo, hi = mid - floor / 2, mid + floor / 2
+    return lo, hi
+
+
+def _frame(img: np.ndarray, ax: _Axes, ylabel: str, ticks_x: bool) -> None:
+    step = _step(ax.v1 - ax.v0, 6)
+    for v in np.arange(math.ceil(ax.v0 / step) * step, ax.v1, step):
+        y = round(float(ax.y(v)))
+        cv2.line(img, (ax.x0, y), (ax.x1, y), _GRID, 1)
+        _text(img, f"{v:g}", (ax.x0 - 8, y), 0.4, _MUTED, "right")
+    step = _step(ax.t1 - ax.t0, 10)
+    for t in np.arange(math.ceil(ax.t0 / step) * step, ax.t1 + 1e-9, step):
+        x = round(float(ax.x(t)))
+        cv2.line(img, (x, ax.y0), (x, ax.y1), _GRID, 1)
+        if ticks_x:
+            _text(img, f"{t:g}", (x, ax.y1 + 14), 0.4, _MUTED, "center")
+    cv2.rectangle(img, (ax.x0, ax.y0), (ax.x1, ax.y1), _MUTED, 1)
+    for i, line in enumerate(ylabel.split("\n")):
+        _text(img, line, (12, ax.y0 + 10 + 18 * i), 0.42, _INK)
+
+
+def _curve(img: np.ndarray, ax: _Axes, t: np.ndarray, v: np.ndarray,
+           colour: tuple[int, int, int], thick: int = 2, dashed: bool = False) -> None:
+    """Polyline through the finite samples; NaN breaks the line."""
+    ok = np.isfinite(v)
+    pts = np.stack([ax.x(t), ax.y(np.clip(v, ax.v0, ax.v1))], axis=1)
+    breaks = np.flatnonzero(np.diff(ok.astype(np.int8)) != 0) + 1
+    for seg_ok, seg in zip(np.split(ok, breaks), np.split(pts, breaks), strict=True):
+        if not seg_ok[0] or len(seg) < 2:
+            continue
+        seg = np.round(seg).astype(np.int32)
+        if dashed:
+            for a, b in zip(seg[:-1:2], seg[1::2], strict=False):
+                cv2.line(img, tuple(a), tuple(b), colour, thick, cv2.LINE_AA)
+        else:
+            cv2.polylines(img, [seg], False, colour, thick, cv2.LINE_AA)
+
+
+def _shade(img: np.ndarray, ax: _Axes, t0: float, t1: float, colour: tuple[int, int, int]
+           ) -> None:
+    x0, x1 = round(float(ax.x(t0))), round(float(ax.x(t1)))
+    roi = img[ax.y0 + 1:ax.y1, max(ax.x0 + 1, x0):min(ax.x1, x1)]
+    tint = np.empty_like(roi)
+    tint[:] = colour
+    roi[:] = cv2.addWeighted(roi, 0.82, tint, 0.18, 0.0)
+
+
+def _legend(img: np.ndarray, x: int, y: int, items: list[tuple[str, tuple[int, int, int], str]]
+            ) -> None:
+    for label, colour, kind in items:
+        if kind == "box":
+            cv2.rectangle(img, (x, y - 6), (x + 22, y + 6), colour, -1)
+        else:
+            cv2.line(img, (x, y), (x + 22, y), colour, 2, cv2.LINE_AA)
+        _text(img, label, (x + 30, y), 0.42)
+        y += 20
+
+
+def render_obliquity(analysis: Analysis, title: str = "") -> np.ndarray:
+    """The chart as a (HEIGHT, WIDTH, 3) BGR image."""
+    s = analysis.signals
+    t = s.t
+    img = np.full((HEIGHT, WIDTH, 3), 255, np.uint8)
+    t0, t1 = (float(t[0]), float(t[-1])) if len(t) > 1 else (0.0, 1.0)
+    t1 = max(t1, t0 + 1.0)
+    threshold = analysis.settings.drop_threshold_deg
+    top = _Axes(150, 60, 860, 330, t0, t1, *_range(s.obliquity_deg, s.landmark_obliquity_deg))
+    bottom = _Axes(150, 370, 860, 630, t0, t1,
+                   *_range(analysis.drop, np.array([threshold + 1.0, -1.0])))
+    for p in analysis.phases:
+        for ax in (top, bottom):
+            _shade(img, ax, p.start_s, p.end_s, _PHASE[p.stance])
+    _frame(img, top, "obliquity\n(deg)\n+ = right\nhip lower", ticks_x=False)
+    _frame(img, bottom, "drop\n(deg)\n- = hike", ticks_x=True)
+    _text(img, "time (s)", ((bottom.x0 + bottom.x1) / 2, bottom.y1 + 34), 0.45, _INK, "center")
+    for p in analysis.phases:  # each phase's baseline, over the phase
+        y = round(float(top.y(np.clip(p.baseline_deg, top.v0, top.v1))))
+        cv2.line(img, (round(float(top.x(p.start_s))), y), (round(float(top.x(p.end_s))), y),
+                 _PHASE[p.stance], 1, cv2.LINE_AA)
+    if not np.allclose(s.obliquity_deg, s.landmark_obliquity_deg, equal_nan=True):
+        _curve(img, top, t, s.landmark_obliquity_deg, _MUTED, 1, dashed=True)
+    _curve(img, top, t, s.obliquity_deg, _INK, 2)
+    y = round(float(bottom.y(threshold)))
+    for x in range(bottom.x0, bottom.x1, 8):
+        cv2.line(img, (x, y), (min(x + 4, bottom.x1), y), _RED, 1)
+    y0 = round(float(bottom.y(0.0)))
+    cv2.line(img, (bottom.x0, y0), (bottom.x1, y0), _MUTED, 1)
+    _curve(img, bottom, t, analysis.drop, _RED, 2)
+    for r in analysis.reps:
+        x0, x1 = round(float(bottom.x(r.start_s))), round(float(bottom.x(r.end_s)))
+        cv2.rectangle(img, (x0, bottom.y1 - 9), (x1, bottom.y1 - 3), _PHASE[r.leg], -1)
+    for p in analysis.phases:
+        xm = float(bottom.x(0.5 * (p.start_s + p.end_s)))
+        peak = "n/a" if not math.isfinite(p.peak_drop_deg) else f"{p.peak_drop_deg:+.1f}"
+        _text(img, p.stance, (xm, bottom.y0 + 12), 0.4, _INK, "center")
+        _text(img, peak, (xm, bottom.y0 + 28), 0.4, _RED if p.significant else _INK, "center")
+    _text(img, title or "Pelvic obliquity and contralateral drop", ((top.x0 + top.x1) / 2, 28),
+          0.62, _INK, "center")
+    _legend(img, 880, 80, [("obliquity (hipdrop)", _INK, "line")]
+            + ([("landmark 23/24 line", _MUTED, "line")]
+               if not np.allclose(s.obliquity_deg, s.landmark_obliquity_deg, equal_nan=True)
+               else [])
+            + [("pelvic drop (CPD)", _RED, "line"), (f"threshold {threshold:g} deg", _RED, "line"),
+               ("left stance / rep", _PHASE["left"], "box"),
+               ("right stance / rep", _PHASE["right"], "box")])
+    return img
 
 
 def plot_obliquity(analysis: Analysis, out: Path, title: str = "") -> None:
-    """Write a two-panel PNG: pelvic obliquity (top) and drop with reps (bottom)."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only; never needs a display
-    import matplotlib.pyplot as plt
-
-    s = analysis.signals
-    threshold = analysis.settings.drop_threshold_deg
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6), sharex=True,
-                                      gridspec_kw={"height_ratios": [1, 1]})
-    top.plot(s.t, s.obliquity_deg, color="black", lw=1.5, label="obliquity (hipdrop)")
-    if not np.allclose(s.obliquity_deg, s.landmark_obliquity_deg, equal_nan=True):
-        top.plot(s.t, s.landmark_obliquity_deg, color="grey", lw=1, ls="--",
-                 label="landmark 23/24 line")
-    top.set_ylabel("obliquity (deg)\n+ = right hip lower")
-    bottom.plot(s.t, analysis.drop, color="crimson", lw=2, label="pelvic drop (CPD)")
-    bottom.axhline(threshold, color="crimson", ls=":", lw=1, label=f"threshold {threshold:g} deg")
-    bottom.axhline(0, color="grey", lw=0.8)
-    bottom.set_ylabel("drop toward lifted leg (deg)\n- = hip hike")
-    for p in analysis.phases:
-        for ax in (top, bottom):
-            ax.axvspan(p.start_s, p.end_s, color=_PHASE_COLOURS[p.stance], alpha=0.15, lw=0)
-        bottom.text((p.start_s + p.end_s) / 2, 1.0, f"{p.stance}\n{p.peak_drop_deg:+.1f}",
-                    transform=bottom.get_xaxis_transform(), ha="center", va="top", fontsize=8)
-        top.axhline(p.baseline_deg, xmin=0, xmax=1, color=_PHASE_COLOURS[p.stance], lw=0.5, alpha=0.5)
-    for r in analysis.reps:
-        bottom.plot([r.start_s, r.end_s], [0, 0], color=_PHASE_COLOURS[r.leg], lw=5, alpha=0.6,
-                    solid_capstyle="butt")
-    handles = [plt.Rectangle((0, 0), 1, 1, color=c, alpha=0.3) for c in _PHASE_COLOURS.values()]
-    top.legend(loc="upper right", fontsize=8)
-    bottom.legend(handles=bottom.get_legend_handles_labels()[0] + handles,
-                  labels=bottom.get_legend_handles_labels()[1] + ["left stance / rep",
-                                                                 "right stance / rep"],
-                  loc="lower right", fontsize=8)
-    bottom.set_xlabel("time (s)")
-    for ax in (top, bottom):
-        ax.grid(alpha=0.3)
-    top.set_title(title or "Pelvic obliquity and contralateral drop")
-    fig.tight_layout()
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
+    """Write the chart of :func:`render_obliquity` to ``out`` (PNG)."""
+    if not cv2.imwrite(str(out), render_obliquity(analysis, title)):
+        raise OSError(f"cannot write {out}")

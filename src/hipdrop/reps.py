@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hipdrop.filters import median, row_medians
 from hipdrop.settings import Settings
 
 BILATERAL_RATIO = 0.5
@@ -47,18 +48,38 @@ def resting_angle(alpha: np.ndarray, fps: float, settings: Settings) -> float:
         return 0.0
     window = max(1, round(REST_WINDOW_S * fps))
     if finite.size <= window:
-        low = float(np.median(finite))
+        low = median(finite)
     else:
-        low = float(np.min(np.median(np.lib.stride_tricks.sliding_window_view(finite, window),
-                                     axis=1)))
+        low = _lowest_median(finite, window, settings.rep_down_deg)
     return float(np.clip(low, 0.0, settings.rep_down_deg))
 
 
-def hysteresis(x: np.ndarray, up: float, down: float, initial: bool = False) -> np.ndarray:
-    """(T,) bool state: True once ``x`` rises above ``up``, False once it falls below ``down``.
+def _lowest_median(x: np.ndarray, window: int, ceiling: float) -> float:
+    """The lowest median of ``window`` consecutive samples of ``x`` (no NaN) where it is below
+    ``ceiling``; else a value at or above ``ceiling`` (what the caller clips to anyway).
 
-    Between the thresholds, and where ``x`` is NaN, the state stays as it was; before the first
-    decisive sample it is ``initial``.
+    The exact minimum without sorting every window: the lowest median of every (window // 2)-th
+    window bounds it from above; a window can only go lower if at least half its samples are at
+    or below that bound (its lower middle sample is), which one cumulative sum tells, and only
+    those windows are sorted (an hour at rest has ~10x fewer).
+    """
+    windows = np.lib.stride_tricks.sliding_window_view(x, window)
+    bound = min(float(np.min(row_medians(windows[::max(1, window // 2)]))), ceiling)
+    at_or_below = np.concatenate(([0], np.cumsum(x <= bound)))
+    counts = at_or_below[window:] - at_or_below[:-window]
+    candidates = np.flatnonzero(counts >= (window - 1) // 2 + 1)
+    if len(candidates) == 0:  # every median is above the bound, which is then the ceiling
+        return ceiling
+    return float(np.min(row_medians(windows[candidates])))
+
+
+def hysteresis(x: np.ndarray, up: float, down: float, initial: bool | np.ndarray = False
+               ) -> np.ndarray:
+    """(T, ...) bool state: True once ``x`` rises above ``up``, False once it falls below ``down``.
+
+    ``x`` is (T,) or (T, k): k channels (the live path steps both legs in one call). Between the
+    thresholds, and where ``x`` is NaN, the state stays as it was; before the first decisive
+    sample it is ``initial`` (one for all channels, or one per channel).
 
     >>> hysteresis(np.array([0, 15, 25, 15, np.nan, 5, 15]), up=20, down=10)
     array([False, False,  True,  True,  True, False, False])
@@ -66,9 +87,11 @@ def hysteresis(x: np.ndarray, up: float, down: float, initial: bool = False) -> 
     x = np.asarray(x, dtype=np.float64)
     with np.errstate(invalid="ignore"):
         decided = np.where(x > up, 1, np.where(x < down, 0, -1))
-    idx = np.where(decided >= 0, np.arange(len(x)), -1)
-    last = np.maximum.accumulate(idx) if len(x) else idx
-    return np.where(last >= 0, decided[np.clip(last, 0, None)] == 1, initial)
+    frames = np.arange(len(x)).reshape((-1,) + (1,) * (x.ndim - 1))
+    idx = np.where(decided >= 0, frames, -1)
+    last = np.maximum.accumulate(idx, axis=0) if len(x) else idx
+    state = np.take_along_axis(decided, np.maximum(last, 0), axis=0) == 1
+    return np.where(last >= 0, state, initial)
 
 
 @dataclass
@@ -119,21 +142,32 @@ def leg_reps(alpha: np.ndarray, other: np.ndarray, t: np.ndarray, fps: float, le
     last_below = np.maximum.accumulate(np.where(below, np.arange(n), -1))
     dt = np.diff(np.concatenate([t, [t[-1] + 1.0 / fps]]))
     held = np.concatenate([[0.0], np.cumsum(np.where(above, dt, 0.0))])
-    reps = []
-    for rise, fall in zip(rises, falls, strict=True):
-        start = max(int(last_below[rise]), 0)
-        stop = min(int(fall), n - 1)
-        seg = alpha[rise:fall]
-        peak_i = rise + int(np.nanargmax(seg))
-        peak = float(alpha[peak_i])  # above the resting splay
-        start_s, end_s = float(t[start]), float(t[stop])
-        if end_s - start_s < settings.min_rep_s:
-            continue
-        if np.isfinite(other[peak_i]) and other[peak_i] >= BILATERAL_RATIO * peak:
-            continue
-        reps.append(Rep(leg, start_s, end_s, float(peaks_at[peak_i]), float(held[fall] - held[rise]),
-                        complete=bool(fall < n), peak_index=peak_i))
-    return reps
+    if len(rises) == 0:
+        return []
+    peak_i = _first_peaks(alpha, rises, falls)
+    start, stop = np.maximum(last_below[rises], 0), np.minimum(falls, n - 1)
+    start_s, end_s = t[start], t[stop]
+    peak = alpha[peak_i]  # above the resting splay
+    with np.errstate(invalid="ignore"):
+        keep = ~(end_s - start_s < settings.min_rep_s) & ~(
+            np.isfinite(other[peak_i]) & (other[peak_i] >= BILATERAL_RATIO * peak))
+    return [Rep(leg, s0, s1, p, h, complete=f < n, peak_index=i)
+            for s0, s1, p, h, f, i in zip(
+                start_s[keep].tolist(), end_s[keep].tolist(), peaks_at[peak_i[keep]].tolist(),
+                (held[falls] - held[rises])[keep].tolist(), falls[keep].tolist(),
+                peak_i[keep].tolist(), strict=True)]
+
+
+def _first_peaks(alpha: np.ndarray, rises: np.ndarray, falls: np.ndarray) -> np.ndarray:
+    """Index of the first largest ``alpha`` (NaN ignored) in each [rise, fall): np.nanargmax of
+    each rep's frames, for all reps at once (each has a finite sample: it rose above ``up``)."""
+    lengths = falls - rises
+    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))  # each rep's start in ``frames``
+    frames = np.repeat(rises - offsets, lengths) + np.arange(lengths.sum())
+    values = alpha[frames]
+    top = np.fmax.reduceat(values, offsets)
+    hits = np.flatnonzero(values == np.repeat(top, lengths))
+    return frames[hits[np.searchsorted(hits, offsets)]]
 
 
 def find_reps(abduction_left: np.ndarray, abduction_right: np.ndarray, t: np.ndarray, fps: float,

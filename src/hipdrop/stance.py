@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hipdrop.filters import median, sliding_median
 from hipdrop.settings import Settings
 
 # Frame labels.
@@ -85,6 +86,9 @@ def find_phases(labels: np.ndarray, t: np.ndarray, fps: float, min_s: float
     return phases
 
 
+_LOOK_BACK = 512  # frames first looked at by :func:`baseline`
+
+
 def baseline(theta: np.ndarray, labels: np.ndarray, start: int, min_frames: int = 3
              ) -> tuple[float, str]:
     """Baseline obliquity theta0 for a phase starting at ``start``, and where it came from.
@@ -93,16 +97,27 @@ def baseline(theta: np.ndarray, labels: np.ndarray, start: int, min_frames: int 
     DOUBLE frames before ``start`` with at least ``min_frames`` measured frames); else over all
     the double-leg frames of the series ("clip"); else 0 ("none").
     """
-    starts, stops, values = runs(labels[:start])
-    for s, e, v in zip(starts[::-1], stops[::-1], values[::-1], strict=True):
-        if v == DOUBLE:
-            seg = theta[s:e]
-            seg = seg[np.isfinite(seg)]
-            if seg.size >= min_frames:
-                return float(np.median(seg)), "before"
+    # Look back over a span that grows until it holds such a run whole, or reaches frame 0:
+    # the cost is that of the frames looked at, not of everything before ``start`` (an hour
+    # has hundreds of phases, and the live path calls this at every change of stance).
+    span = _LOOK_BACK
+    while True:
+        lo = max(0, start - span)
+        starts, stops, values = runs(labels[lo:start])
+        for s, e, v in zip(starts[::-1], stops[::-1], values[::-1], strict=True):
+            if s == 0 and lo > 0:
+                break  # this run may begin before ``lo``: look further back
+            if v == DOUBLE:
+                seg = theta[lo + s:lo + e]
+                seg = seg[np.isfinite(seg)]
+                if seg.size >= min_frames:
+                    return median(seg), "before"
+        else:
+            break  # every run before ``start`` was looked at
+        span *= 4
     every = theta[(labels == DOUBLE) & np.isfinite(theta)]
     if every.size >= min_frames:
-        return float(np.median(every)), "clip"
+        return median(every), "clip"
     return 0.0, "none"
 
 
@@ -130,17 +145,43 @@ def held_peak(x: np.ndarray, fps: float, window_s: float) -> float:
     and touching down) are not "held" on their own; a phase shorter than the window gives
     its median.
     """
-    finite = x[np.isfinite(x)]
-    if finite.size == 0:
-        return float("nan")
+    return float(held_peaks([x], fps, window_s)[0])
+
+
+def held_peaks(xs: list[np.ndarray], fps: float, window_s: float) -> np.ndarray:
+    """(len(xs),) :func:`held_peak` of each 1-D array of ``xs``, in one pass over all of them.
+
+    A recording has hundreds of phases, each measured three times: their windows are sorted
+    together (:func:`hipdrop.filters.sliding_median` over the arrays laid end to end, the
+    windows that straddle two arrays left out), not array by array.
+    """
     window = max(1, round(window_s * fps))
-    if len(x) <= window:
-        return float(np.median(finite))
-    windows = np.lib.stride_tricks.sliding_window_view(x, window)
-    counts = np.isfinite(windows).sum(axis=1)
-    if not (counts > 0).any():
-        return float("nan")
-    return float(np.max(np.nanmedian(windows[counts > 0], axis=1)))
+    out = np.full(len(xs), np.nan)
+    long = []
+    for i, x in enumerate(xs):
+        if len(x) > window:
+            long.append(i)
+        elif np.isfinite(x).any():
+            out[i] = median(x[np.isfinite(x)])
+    if not long:
+        return out
+    lengths = np.array([len(xs[i]) for i in long])
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    medians = sliding_median(np.concatenate([xs[i] for i in long]), window)
+    # Window j of array k starts at starts[k] + j, j < lengths[k] - window + 1; the window - 1
+    # after those straddle the next array: NaN, which fmax passes over.
+    straddle = (starts[1:, None] - np.arange(1, window)).ravel()
+    medians[straddle] = np.nan
+    # An array with no finite sample has no finite window: NaN, as held_peak says.
+    out[long] = np.fmax.reduceat(medians, starts)
+    return out
+
+
+def _nanmean(x: np.ndarray) -> float:
+    """``np.nanmean`` of a 1-D array with a finite value: its sum (NaN as 0) over its count,
+    without its overhead."""
+    missing = np.isnan(x)
+    return float(np.add.reduce(np.where(missing, 0.0, x)) / (len(x) - np.count_nonzero(missing)))
 
 
 @dataclass
@@ -195,22 +236,26 @@ def measure_phases(theta: np.ndarray, lean_left: np.ndarray, labels: np.ndarray,
     waist_weight : (T,) the waist line's weight in theta (:mod:`hipdrop.obliquity`), or None.
     """
     drop = np.full(len(t), np.nan)
-    phases = []
+    measured, series = [], []
     for side, start, stop in found:
         theta0, source = baseline(theta, labels, start)
+        lean0, _ = baseline(lean_left, labels, start)
         cpd = contralateral_drop(theta[start:stop], theta0, side)
         drop[start:stop] = cpd
-        lean = lean_toward(lean_left[start:stop], side)
-        lean0, _ = baseline(lean_left, labels, start)
-        peak = held_peak(cpd, fps, settings.peak_window_s)
+        series += [cpd, lean_toward(lean_left[start:stop], side),
+                   lean_toward(lean_left[start:stop] - lean0, side)]
+        measured.append((side, start, stop, theta0, source, cpd))
+    # The held peaks of drop, lean and lean change of every phase, in one pass.
+    peaks = held_peaks(series, fps, settings.peak_window_s).reshape(-1, 3)
+    phases = []
+    for (side, start, stop, theta0, source, cpd), (peak, lean, change) in zip(
+            measured, peaks.tolist(), strict=True):
         end_s = frame_end(t, stop, fps)
         phases.append(StancePhase(
             stance=SIDE_NAMES[side], start_s=float(t[start]), end_s=end_s,
             duration_s=end_s - float(t[start]), baseline_deg=theta0, peak_drop_deg=peak,
-            mean_drop_deg=float(np.nanmean(cpd)) if np.isfinite(cpd).any() else float("nan"),
-            peak_trunk_lean_deg=held_peak(lean, fps, settings.peak_window_s),
-            peak_lean_change_deg=held_peak(lean_toward(lean_left[start:stop] - lean0, side), fps,
-                                           settings.peak_window_s),
+            mean_drop_deg=_nanmean(cpd) if np.isfinite(cpd).any() else float("nan"),
+            peak_trunk_lean_deg=lean, peak_lean_change_deg=change,
             significant=bool(peak >= settings.drop_threshold_deg), baseline_source=source,
             start=start, stop=stop,
             waist_share=0.0 if waist_weight is None else float(np.mean(waist_weight[start:stop])),

@@ -18,6 +18,7 @@ import numpy as np
 
 from hipdrop.analysis import Analysis, analyze_signals
 from hipdrop.errors import NoPoseError
+from hipdrop.filters import median
 from hipdrop.kinematics import leg_lengths
 from hipdrop.landmarks import LandmarkSeries, SeriesRecorder
 from hipdrop.measures import LegScale, Signals, StreamSmoother, frame_signals
@@ -35,6 +36,13 @@ _REST_EVERY = 15  # frames between updates of the legs' resting splay
 _REST_WINDOW_S = 60.0  # how far back the resting splay looks
 _NAN_IMAGE = np.full((1, 33, 4), np.nan)
 _NAN_WORLD = np.full((1, 33, 3), np.nan)
+
+
+def _nanmedian(x: np.ndarray) -> float:
+    """np.nanmedian of a 1-D array (NaN when it has no finite value), without its overhead."""
+    if not np.isfinite(x).any():
+        return math.nan
+    return median(x[~np.isnan(x)])
 
 
 @dataclass
@@ -154,6 +162,9 @@ class StreamAnalyzer:
         self._rest = [0.0, 0.0]  # each leg's resting splay (hipdrop.reps.resting_angle)
         self._cursor = 0
         self.reps: list[Rep] = []
+        # Counted as they are committed: the per-frame state never walks the session's reps.
+        self._counts = {leg: 0 for leg in LEGS}
+        self._known: set[tuple[str, float]] = set()  # (leg, start) of the committed reps
         self._hold = [0.0, 0.0]
         self._best = [0.0, 0.0]
         self._last_t: float | None = None
@@ -174,8 +185,7 @@ class StreamAnalyzer:
             # The median of the recent frames: offline's whole-clip median for any clip under
             # two minutes, and a cost that does not grow with the session.
             recent = self._lengths[max(0, n - _SCALE_WINDOW):n]
-            world_m, image_px = (float(np.nanmedian(recent[:, k])) if np.isfinite(recent[:, k]).any()
-                                 else math.nan for k in (0, 1))
+            world_m, image_px = (_nanmedian(recent[:, k]) for k in (0, 1))
             self._scale = LegScale(world_m, image_px)
 
     def update(self, image: np.ndarray | None, world: np.ndarray | None, t: float,
@@ -236,10 +246,12 @@ class StreamAnalyzer:
             lo = max(0, i + 1 - round(_REST_WINDOW_S * fps))
             self._rest = [resting_angle(b[f"abduction_{leg}_deg"][lo:i + 1], fps, s)
                           for leg in LEGS]
+        # Both legs through the rule of record in one call: (1 frame, 2 legs).
+        alphas = np.concatenate((sig.abduction_left_deg - self._rest[0],
+                                 sig.abduction_right_deg - self._rest[1]))[None, :]
+        ups = hysteresis(alphas, s.rep_up_deg, s.rep_down_deg, np.array(self._up))[0].tolist()
         fell = False
-        for leg, alpha in enumerate((sig.abduction_left_deg, sig.abduction_right_deg)):
-            up = bool(hysteresis(alpha - self._rest[leg], s.rep_up_deg, s.rep_down_deg,
-                                 self._up[leg])[0])
+        for leg, up in enumerate(ups):
             fell |= self._up[leg] and not up
             self._hold[leg] = self._hold[leg] + dt if (up and self._up[leg]) else 0.0
             self._best[leg] = max(self._best[leg], self._hold[leg])
@@ -249,6 +261,9 @@ class StreamAnalyzer:
         # A leg came back down: the rule of record decides on the frames since the last rest.
         new = self._window_reps(self._cursor, i + 1, complete_only=True)
         self.reps.extend(new)
+        for r in new:
+            self._counts[r.leg] += 1
+            self._known.add((r.leg, round(r.start_s, 6)))
         if not any(self._up):
             self._cursor = i
         return new[-1] if new else None
@@ -261,8 +276,7 @@ class StreamAnalyzer:
         rl, rr = self._rest
         reps = (leg_reps(al, ar, t, fps, "left", self.settings, rl, rr)
                 + leg_reps(ar, al, t, fps, "right", self.settings, rr, rl))
-        known = {(r.leg, round(r.start_s, 6)) for r in self.reps}
-        reps = [r for r in reps if (r.leg, round(r.start_s, 6)) not in known]
+        reps = [r for r in reps if (r.leg, round(r.start_s, 6)) not in self._known]
         if complete_only:
             reps = [r for r in reps if r.complete]
         return sorted(reps, key=lambda r: r.end_s)
@@ -273,7 +287,7 @@ class StreamAnalyzer:
         return self._best[0], self._best[1]
 
     def count(self, leg: str) -> int:
-        return sum(r.leg == leg for r in self.reps)
+        return self._counts[leg]
 
     def series(self) -> LandmarkSeries:
         return self.recorder.series()
