@@ -24,7 +24,6 @@ import numpy as np
 
 from hipdrop.stance import LEFT, baseline
 
-
 # A foot this high (fraction of leg length) is fully lifted: the lifted-leg bias has set in.
 LIFT_FULL = 0.15
 
