@@ -49,8 +49,9 @@ class Calibration:
     def correct(self, read: np.ndarray, lift: np.ndarray, knee_flexion: np.ndarray
                 ) -> np.ndarray:
         """(n,) true drop from (n,) readings, the lifted foot's lift and its knee flexion."""
-        r = np.clip(np.nan_to_num(lift, nan=LIFT_FULL) / LIFT_FULL, 0.0, 1.0)
-        knee = np.nan_to_num(knee_flexion, nan=_KNEE)
+        # np.where rather than np.nan_to_num: the same for NaN, a fraction of the cost.
+        r = np.clip(np.where(np.isnan(lift), LIFT_FULL, lift) / LIFT_FULL, 0.0, 1.0)
+        knee = np.where(np.isnan(knee_flexion), _KNEE, knee_flexion)
         bias = self.offset_deg + r * (self.lifted_offset_deg + self.per_knee_flexion * knee)
         return (read - bias) / self.gain
 
@@ -72,7 +73,7 @@ SOURCE_LANDMARKS, SOURCE_WAIST = "landmarks", "waist"
 
 def waist_weight(confidence: np.ndarray) -> np.ndarray:
     """(n,) weight in [0, 1] of the waist reading for its (n,) confidence (NaN -> 0)."""
-    w = (np.nan_to_num(confidence, nan=0.0) - WAIST_LOW) / (WAIST_HIGH - WAIST_LOW)
+    w = (np.where(np.isnan(confidence), 0.0, confidence) - WAIST_LOW) / (WAIST_HIGH - WAIST_LOW)
     return np.clip(w, 0.0, 1.0)
 
 
@@ -108,7 +109,8 @@ def estimate_drop(landmark_deg: np.ndarray, waist_deg: np.ndarray, waist_conf: n
                                            knee_flexion)
     from_waist = WAIST_LINE.correct(sign * (waist_deg - waist0_deg), lift, knee_flexion)
     w = np.where(np.isfinite(from_waist), waist_weight(waist_conf), 0.0)
-    drop = np.where(w > 0, w * np.nan_to_num(from_waist) + (1 - w) * from_landmarks,
+    drop = np.where(w > 0, w * np.where(np.isnan(from_waist), 0.0, from_waist)
+                    + (1 - w) * from_landmarks,
                     from_landmarks)
     return DropEstimate(drop, w, theta0_deg)
 
