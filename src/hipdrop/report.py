@@ -123,7 +123,7 @@ def human_summary(data: dict) -> str:
                 f"  {p['stance']:>5} leg {p['start_s']:6.1f}-{p['end_s']:.1f} s "
                 f"({p['duration_s']:.1f} s): peak drop "
                 f"{'n/a' if drop is None else f'{drop:+.1f} deg'}, trunk lean "
-                f"{'n/a' if lean is None else f'{lean:+.0f} deg'}{flag}"
+                f"{'n/a' if lean is None else f'{round(lean):+d} deg'}{flag}"
             )
     else:
         lines.append("No single-leg stance found.")
