@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
-from hipdrop.filters import OneEuroFilter, bridge_gaps, gaussian_smooth, moving_median
+from hipdrop.filters import OneEuroFilter, bridge_gaps, gaussian_smooth, median, sliding_median
 
 
 def test_bridge_gaps_fills_short_keeps_long_and_ends():
@@ -48,13 +50,18 @@ def test_gaussian_smooth_is_zero_phase():
     np.testing.assert_array_equal(peaks_x[1:-1], peaks_y[1:-1])
 
 
-def test_moving_median_rejects_spikes_and_handles_nan():
-    x = np.zeros(30)
-    x[10] = 50.0
-    x[20:23] = np.nan
-    y = moving_median(x, 5)
-    assert y.max() == 0.0
-    assert np.isfinite(y).all()
+def test_sliding_median_is_nanmedian_of_each_window():
+    rng = np.random.default_rng(5)
+    x = rng.normal(0, 3, 200)
+    x[rng.integers(0, 200, 40)] = np.nan
+    x[50:60] = np.nan  # a whole window of NaN
+    for window in (1, 2, 5, 15):
+        windows = np.lib.stride_tricks.sliding_window_view(x, window)
+        with warnings.catch_warnings():  # all-NaN windows: nanmedian warns, gives NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            expected = np.nanmedian(windows, axis=1)
+        np.testing.assert_array_equal(sliding_median(x, window), expected)
+    assert median(np.array([4.0, 1.0, 3.0])) == 3.0
 
 
 def test_one_euro_passes_constants_and_treats_t0_as_a_time():

@@ -210,28 +210,6 @@ def row_medians(rows: np.ndarray) -> np.ndarray:
     return out
 
 
-def moving_median(x: np.ndarray, window: int) -> np.ndarray:
-    """Centred moving median of a 1-D series over ``window`` samples (odd), NaN ignored.
-
-    Returns a (T,) array; near the ends the window is shortened. A series shorter than the
-    window gives its overall median everywhere.
-
-    >>> moving_median(np.array([0.0, 0, 9, 0, 0, 5, 5, 5]), 3)
-    array([0., 0., 0., 0., 0., 5., 5., 5.])
-    """
-    x = np.asarray(x, dtype=np.float64)
-    window = max(1, int(window) | 1)
-    if len(x) == 0:
-        return x.copy()
-    if len(x) <= window:
-        finite = x[np.isfinite(x)]
-        return np.full_like(x, np.median(finite) if finite.size else np.nan)
-    half = window // 2
-    # Ends: reflect-free shortening, by padding with NaN that the median ignores.
-    padded = np.pad(x, half, mode="constant", constant_values=np.nan)
-    return sliding_median(padded, window)
-
-
 def _alpha(cutoff_hz: float | np.ndarray, dt: float) -> float | np.ndarray:
     tau = 1.0 / (2.0 * math.pi * cutoff_hz)
     return 1.0 / (1.0 + tau / dt)

@@ -87,9 +87,6 @@ class Signals:
         kept.update({name: values[:, i] for i, name in enumerate(self.CONTINUOUS)})
         return Signals(**kept)
 
-    def slice(self, start: int, stop: int | None = None) -> Signals:
-        return Signals(**{name: getattr(self, name)[start:stop] for name in _FIELDS})
-
     @classmethod
     def concatenate(cls, parts: list[Signals]) -> Signals:
         return cls(**{name: np.concatenate([getattr(p, name) for p in parts])

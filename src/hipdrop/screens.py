@@ -409,8 +409,8 @@ def _leg_panel(canvas: np.ndarray, x: int, y: int, w: int, h: int, leg: str) -> 
 def _reps_screen(canvas: np.ndarray, pts: np.ndarray | None, screen: Screen) -> None:
     s, state = screen.settings, screen.state
     y = _title_band(canvas, "Reps: lift a leg out to the side",
-                    f"counted when it rises above {s.rep_up_deg:g} deg and comes back "
-                    f"below {s.rep_down_deg:g} deg")
+                    f"counted when it rises {s.rep_up_deg:g} deg out from where it rests and "
+                    f"comes back within {s.rep_down_deg:g} deg")
     y = _advice(canvas, y, screen.issues, None) + 14
     if state is None:
         return

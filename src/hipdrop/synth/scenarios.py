@@ -8,7 +8,7 @@ and ends when it is back down; a hold runs from reaching the angle to starting t
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -24,15 +24,7 @@ ScenarioName = Literal[
     "hold",
     "single-stance",
 ]
-SCENARIOS: tuple[str, ...] = (
-    "stance",
-    "level",
-    "compensated",
-    "abduction-standing",
-    "abduction-side-lying",
-    "hold",
-    "single-stance",
-)
+SCENARIOS: tuple[str, ...] = get_args(ScenarioName)
 LiftStyle = Literal["flexed", "straight-back", "abducted"]
 #: Swing-leg angles (deg) for each way of lifting the foot in a stance test.
 LIFT_STYLES: dict[str, dict[str, float]] = {
