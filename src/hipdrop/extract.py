@@ -28,11 +28,12 @@ class Extraction:
 
 
 def extract_landmarks(path: Path, model: ResolvedModel, *, num_poses: int = 1,
-                      progress: Callable[[int], None] | None = None,
+                      progress: Callable[[int, int], None] | None = None,
                       on_frame: FrameCallback | None = None) -> Extraction:
     """Run the pose model over every frame of the video at ``path``, and read the image cues.
 
-    ``progress(frames_done)`` is called after each frame; ``on_frame(index, t, frame, image)``
+    ``progress(frames_done, frames_announced)`` is called after each frame (the container's
+    count, 0 when unknown); ``on_frame(index, t, frame, image)``
     sees each decoded frame with its (33, 4) landmarks or None. Ctrl-C stops the reading and
     returns what was measured so far, flagged ``interrupted``.
     """
@@ -50,7 +51,7 @@ def extract_landmarks(path: Path, model: ResolvedModel, *, num_poses: int = 1,
                 if on_frame is not None:
                     on_frame(index, t, frame, pose.image)
                 if progress is not None:
-                    progress(index + 1)
+                    progress(index + 1, info.frames)
         except KeyboardInterrupt:
             interrupted = True
         truncated = reader.truncated and not interrupted

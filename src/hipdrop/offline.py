@@ -71,11 +71,15 @@ def analyze_source(source: Path, out_dir: Path | None = None, *, settings: Setti
         if model is None:
             raise InputError("a pose model is needed to analyse a video")
         resolved = model()
-        from hipdrop.video import probe
+        bar: list[Callable[[int], None]] = []  # made on the first frame, once the count is known
 
-        info = probe(source)
-        tick = progress("pose", info.frames) if progress else None
-        extraction = extract_landmarks(source, resolved, num_poses=num_poses, progress=tick)
+        def tick(done: int, total: int) -> None:
+            if not bar:
+                bar.append(progress("pose", total))
+            bar[0](done)
+
+        extraction = extract_landmarks(source, resolved, num_poses=num_poses,
+                                       progress=tick if progress else None)
         series = extraction.series
         result.interrupted = extraction.interrupted
         if extraction.truncated:
