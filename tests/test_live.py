@@ -448,7 +448,18 @@ def test_window_under_xvfb_shows_a_readable_overlay_and_takes_keys(name, xvfb, t
     try:
         wid, wx, wy, ww, wh = window_geometry(xvfb, (1280, 720))
         assert (ww, wh) == (1280, 720)  # shown at 720 p, for 640x360 and 1280x720 cameras
-        time.sleep(2.0)  # a couple of seconds into the clip: a person, a step, a countdown
+        # The window is black while the model loads (seconds on a busy machine): look until the
+        # video with a skeleton is up, with a generous deadline, rather than after a fixed delay.
+        deadline = time.monotonic() + 90
+        while True:
+            x(xvfb, "xwd", "-root", "-silent", "-out", str(tmp_path / "screen.xwd"))
+            shot = read_xwd(tmp_path / "screen.xwd")[wy:wy + wh, wx:wx + ww]
+            drawn = (shot.std() > 30 and count_near(shot, LEFT_COLOUR) > 300
+                     and count_near(shot, RIGHT_COLOUR) > 300)
+            if drawn or time.monotonic() > deadline or proc.poll() is not None:
+                break
+            time.sleep(0.25)
+        time.sleep(0.3)  # one more look a moment later, so the title band has its text too
         x(xvfb, "xwd", "-root", "-silent", "-out", str(tmp_path / "screen.xwd"))
         shot = read_xwd(tmp_path / "screen.xwd")[wy:wy + wh, wx:wx + ww]
         cv2.imwrite(str(tmp_path / "screen.png"), shot)
