@@ -22,7 +22,7 @@ CUE_VERSION = hashlib.sha256(inspect.getsource(cues).encode()).hexdigest()[:10]
 
 def measure_waist(video: Path, series: LandmarkSeries) -> np.ndarray:
     """(T, 2) the waist cue of each frame of ``video`` at ``series``'s landmarks."""
-    waist = np.tile(np.array([np.nan, 0.0], np.float32), (len(series), 1))
+    waist = np.tile(np.array([np.nan, 0.0, np.nan], np.float32), (len(series), 1))
     cap = cv2.VideoCapture(str(video))
     try:
         for i in range(len(series)):
@@ -31,7 +31,7 @@ def measure_waist(video: Path, series: LandmarkSeries) -> np.ndarray:
                 break
             if np.isfinite(series.image[i, :, 0]).any():
                 cue = cues.waist_line(frame, series.image[i])
-                waist[i] = (cue.obliquity_deg, cue.confidence)
+                waist[i] = (cue.obliquity_deg, cue.confidence, cue.height)
     finally:
         cap.release()
     return waist

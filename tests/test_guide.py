@@ -24,7 +24,7 @@ def state(t: float, stance: str | None = None, stance_s: float = 0.0, pose: bool
     """A FrameState with what the guide reads: time, stance and whether a person is seen."""
     one = np.array([0.0])
     signals = Signals(np.array([t]), np.array([pose]), np.array([pose]),
-                      *([one] * len(Signals.CONTINUOUS)))
+                      *([one] * (len(Signals.CONTINUOUS) + len(Signals.RAW))))
     return FrameState(t, None, signals, stance, stance_s, math.nan, math.nan, (0, 0), None,
                       (False, False), (0.0, 0.0), (0.0, 0.0))
 
@@ -289,7 +289,8 @@ def test_result_rests_on_the_phases_of_the_holds(clip_landmarks):
     assert result.phases == {"left": left, "right": right}
     assert result.verdict == make_verdict([left, right], analysis.settings)
     # The comparison is what the verdict says beyond the two sides' own sentences.
-    assert result.comparison and result.verdict.left.text not in result.comparison
+    assert result.comparison == result.verdict.comparison
+    assert result.verdict.left.text not in result.comparison
     assert result.comparison in " ".join(result.verdict.text.split())
     assert result.to_json()["holds"][0] == {
         "stance": "left", "lifted": "right", "start_s": round(left.start_s, 3),
@@ -308,9 +309,9 @@ def test_a_hidden_waist_is_advised_only_where_it_could_be_seen():
     series, _ = sc.landmarks([sc.Segment("double", 0.2)], sc.Camera(1280, 720, 330.0), fps=10)
     image = series.image[0]
     codes = lambda **kw: [i.code for i in framing_issues(image, 1280, 720, **kw)]  # noqa: E731
-    assert WAIST_HIDDEN in codes(waist_confidence=0.05)
-    assert WAIST_HIDDEN not in codes(waist_confidence=0.8)
+    assert WAIST_HIDDEN in codes(pelvis_seen=False)
+    assert WAIST_HIDDEN not in codes(pelvis_seen=True)
     assert WAIST_HIDDEN not in codes()
     small, _ = sc.landmarks([sc.Segment("double", 0.2)], sc.Camera(640, 360, 110.0), fps=10)
     assert WAIST_HIDDEN not in [i.code for i in framing_issues(small.image[0], 640, 360,
-                                                                waist_confidence=0.0)]
+                                                                pelvis_seen=False)]

@@ -98,7 +98,7 @@ def test_drop_on_the_right_stance_side_flags_the_right():
     right = next(p for p in a.phases if p.stance == "right")
     assert right.peak_drop_deg == pytest.approx(8.0, abs=1.0) and right.significant
     assert a.verdict.right.code == "drop" and a.verdict.left.code == "no drop"
-    assert "right side dropped more" in a.verdict.text
+    assert "dropped more standing on the RIGHT leg" in a.verdict.text
 
 
 def test_hip_hike_is_negative_and_not_significant():
@@ -155,16 +155,6 @@ def test_short_hold_is_reported():
     series, _ = sc.landmarks(sc.stance_test(hold_s=6.0), fps=30)
     a = exact(series, Settings())
     assert all(p.duration_s < 30 for p in a.phases)
-    assert "Short hold" in a.verdict.text
+    assert "The test was not complete: held 6 of 30 s" in a.verdict.text
 
 
-def test_phase_records_which_reading_carried_the_drop():
-    series, _ = sc.landmarks(sc.stance_test(drop_left=7.0), fps=30)
-    weight = np.zeros(len(series))
-    weight[: len(series) // 2] = 1.0  # the waist line seen in the first half only
-    a = exact(series)
-    found = [(LEFT if p.stance == "left" else RIGHT, p.start, p.stop) for p in a.phases]
-    phases, _ = measure_phases(a.signals.obliquity_deg, a.signals.trunk_lean_left_deg, a.labels,
-                               found, a.signals.t, series.fps, Settings(), weight)
-    assert [p.obliquity_source for p in phases] == ["waist", "landmarks"]
-    assert phases[0].to_json()["obliquity_source"] == "waist"

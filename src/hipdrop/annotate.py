@@ -22,10 +22,11 @@ def status_views(analysis: Analysis) -> list[StatusView]:
     s = analysis.signals
     counts = analysis.rep_counts
     in_phase = np.isfinite(analysis.drop)
+    drop = analysis.shown_drop()  # only numbers hipdrop stands behind are drawn
     views = []
     for i in range(len(s.t)):
         stance = SIDE_NAMES.get(int(analysis.labels[i])) if in_phase[i] else None
-        views.append(StatusView(float(s.t[i]), stance, float(analysis.drop[i]),
+        views.append(StatusView(float(s.t[i]), stance, float(drop[i]),
                                 (int(counts[i, 0]), int(counts[i, 1])),
                                 (float(s.abduction_left_deg[i]), float(s.abduction_right_deg[i])),
                                 float(s.obliquity_deg[i]) if in_phase[i] else float("nan")))

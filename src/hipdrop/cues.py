@@ -28,22 +28,33 @@ _CANDIDATES = 3  # edge candidates kept per column
 # Below this hip-landmark separation the pelvis is too small to read an edge on (one pixel is
 # then about 2 deg): the real clips at 360 px height have 25-32 px and get no cue.
 MIN_HIP_SEPARATION_PX = 30
+# A line tilted more than this from square to the body axis loses confidence (none at +10).
+_MAX_TILT_DEG = 20.0
+# Edge strength (summed Sobel magnitude over BGR) of a full-confidence waist edge.
+_FULL_CONTRAST = 120.0
 
 
 @dataclass(frozen=True)
 class WaistCue:
-    """The waist line of one frame: its obliquity by DESIGN.md's formula, and how sure we are.
+    """The waist line of one frame: its obliquity by DESIGN.md's formula, how sure we are, and
+    where it runs.
 
-    ``obliquity_deg`` is NaN when nothing was found; ``confidence`` in [0, 1].
+    ``obliquity_deg`` is NaN when nothing was found; ``confidence`` in [0, 1]; ``height`` is
+    how far above the mid-hip point the line crosses the body axis, in hip separations (a
+    waistband on the iliac crests sits ~0.3-0.6 above; the edge it follows must stay put).
     """
 
     obliquity_deg: float
     confidence: float
+    height: float = float("nan")  # the line above the mid-hip point, units of hip separation
 
-    NONE: WaistCue | None = None
+
+NO_WAIST = WaistCue(float("nan"), 0.0)
 
 
-WaistCue.NONE = WaistCue(float("nan"), 0.0)
+def waist_row(cue: WaistCue | None) -> tuple[float, float, float] | None:
+    """The LandmarkSeries.waist row of a cue (None for a frame without a pose)."""
+    return None if cue is None else (cue.obliquity_deg, cue.confidence, cue.height)
 
 
 def _edge_candidates(roi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -101,22 +112,22 @@ def waist_line(frame: np.ndarray, points: np.ndarray, seed: int = 0) -> WaistCue
     """The waist line in ``frame`` (H, W, 3 uint8 BGR) near the hips of ``points`` (33, >=2) px.
 
     Confidence is the fraction of the box's columns crossed by the line, times a contrast term
-    (a faint edge counts less), times agreement in direction with the hip landmarks (a line
-    more than 15 deg off theirs is something else: an arm, a lifted thigh).
+    (a faint edge counts less), times how square it runs to the body axis (a line more than
+    20-30 deg off square is something else: an arm, a lifted thigh).
     """
     left, right = points[L_HIP, :2], points[R_HIP, :2]
     if not (np.isfinite(left).all() and np.isfinite(right).all()):
-        return WaistCue.NONE
+        return NO_WAIST
     sep = float(np.hypot(*(left - right)))
     if sep < MIN_HIP_SEPARATION_PX:
-        return WaistCue.NONE
+        return NO_WAIST
     centre = 0.5 * (left + right)
     # "Up" is toward the shoulders, so the box follows a leaning or rolled body.
     shoulders = 0.5 * (points[L_SHOULDER, :2] + points[R_SHOULDER, :2])
     up = shoulders - centre
     norm = np.hypot(*up)
     if not np.isfinite(norm) or norm < sep:
-        return WaistCue.NONE
+        return NO_WAIST
     up /= norm
     angle = np.degrees(np.arctan2(up[0], -up[1]))  # body axis tilt from image vertical
     # Rotate the frame so the body axis is vertical, then cut an axis-aligned box.
@@ -129,21 +140,28 @@ def waist_line(frame: np.ndarray, points: np.ndarray, seed: int = 0) -> WaistCue
                          borderMode=cv2.BORDER_REPLICATE)
     cols, rows, strength = _edge_candidates(roi)
     if len(cols) < 8:
-        return WaistCue.NONE
+        return NO_WAIST
     rng = np.random.default_rng(seed)
-    slope, _icpt, inliers = _ransac_line(cols, rows, strength, tol=max(1.5, 0.02 * sep),
+    slope, icpt, inliers = _ransac_line(cols, rows, strength, tol=max(1.5, 0.02 * sep),
                                         n_cols=roi.shape[1], rng=rng)
     if not np.isfinite(slope):
-        return WaistCue.NONE
+        return NO_WAIST
     covered = len(np.unique(cols[inliers].astype(np.intp))) / roi.shape[1]
     contrast = float(np.median(strength[inliers])) if inliers.any() else 0.0
+    # The line's tilt across the body (the box is turned to the body axis): a pelvis tilts
+    # well under 20 deg from square to the trunk; a steeper line is an arm or a lifted thigh.
+    # Not judged against the hip landmarks' line, which reads only part of a drop: that made a
+    # real drop look like disagreement and pushed the waist out exactly when it mattered.
+    box_tilt = abs(float(np.degrees(np.arctan(slope))))
+    square = float(np.clip(1.0 - (box_tilt - _MAX_TILT_DEG) / 10.0, 0.0, 1.0))
     # Back to the frame: the line's tilt in the box plus the box's rotation.
     line_deg = np.degrees(np.arctan(slope)) + angle
     # DESIGN.md's obliquity of two points on the line at the hips' x positions: with the left
     # hip on the image's right (facing the camera), theta = -line tilt; seen from behind, +.
     facing = 1.0 if left[0] >= right[0] else -1.0
     theta = -facing * line_deg
-    hip_theta = np.degrees(np.arctan2(right[1] - left[1], abs(left[0] - right[0])))
-    agree = float(np.clip(1.0 - abs(theta - hip_theta) / 15.0, 0.0, 1.0))
-    confidence = covered * float(np.clip(contrast / 120.0, 0.0, 1.0)) * agree
-    return WaistCue(float(theta), confidence)
+    confidence = covered * float(np.clip(contrast / _FULL_CONTRAST, 0.0, 1.0)) * square
+    # Where the line crosses the body axis (the box's middle column), above the mid-hip point
+    # (the box's row ``above``).
+    height = (above - (slope * (centre[0] - x0) + icpt)) / sep
+    return WaistCue(float(theta), confidence, float(height))

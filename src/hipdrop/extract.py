@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hipdrop.cues import waist_line
+from hipdrop.cues import waist_line, waist_row
+from hipdrop.markers import MarkerTracker
 from hipdrop.landmarks import LandmarkSeries, SeriesRecorder
 from hipdrop.models import ResolvedModel
 from hipdrop.pose import PoseEstimator
@@ -42,12 +43,15 @@ def extract_landmarks(path: Path, model: ResolvedModel, *, num_poses: int = 1,
         recorder = SeriesRecorder(info.width, info.height, info.fps, model.name,
                                   capacity=max(info.frames, 16))
         interrupted = False
+        markers = MarkerTracker()
         try:
             for index, t, frame in reader:
                 pose = estimator.detect(frame, t)
                 cue = waist_line(frame, pose.image) if pose.image is not None else None
+                marks = markers(frame, pose.image)
                 recorder.append(pose.image, pose.world, t,
-                                None if cue is None else (cue.obliquity_deg, cue.confidence))
+                                waist_row(cue),
+                                marks.as_row())
                 if on_frame is not None:
                     on_frame(index, t, frame, pose.image)
                 if progress is not None:

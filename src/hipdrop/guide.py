@@ -24,7 +24,6 @@ import numpy as np
 
 from hipdrop import kinematics as kin
 from hipdrop.analysis import Analysis
-from hipdrop.cues import MIN_HIP_SEPARATION_PX
 from hipdrop.landmarks import (
     L_ANKLE,
     L_FOOT,
@@ -39,10 +38,10 @@ from hipdrop.landmarks import (
     R_KNEE,
     R_SHOULDER,
 )  # fmt: skip
-from hipdrop.obliquity import WAIST_LOW
 from hipdrop.settings import Settings
 from hipdrop.stance import StancePhase
 from hipdrop.stream import FrameState
+from hipdrop.tiers import MARKERS, MEDIAPIPE, WAIST
 from hipdrop.verdict import OTHER, Verdict, make_verdict
 
 # ---------------------------------------------------------------------------------------------
@@ -65,6 +64,13 @@ FEET_OUT, HEAD_OUT, SIDE_OUT = "feet_out", "head_out", "side_out"
 NOT_FACING, TILTED = "not_facing", "tilted"
 WAIST_HIDDEN = "waist_hidden"
 
+PELVIS_HIDDEN_TEXT = ("I can't see your waist: tuck in your top, wear a belt, or put two "
+                      "stickers on your hip bones")
+# The clinical lift: knee bent, foot behind or beside, thigh raised no more than ~30 deg.
+CLINICAL_LIFT = "Bend the knee and lift the foot behind you; keep the thigh nearly upright"
+# Below this many pixels between the hips the person is too far for a waistband or stickers to
+# be read at all: the advice then is to come closer (TOO_FAR), not to change clothes.
+_MIN_PELVIS_PX = 30.0
 _FEET = [L_ANKLE, R_ANKLE, L_HEEL, R_HEEL, L_FOOT, R_FOOT]
 _BODY = [L_SHOULDER, R_SHOULDER, L_HIP, R_HIP, L_KNEE, R_KNEE, *_FEET]
 _NOSE = 0
@@ -88,7 +94,7 @@ class FramingLimits:
 
 def framing_issues(image: np.ndarray | None, width: int, height: int,
                    limits: FramingLimits | None = None,
-                   waist_confidence: float | None = None) -> list[Issue]:
+                   pelvis_seen: bool | None = None) -> list[Issue]:
     """What to fix in the framing of one frame, most important first (empty: all good).
 
     Parameters
@@ -97,10 +103,11 @@ def framing_issues(image: np.ndarray | None, width: int, height: int,
         One frame's landmarks: x px, y px, z, visibility (unmirrored frame), or None.
     width, height : int
         Frame size in pixels.
-    waist_confidence : float or None
-        The frame's waist-line cue confidence (:mod:`hipdrop.cues`), if measured: a hidden waist
-        (a loose top) leaves only the calibrated landmark line to read the drop, which is
-        rougher (README: what the measure can and cannot see), so the person is told.
+    pelvis_seen : bool or None
+        Whether the frame showed the pelvis itself (both hip stickers or a waist line,
+        :mod:`hipdrop.tiers`), if looked for: without either, only the pose model's rough hip
+        points are left, and the test will most likely end in "can't tell", so the person is
+        told what to change.
 
     The facing and tilt checks only apply to an upright person (a side-lying exercise is
     legitimately sideways). Camera roll turns the hip line, the shoulder line, the trunk and
@@ -143,10 +150,9 @@ def framing_issues(image: np.ndarray | None, width: int, height: int,
     if bool(kin.upright(xy)):
         issues += _facing_and_tilt(xy, lim)
         hips = float(np.linalg.norm(xy[L_HIP] - xy[R_HIP]))
-        if (waist_confidence is not None and waist_confidence < WAIST_LOW
-                and hips >= MIN_HIP_SEPARATION_PX):  # too small a pelvis is not the top's fault
-            issues.append(Issue(WAIST_HIDDEN, "Tuck in your top: the drop reads best from a "
-                                "visible waistband", blocking=False, delay_s=3.0))
+        if pelvis_seen is False and hips >= _MIN_PELVIS_PX:
+            # (Too small a pelvis is not the top's fault: that is TOO_FAR's job.)
+            issues.append(Issue(WAIST_HIDDEN, PELVIS_HIDDEN_TEXT, blocking=False, delay_s=3.0))
     return issues
 
 
@@ -289,6 +295,8 @@ class Guide:
         self._after_hold = False
         self._hold: Hold | None = None
         self._seen_t = 0.0  # last time the held stance was seen
+        self._pelvis: tuple[str, ...] = ()  # reliable tiers seen in the latest frame
+        self._high_since: float | None = None  # the lifted thigh too high since
 
     @property
     def note(self) -> str | None:
@@ -325,8 +333,11 @@ class Guide:
         """Advance with one frame state; ``issues`` are the framing issues shown now."""
         dt = 0.0 if self._t is None else max(0.0, state.t - self._t)
         self._t = state.t
+        if state.pose:
+            self._pelvis = state.pelvis_seen
         if self.step != Step.RESULT:
             self._advance(state, issues, dt)
+            self._check_lift(state)
         return self._view(issues)
 
     def _advance(self, state: FrameState, issues: list[Issue], dt: float) -> None:
@@ -360,8 +371,23 @@ class Guide:
             if self._hold.duration_s >= tm.hold_s:
                 self._end_hold(completed=True, move_on=True)
 
+    def _check_lift(self, state: FrameState) -> None:
+        """Tell the person when the lifted thigh is too high for the hip points to be read
+        (held 1 s, and only while the drop is read from them)."""
+        thigh = state.lifted_thigh_deg
+        high = (self.step == Step.HOLD and state.drop_source not in (MARKERS, WAIST)
+                and math.isfinite(thigh) and thigh > MEDIAPIPE.max_thigh_deg)
+        if not high:
+            self._high_since = None
+            return
+        if self._high_since is None:
+            self._high_since = state.t
+        elif state.t - self._high_since >= 1.0:
+            self.note = ("Lift is too high to read the pelvis: lower the knee and lift the foot "
+                         "behind you")
+
     def _start_hold(self, stance: str, start_s: float) -> None:
-        if stance != self._target:
+        if stance != self._target and not self.done:
             self.note = f"You lifted your {OTHER[stance].upper()} foot: testing that side first"
         else:
             self.note = None
@@ -407,6 +433,14 @@ class Guide:
 
     # -- what to show ---------------------------------------------------------------------
 
+    def pelvis_words(self) -> str:
+        """What the test can read the pelvis from, said before the hold."""
+        if MARKERS in self._pelvis:
+            return "I can see both stickers."
+        if WAIST in self._pelvis:
+            return "I can see your waistband."
+        return PELVIS_HIDDEN_TEXT + "."
+
     def _view(self, issues: list[Issue]) -> GuideView:
         tm = self.timing
         if self.step == Step.READY:
@@ -416,14 +450,14 @@ class Guide:
             left = max(0.0, tm.baseline_s - self._acc)
             title = "Lower your foot: stand on both feet" if self._after_hold else (
                 "Stand on both feet")
-            return GuideView(self.step, title, "Stand still, weight on both legs",
+            return GuideView(self.step, title, f"Stand still, weight on both legs. "
+                             f"{self.pelvis_words()}",
                              countdown_s=left, progress=self._acc / tm.baseline_s,
                              note=self.note, issues=issues)
         if self.step == Step.LIFT:
             foot = OTHER[self._target].upper()
-            return GuideView(self.step, f"Lift your {foot} foot",
-                             "A few cm off the floor, and hold it there", stance=self._target,
-                             note=self.note, issues=issues)
+            return GuideView(self.step, f"Lift your {foot} foot", CLINICAL_LIFT,
+                             stance=self._target, note=self.note, issues=issues)
         if self.step == Step.HOLD and self._hold is not None:
             held = self._hold.duration_s
             foot = OTHER[self._hold.stance].upper()
@@ -461,10 +495,6 @@ def guided_result(analysis: Analysis, holds: list[Hold]) -> GuidedResult:
               if any(h.stance == p.stance and p.start_s < h.end_s + eps
                      and p.end_s > h.start_s - eps for h in holds)]
     verdict = make_verdict(phases, analysis.settings)
-    chosen: dict[str, StancePhase | None] = {}
-    for side, sv in (("left", verdict.left), ("right", verdict.right)):
-        # The phase whose peak the side's verdict reports (its worst one).
-        mine = [p for p in phases if p.stance == side]
-        match = [p for p in mine if p.peak_drop_deg == sv.peak_drop_deg]
-        chosen[side] = match[0] if match else (mine[0] if mine else None)
+    chosen: dict[str, StancePhase | None] = {"left": verdict.left.phase,
+                                             "right": verdict.right.phase}
     return GuidedResult(verdict, chosen, list(holds), verdict.comparison)

@@ -223,3 +223,26 @@ def knee_flexion_deg(points: np.ndarray) -> np.ndarray:
     thighs = knees - _pair(points, _HIPS)
     shanks = _pair(points, _ANKLES) - knees
     return _angle_between(thighs, shanks)
+
+
+def thigh_elevation_deg(points: np.ndarray) -> np.ndarray:
+    """(..., 2) how far each thigh [left, right] is raised from the trunk's long axis, degrees.
+
+    The angle between the thigh (hip to knee) and the direction from mid-shoulder to mid-hip:
+    0 for a thigh in line with the trunk, about the hip flexion for a knee lifted forward, the
+    abduction for a leg raised sideways, 90 for a thigh held level. The clinical stance test
+    lifts the foot with the knee bent and the thigh raised no more than about 30 deg; higher,
+    the lifted thigh pulls the pose model's hip landmark (see hipdrop.obliquity).
+
+    points : (..., 33, C) landmarks, C = 2 (px) or 3 (world metres).
+
+    >>> p = np.zeros((33, 2)); p[[11, 12], 1] = -1.0; p[[23, 24], 0] = [0.1, -0.1]
+    >>> p[25] = [0.1, 0.5]; p[26] = [-0.6, 0.0]  # left thigh down, right thigh level
+    >>> thigh_elevation_deg(p).round(1)
+    array([ 0., 90.])
+    """
+    shoulders = 0.5 * (points[..., L_SHOULDER, :] + points[..., R_SHOULDER, :])
+    hips = 0.5 * (points[..., L_HIP, :] + points[..., R_HIP, :])
+    down = (hips - shoulders)[..., None, :]
+    thighs = _pair(points, _KNEES) - _pair(points, _HIPS)
+    return _angle_between(thighs, np.broadcast_to(down, thighs.shape))

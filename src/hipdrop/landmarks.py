@@ -16,6 +16,10 @@ import numpy as np
 from hipdrop.errors import LandmarksFormatError
 
 N_LANDMARKS = 33
+# A frame's waist row when no line was found: obliquity, confidence, height.
+NO_WAIST_ROW = np.array([np.nan, 0.0, np.nan], np.float32)
+# A frame's markers row when none were found: xL, yL, xR, yR, confidence.
+NO_MARKER_ROW = np.array([np.nan, np.nan, np.nan, np.nan, 0.0], np.float32)
 
 # MediaPipe Pose indices used by hipdrop; left/right are the person's anatomical sides.
 L_SHOULDER, R_SHOULDER = 11, 12
@@ -57,10 +61,15 @@ class LandmarkSeries:
         Nominal frame rate of the source.
     model : str
         Name of the pose model that produced the landmarks.
-    waist : (T, 2) float32 ndarray or None
-        The waist-line image cue of each frame (:mod:`hipdrop.cues`): obliquity in degrees and
-        confidence in [0, 1]; NaN, 0 where not measured. Saved as ``waist`` in the .npz, a
+    waist : (T, 3) float32 ndarray or None
+        The waist-line image cue of each frame (:mod:`hipdrop.cues`): obliquity in degrees,
+        confidence in [0, 1] and the line's height above the mid-hip point in hip separations;
+        NaN, 0, NaN where not measured (a file of hipdrop 0.1 has the first two only). Saved as ``waist`` in the .npz, a
         hipdrop addition to DESIGN.md's file; a file without it loads with no cue.
+    markers : (T, 5) float32 ndarray or None
+        The pelvis markers of each frame (:mod:`hipdrop.markers`): xL, yL, xR, yR px of the
+        person's left and right marker and the pair's confidence in [0, 1]; NaN, 0 where none
+        was found. Saved as ``markers`` (a hipdrop addition); a file without it has none.
     """
 
     image: np.ndarray
@@ -71,6 +80,7 @@ class LandmarkSeries:
     fps: float
     model: str = "unknown"
     waist: np.ndarray | None = None
+    markers: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.image = np.asarray(self.image, dtype=np.float32)
@@ -88,10 +98,18 @@ class LandmarkSeries:
                 f"world landmarks have shape {self.world.shape}, expected ({n}, 33, 3)"
             )
         if self.waist is None:
-            self.waist = np.tile(np.array([np.nan, 0.0], np.float32), (n, 1))
+            self.waist = np.tile(NO_WAIST_ROW, (n, 1))
         self.waist = np.asarray(self.waist, dtype=np.float32)
-        if self.waist.shape != (n, 2):
-            raise LandmarksFormatError(f"waist cue has shape {self.waist.shape}, expected ({n}, 2)")
+        if self.waist.ndim == 2 and self.waist.shape == (n, 2):  # before the line's height
+            self.waist = np.concatenate([self.waist, np.full((n, 1), np.nan, np.float32)], 1)
+        if self.waist.shape != (n, 3):
+            raise LandmarksFormatError(f"waist cue has shape {self.waist.shape}, expected ({n}, 3)")
+        if self.markers is None:
+            self.markers = np.tile(NO_MARKER_ROW, (n, 1))
+        self.markers = np.asarray(self.markers, dtype=np.float32)
+        if self.markers.shape != (n, 5):
+            raise LandmarksFormatError(
+                f"markers have shape {self.markers.shape}, expected ({n}, 5)")
         if n > 1 and not np.all(np.diff(self.t) > 0):
             raise LandmarksFormatError("timestamps t must be a 1-D increasing series")
         if not (self.width > 0 and self.height > 0 and np.isfinite(self.fps) and self.fps > 0):
@@ -125,15 +143,18 @@ class LandmarkSeries:
         world[..., 0] = -world[..., 0]
         waist = self.waist.copy()
         waist[:, 0] *= -1.0  # the mirror image of a tilted line tilts the other way
+        # The person's left marker is seen where their right one was, and the other way.
+        markers = self.markers[:, [2, 3, 0, 1, 4]].copy()
+        markers[:, [0, 2]] = self.width - markers[:, [0, 2]]
         return LandmarkSeries(image[:, MIRROR], world[:, MIRROR], self.t.copy(), self.width,
-                              self.height, self.fps, self.model, waist)
+                              self.height, self.fps, self.model, waist, markers)
 
     def save(self, path: Path) -> None:
         """Write DESIGN.md's landmarks .npz."""
         np.savez_compressed(
             path, image=self.image, world=self.world, t=self.t, width=np.int32(self.width),
             height=np.int32(self.height), fps=np.float64(self.fps), model=np.str_(self.model),
-            waist=self.waist,
+            waist=self.waist, markers=self.markers,
         )
 
     @classmethod
@@ -148,9 +169,10 @@ class LandmarkSeries:
                     )
                 model = str(data["model"]) if "model" in data.files else "unknown"
                 waist = data["waist"] if "waist" in data.files else None
+                markers = data["markers"] if "markers" in data.files else None
                 try:
                     return cls(data["image"], data["world"], data["t"], int(data["width"]),
-                               int(data["height"]), float(data["fps"]), model, waist)
+                               int(data["height"]), float(data["fps"]), model, waist, markers)
                 except LandmarksFormatError as exc:
                     raise LandmarksFormatError(f"{path}: {exc}") from None
         except (OSError, ValueError, TypeError, zipfile.BadZipFile, EOFError) as exc:
@@ -166,28 +188,34 @@ class SeriesRecorder:
         self._image = np.full((capacity, N_LANDMARKS, 4), np.nan, np.float32)
         self._world = np.full((capacity, N_LANDMARKS, 3), np.nan, np.float32)
         self._t = np.zeros(capacity, np.float64)
-        self._waist = np.tile(np.array([np.nan, 0.0], np.float32), (capacity, 1))
+        self._waist = np.tile(NO_WAIST_ROW, (capacity, 1))
+        self._markers = np.tile(NO_MARKER_ROW, (capacity, 1))
         self._n = 0
 
     def __len__(self) -> int:
         return self._n
 
     def append(self, image: np.ndarray | None, world: np.ndarray | None, t: float,
-               waist: tuple[float, float] | None = None) -> None:
+               waist: tuple[float, ...] | None = None,
+               markers: tuple[float, float, float, float, float] | None = None) -> None:
         """Add a frame: image (33, 4) px, world (33, 3) m, or None for no pose; t in s;
-        ``waist`` the frame's (obliquity deg, confidence) image cue, if measured."""
+        ``waist`` the frame's (obliquity deg, confidence, height) image cue, ``markers`` its
+        (xL, yL, xR, yR, confidence) pelvis markers, if measured."""
         if self._n == len(self._t):
             grow = len(self._t)
             self._image = np.concatenate([self._image, np.full_like(self._image[:grow], np.nan)])
             self._world = np.concatenate([self._world, np.full_like(self._world[:grow], np.nan)])
             self._t = np.concatenate([self._t, np.zeros(grow)])
-            self._waist = np.concatenate([self._waist, self._waist[:grow] * 0 + [np.nan, 0.0]])
+            self._waist = np.concatenate([self._waist, np.tile(NO_WAIST_ROW, (grow, 1))])
+            self._markers = np.concatenate([self._markers, np.tile(NO_MARKER_ROW, (grow, 1))])
         if image is not None:
             self._image[self._n] = image
         if world is not None:
             self._world[self._n] = world
         if waist is not None:
-            self._waist[self._n] = waist
+            self._waist[self._n, :len(waist)] = waist
+        if markers is not None:
+            self._markers[self._n] = markers
         self._t[self._n] = t
         self._n += 1
 
@@ -196,4 +224,5 @@ class SeriesRecorder:
         n = self._n
         t = self._t[:n] - (self._t[0] if n else 0.0)
         return LandmarkSeries(self._image[:n].copy(), self._world[:n].copy(), t, self.width,
-                              self.height, self.fps, self.model, self._waist[:n].copy())
+                              self.height, self.fps, self.model, self._waist[:n].copy(),
+                              self._markers[:n].copy())

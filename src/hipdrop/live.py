@@ -27,7 +27,8 @@ import numpy as np
 
 from hipdrop.analysis import Analysis
 from hipdrop.capture import Frame, FrameSource, open_source
-from hipdrop.cues import WaistCue, waist_line
+from hipdrop.cues import WaistCue, waist_line, waist_row
+from hipdrop.markers import MarkerCue, MarkerTracker
 from hipdrop.errors import CameraError, DisplayError, InputError
 from hipdrop.guide import (
     FramingAdvice,
@@ -46,7 +47,7 @@ from hipdrop.reps import Rep
 from hipdrop.screens import COUNTER_KEYS, RESULT_KEYS, Hud, Screen, render
 from hipdrop.settings import Settings
 from hipdrop.stream import FrameState, StreamAnalyzer
-from hipdrop.verdict import NOT_TESTED, Verdict
+from hipdrop.verdict import INCONCLUSIVE, NOT_TESTED, Verdict
 
 MODES = ("stance", "reps", "hold")
 FRAMING_EVERY_S = 0.1
@@ -163,15 +164,17 @@ class LiveSession:
     def _new_guide(self) -> Guide | None:
         return Guide(GuideTiming.of(self.settings)) if self.mode == "stance" else None
 
-    def update(self, pose: PoseFrame, t: float, waist: WaistCue | None = None) -> FrameState:
+    def update(self, pose: PoseFrame, t: float, waist: WaistCue | None = None,
+               markers: MarkerCue | None = None) -> FrameState:
         """One frame through the analysis, the framing advice and the guide."""
-        cue = None if waist is None else (waist.obliquity_deg, waist.confidence)
-        state = self.analyzer.update(pose.image, pose.world, t, cue)
+        cue = waist_row(waist)
+        state = self.analyzer.update(pose.image, pose.world, t, cue,
+                                     None if markers is None else markers.as_row())
         # The advice is debounced over 0.6 s: ten looks a second are plenty, and save time.
         if state.t - self._framed_t >= FRAMING_EVERY_S or state.t < self._framed_t:
             self._framed_t = state.t
             raw = framing_issues(pose.image, self.width, self.height,
-                                 waist_confidence=None if waist is None else waist.confidence)
+                                 pelvis_seen=None if waist is None else bool(state.pelvis_seen))
             if self.mode != "stance":  # a side-lying exercise is not badly framed
                 raw = [i for i in raw if i.code not in ("not_facing", "tilted", "waist_hidden")]
             self.issues = self.advice.update(raw, state.t)
@@ -308,9 +311,13 @@ def _side_words(verdict: Verdict) -> str:
         sv = getattr(verdict, side)
         if sv.code == NOT_TESTED:
             parts.append(f"{side} leg not tested")
+        elif sv.code == INCONCLUSIVE:
+            parts.append(f"{side} leg: can't tell ({sv.reason})")
         else:
             word = "DROP" if sv.code == "drop" else sv.code
-            parts.append(f"{side} leg {word} (peak {sv.peak_drop_deg:+.1f} deg)")
+            lo, hi = sv.interval_deg
+            parts.append(f"{side} leg {word} (peak {sv.peak_drop_deg:+.1f} deg, 90% "
+                         f"{lo:+.1f} to {hi:+.1f})")
     return ", ".join(parts)
 
 
@@ -369,6 +376,7 @@ class _Runner:
         self.session: LiveSession | None = None
         self.last: Frame | None = None
         self.restarts = 0
+        self._markers = MarkerTracker()
 
     def run(self, estimator: PoseEstimator) -> str:
         """Process frames until the session ends; returns how it ended."""
@@ -383,11 +391,12 @@ class _Runner:
                 return ENDED_TIME
             t0 = time.perf_counter()
             pose = estimator.detect(frame.image, frame.t)
-            # The image cue of the pelvis, read as `hipdrop analyze` reads it.
+            # The image cues of the pelvis, read as `hipdrop analyze` reads them.
             cue = waist_line(frame.image, pose.image) if pose.image is not None else None
+            marks = self._markers(frame.image, pose.image)
             t1 = time.perf_counter()
             session = self.session or self._open(frame)
-            session.update(pose, frame.t, cue)
+            session.update(pose, frame.t, cue, marks)
             t2 = time.perf_counter()
             stats.latency_ms.append((time.monotonic() - frame.captured) * 1000.0)
             stats.pose_ms.append((t1 - t0) * 1000.0)

@@ -14,6 +14,7 @@ import numpy as np
 from hipdrop import kinematics as kin
 from hipdrop.filters import OneEuroFilter, bridge_gaps, gaussian_smooth
 from hipdrop.landmarks import L_ANKLE, L_HIP, L_SHOULDER, R_ANKLE, R_HIP, R_SHOULDER
+from hipdrop.markers import marker_obliquity_deg
 from hipdrop.settings import Settings
 
 # Landmarks without which no angle can be measured.
@@ -58,31 +59,44 @@ class Signals:
     lift_right: np.ndarray
     waist_obliquity_deg: np.ndarray  # the waist-line cue, NaN where not confidently seen
     waist_confidence: np.ndarray
+    waist_height: np.ndarray  # the waist line above the mid-hip point, hip separations
     knee_flexion_left_deg: np.ndarray  # from world landmarks (3-D) where present
     knee_flexion_right_deg: np.ndarray
+    marker_obliquity_deg: np.ndarray  # the pelvis markers' line, NaN where not found
+    marker_confidence: np.ndarray
+    thigh_elevation_left_deg: np.ndarray  # kinematics.thigh_elevation_deg, 3-D where present
+    thigh_elevation_right_deg: np.ndarray
+    # The three readings of the obliquity as measured, before smoothing: their frame-to-frame
+    # scatter is the noise term of a phase's interval (hipdrop.tiers).
+    landmark_obliquity_raw_deg: np.ndarray
+    waist_obliquity_raw_deg: np.ndarray
+    marker_obliquity_raw_deg: np.ndarray
 
     # The continuous signals, in the column order of :meth:`matrix`.
     CONTINUOUS = (
         "obliquity_deg", "landmark_obliquity_deg", "trunk_lean_left_deg",
         "abduction_left_deg", "abduction_right_deg", "lift_left", "lift_right",
-        "waist_obliquity_deg", "waist_confidence", "knee_flexion_left_deg",
-        "knee_flexion_right_deg",
+        "waist_obliquity_deg", "waist_confidence", "waist_height", "knee_flexion_left_deg",
+        "knee_flexion_right_deg", "marker_obliquity_deg", "marker_confidence",
+        "thigh_elevation_left_deg", "thigh_elevation_right_deg",
     )  # fmt: skip
     # Signals that change slowly in a held stance and are noisy: smoothed more.
-    SLOW = ("obliquity_deg", "landmark_obliquity_deg", "trunk_lean_left_deg", "waist_obliquity_deg")
+    SLOW = ("obliquity_deg", "landmark_obliquity_deg", "trunk_lean_left_deg", "waist_obliquity_deg",
+            "marker_obliquity_deg")
+    RAW = ("landmark_obliquity_raw_deg", "waist_obliquity_raw_deg", "marker_obliquity_raw_deg")
 
     def __len__(self) -> int:
         return len(self.t)
 
     def matrix(self) -> np.ndarray:
-        """(T, 11) the continuous signals side by side."""
+        """(T, len(CONTINUOUS)) the continuous signals side by side."""
         out = np.empty((len(self.t), len(self.CONTINUOUS)))
         for i, name in enumerate(self.CONTINUOUS):  # cheaper than np.stack for one frame
             out[:, i] = getattr(self, name)
         return out
 
     def with_matrix(self, values: np.ndarray) -> Signals:
-        """A copy whose continuous signals are the columns of ``values`` (T, 11)."""
+        """A copy whose continuous signals are the columns of ``values`` (T, len(CONTINUOUS))."""
         kept = {name: getattr(self, name) for name in _FIELDS}
         kept.update({name: values[:, i] for i, name in enumerate(self.CONTINUOUS)})
         return Signals(**kept)
@@ -106,17 +120,25 @@ def mask_unseen(image: np.ndarray, world: np.ndarray, min_visibility: float
     return image, world
 
 
-# Below this confidence the waist cue is not used at all (see hipdrop.cues.waist_line).
+# Below these confidences the waist cue and the markers are not used at all (see
+# hipdrop.cues.waist_line and hipdrop.markers.find_markers).
 WAIST_MIN_CONFIDENCE = 0.3
+MARKER_MIN_CONFIDENCE = 0.3
 # frame_signals works through a long series this many frames at a time: its float64
 # temporaries then stay in the CPU's cache (an hour at once streams ~0.5 GB of them through
 # memory and takes a third longer), and every signal of a frame depends on that frame alone.
 _CHUNK = 2048
-_NO_WAIST = np.array([np.nan, 0.0])
+_NO_WAIST = np.array([np.nan, 0.0, np.nan])
+# A waist line this far above the mid-hip point at least (hip separations): a waistband on the
+# iliac crests sits 0.2-0.6 above; an edge at or below the hip joints is a hem hanging over
+# them (measured: a T-shirt hem over leggings at -0.01, a hoodie's at -0.1), not the pelvis.
+MIN_WAIST_HEIGHT = 0.12
+_NO_MARKERS = np.array([np.nan, np.nan, np.nan, np.nan, 0.0])
 
 
 def frame_signals(image: np.ndarray, world: np.ndarray, t: np.ndarray, scale: LegScale,
-                  settings: Settings, waist: np.ndarray | None = None) -> Signals:
+                  settings: Settings, waist: np.ndarray | None = None,
+                  markers: np.ndarray | None = None) -> Signals:
     """Unsmoothed signals of each frame.
 
     Parameters
@@ -125,13 +147,15 @@ def frame_signals(image: np.ndarray, world: np.ndarray, t: np.ndarray, scale: Le
     world : (T, 33, 3) ndarray, metres; NaN where none.
     t : (T,) ndarray, seconds.
     scale : LegScale, the leg length that foot lift is a fraction of.
-    waist : (T, 2) ndarray or None, the waist cue (obliquity deg, confidence) of each frame.
+    waist : (T, 3) ndarray or None, the waist cue (obliquity deg, confidence, height).
+    markers : (T, 5) ndarray or None, the pelvis markers (xL, yL, xR, yR px, confidence).
     """
     n = len(t)
     if n > _CHUNK:
         return Signals.concatenate([
             frame_signals(image[i:i + _CHUNK], world[i:i + _CHUNK], t[i:i + _CHUNK], scale,
-                          settings, None if waist is None else waist[i:i + _CHUNK])
+                          settings, None if waist is None else waist[i:i + _CHUNK],
+                          None if markers is None else markers[i:i + _CHUNK])
             for i in range(0, n, _CHUNK)])
     # The landmarks as float64 with unseen points NaN (mask_unseen), masked in place through
     # the indices of the unseen points (few): a contiguous copy and a scatter cost a fraction of
@@ -153,7 +177,11 @@ def frame_signals(image: np.ndarray, world: np.ndarray, t: np.ndarray, scale: Le
     if no_world.any():
         lift[no_world] = kin.foot_lift(xy[no_world], scale.image_px)
     waist = _NO_WAIST[None, :] if waist is None else np.asarray(waist, dtype=np.float64)
-    confident = (waist[:, 1] >= WAIST_MIN_CONFIDENCE) & pose
+    if waist.shape[1] == 2:  # a cue without the line's height
+        waist = np.concatenate([waist, np.full((len(waist), 1), np.nan)], axis=1)
+    with np.errstate(invalid="ignore"):
+        high = ~(waist[:, 2] < MIN_WAIST_HEIGHT)  # NaN height (older files): not judged
+    confident = (waist[:, 1] >= WAIST_MIN_CONFIDENCE) & pose & high
     # Knee flexion in 3-D from world landmarks: how the lifted leg is held, which biases the
     # landmark hip line (hipdrop.obliquity); in pixels (2-D, the same angle as 3-D with z = 0)
     # where the world pose is not whole.
@@ -162,6 +190,14 @@ def frame_signals(image: np.ndarray, world: np.ndarray, t: np.ndarray, scale: Le
     if flat.any():
         knee_flex[flat] = kin.knee_flexion_deg(xy[flat])
     lean = kin.trunk_lean_left_deg(xy)
+    thigh = kin.thigh_elevation_deg(world)
+    if flat.any():
+        thigh[flat] = kin.thigh_elevation_deg(xy[flat])
+    marks = (_NO_MARKERS[None, :] if markers is None
+             else np.asarray(markers, dtype=np.float64))
+    marked = (marks[:, 4] >= MARKER_MIN_CONFIDENCE) & pose
+    marker_line = np.where(marked, marker_obliquity_deg(marks), np.nan)
+    waist_line = np.where(confident, waist[:, 0], np.nan)
     return Signals(
         t=np.asarray(t, dtype=np.float64),
         pose=pose,
@@ -173,10 +209,18 @@ def frame_signals(image: np.ndarray, world: np.ndarray, t: np.ndarray, scale: Le
         abduction_right_deg=abduction[:, 1],
         lift_left=lift[:, 0],
         lift_right=lift[:, 1],
-        waist_obliquity_deg=np.where(confident, waist[:, 0], np.nan),
+        waist_obliquity_deg=waist_line,
         waist_confidence=np.where(pose, waist[:, 1], np.nan),
+        waist_height=np.where(confident, waist[:, 2], np.nan),
         knee_flexion_left_deg=knee_flex[:, 0],
         knee_flexion_right_deg=knee_flex[:, 1],
+        marker_obliquity_deg=marker_line,
+        marker_confidence=np.where(pose, marks[:, 4], np.nan),
+        thigh_elevation_left_deg=thigh[:, 0],
+        thigh_elevation_right_deg=thigh[:, 1],
+        landmark_obliquity_raw_deg=oblique.copy(),
+        waist_obliquity_raw_deg=waist_line.copy(),
+        marker_obliquity_raw_deg=marker_line.copy(),
     )
 
 

@@ -152,15 +152,19 @@ def render_obliquity(analysis: Analysis, title: str = "") -> np.ndarray:
         cv2.line(img, (x, y), (min(x + 4, bottom.x1), y), _RED, 1)
     y0 = round(float(bottom.y(0.0)))
     cv2.line(img, (bottom.x0, y0), (bottom.x1, y0), _MUTED, 1)
-    _curve(img, bottom, t, analysis.drop, _RED, 2)
+    # The pose model's hip points alone give no number hipdrop stands behind: drawn faint.
+    _curve(img, bottom, t, analysis.drop, _MUTED, 1, dashed=True)
+    _curve(img, bottom, t, analysis.shown_drop(), _RED, 2)
     for r in analysis.reps:
         x0, x1 = round(float(bottom.x(r.start_s))), round(float(bottom.x(r.end_s)))
         cv2.rectangle(img, (x0, bottom.y1 - 9), (x1, bottom.y1 - 3), _PHASE[r.leg], -1)
     for p in analysis.phases:
         xm = float(bottom.x(0.5 * (p.start_s + p.end_s)))
-        peak = "n/a" if not math.isfinite(p.peak_drop_deg) else f"{p.peak_drop_deg:+.1f}"
+        lo, hi = p.drop_interval_deg
+        label = ("can't tell" if p.finding == "inconclusive" or not math.isfinite(lo)
+                 else f"{p.finding} {lo:+.0f}..{hi:+.0f}")
         _text(img, p.stance, (xm, bottom.y0 + 12), 0.4, _INK, "center")
-        _text(img, peak, (xm, bottom.y0 + 28), 0.4, _RED if p.significant else _INK, "center")
+        _text(img, label, (xm, bottom.y0 + 28), 0.4, _RED if p.significant else _INK, "center")
     _text(img, title or "Pelvic obliquity and contralateral drop", ((top.x0 + top.x1) / 2, 28),
           0.62, _INK, "center")
     _legend(img, 880, 80, [("obliquity (hipdrop)", _INK, "line")]

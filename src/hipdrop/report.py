@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 
 from hipdrop.analysis import Analysis
-from hipdrop.stance import SIDE_NAMES
 
 DISCLAIMER = ("hipdrop is a self-assessment aid, not a diagnosis: see a physiotherapist or doctor "
               "about pain, or before acting on a result.")
@@ -39,6 +38,9 @@ def summary(analysis: Analysis, source: str, extra: dict | None = None) -> dict:
         "frames_with_pose": int(series.has_pose.sum()),
         "settings": analysis.settings.as_dict(),
         "obliquity_estimator": analysis.estimator,
+        # How the pose model's hip landmarks were read (hipdrop.tiers): a known MediaPipe
+        # bundle's are approximate; any other source's are taken as hip joint centres.
+        "landmarks_read_as": analysis.landmarks.read_as,
         "stance_phases": [p.to_json() | {"short_hold": p.duration_s < analysis.settings.hold_target_s}
                           for p in analysis.phases],
         "reps": {
@@ -58,13 +60,13 @@ def frame_rows(analysis: Analysis) -> list[tuple]:
     """One tuple a frame, in the order of FRAME_COLUMNS."""
     s = analysis.signals
     stance = np.array(["none"] * len(s.t), dtype=object)
-    for side, name in SIDE_NAMES.items():
-        stance[(analysis.labels == side) & np.isfinite(analysis.drop)] = name
+    for p in analysis.phases:
+        stance[p.start:p.stop] = p.stance
     counts = analysis.rep_counts
     lean = analysis.trunk_lean_deg()
-    # Which reading carried each frame's obliquity (hipdrop.obliquity): a hipdrop addition.
-    weight = analysis.waist_weight if analysis.waist_weight is not None else np.zeros(len(s.t))
-    source = np.where(weight >= 0.5, "waist", "landmarks").astype(object)
+    # Which tier gave each frame's obliquity (hipdrop.obliquity): DESIGN.md's addition.
+    source = (analysis.source if analysis.source is not None
+              else np.full(len(s.t), "landmarks", dtype=object))
     columns = [s.t, s.pose.astype(int), s.obliquity_deg, s.landmark_obliquity_deg, stance,
                analysis.drop, lean, s.abduction_left_deg, s.abduction_right_deg,
                counts[:, 0], counts[:, 1], source]
@@ -110,26 +112,39 @@ def write_frames(path: Path, analysis: Analysis) -> None:
     _atomic_write(path, write)
 
 
+FINDING_WORDS = {"drop": "DROP", "no drop": "no drop", "compensated": "COMPENSATED",
+                 "inconclusive": "can't tell", "not tested": "not tested"}
+
+
+def _phase_line(p: dict) -> str:
+    """One stance phase for the terminal: its finding, and a number only where it stands."""
+    head = (f"  {p['stance']:>5} leg {p['start_s']:6.1f}-{p['end_s']:.1f} s "
+            f"({p['duration_s']:.1f} s): ")
+    finding = p.get("finding", "inconclusive")
+    lo, hi = (p.get("drop_interval_deg") or [None, None])[:2]
+    if finding == "inconclusive" or lo is None or hi is None:
+        return head + f"can't tell ({p.get('inconclusive_reason') or 'not measured'})"
+    lean = p["peak_trunk_lean_deg"]
+    return (head + f"{FINDING_WORDS.get(finding, finding)}, peak drop {p['peak_drop_deg']:+.1f} "
+            f"deg (90%: {lo:+.1f} to {hi:+.1f}) from {p.get('obliquity_source', 'landmarks')}, "
+            f"trunk lean {'n/a' if lean is None else f'{round(lean):+d} deg'}")
+
+
 def human_summary(data: dict) -> str:
-    """A few lines for the terminal."""
+    """A few lines for the terminal: the same findings and words as the screen and report."""
     lines = []
     phases = data["stance_phases"]
     if phases:
         lines.append("Single-leg stance:")
-        for p in phases:
-            drop, lean = p["peak_drop_deg"], p["peak_trunk_lean_deg"]
-            flag = "  << significant drop" if p["significant"] else ""
-            lines.append(
-                f"  {p['stance']:>5} leg {p['start_s']:6.1f}-{p['end_s']:.1f} s "
-                f"({p['duration_s']:.1f} s): peak drop "
-                f"{'n/a' if drop is None else f'{drop:+.1f} deg'}, trunk lean "
-                f"{'n/a' if lean is None else f'{round(lean):+d} deg'}{flag}"
-            )
+        lines += [_phase_line(p) for p in phases]
     else:
         lines.append("No single-leg stance found.")
     reps = data["reps"]
     lines.append(f"Abduction reps: left {reps['left']}, right {reps['right']}")
-    lines.append(f"Verdict: {data['verdict']['text']}")
+    verdict = data["verdict"]
+    lines.append(f"Finding: left leg {FINDING_WORDS.get(verdict['left'], verdict['left'])}, "
+                 f"right leg {FINDING_WORDS.get(verdict['right'], verdict['right'])}")
+    lines.append(f"Verdict: {verdict['text']}")
     for w in data.get("warnings", []):
         lines.append(f"Warning: {w}")
     lines.append(data["disclaimer"])

@@ -38,7 +38,8 @@ from hipdrop.overlay import (
 from hipdrop.reps import Rep
 from hipdrop.settings import Settings
 from hipdrop.stream import FrameState
-from hipdrop.verdict import COMPENSATED, DROP, LEVEL, OTHER
+from hipdrop.tiers import MARKERS, WAIST
+from hipdrop.verdict import COMPENSATED, DROP, INCONCLUSIVE, LEVEL, OTHER, SOURCE_WORDS
 
 DISPLAY_HEIGHT = 720
 DISPLAY_MIN_WIDTH = 960  # 4:3 at 720 px: narrower frames are pillarboxed
@@ -46,7 +47,17 @@ PILLAR = (24, 24, 24)
 SIDE_COLOUR = {"left": LEFT_COLOUR, "right": RIGHT_COLOUR}
 DARK = (40, 40, 40)
 VERDICT_WORDS = {DROP: ("DROP", RED), COMPENSATED: ("COMPENSATED", AMBER),
-                 LEVEL: ("NO DROP", GREEN)}
+                 LEVEL: ("NO DROP", GREEN), INCONCLUSIVE: ("CAN'T TELL", AMBER)}
+
+
+def _readable_drop(state: FrameState | None, settings: Settings) -> float:
+    """The live drop where hipdrop stands behind it: read from stickers or a waistband and
+    within what a pelvis can do; NaN otherwise (the pose model's hip points alone are not
+    shown as a number)."""
+    if state is None or state.drop_source not in (MARKERS, WAIST):
+        return math.nan
+    drop = state.drop_deg
+    return drop if math.isfinite(drop) and abs(drop) <= settings.max_plausible_drop_deg else math.nan
 KEYS_HELP = "SPACE next   R restart   M mirror   Q quit"
 RESULT_KEYS = "SPACE new test   M mirror   Q quit"
 COUNTER_KEYS = "R restart   M mirror   Q quit"  # reps and hold: nothing to step through
@@ -183,8 +194,8 @@ def _body(canvas: np.ndarray, pts: np.ndarray | None, screen: Screen) -> None:
     draw_skeleton(canvas, pts)
     state = screen.state
     in_stance = state is not None and state.stance is not None
-    drop = state.drop_deg if state is not None else math.nan
-    obliquity = state.obliquity_deg if in_stance else math.nan
+    drop = _readable_drop(state, screen.settings)
+    obliquity = state.obliquity_deg if in_stance and math.isfinite(drop) else math.nan
     draw_hip_line(canvas, pts, hip_colour(in_stance, drop, screen.settings.drop_threshold_deg),
                   obliquity_deg=obliquity)
 
@@ -274,15 +285,21 @@ def _drop_panel(canvas: np.ndarray, y: int, state: FrameState, settings: Setting
     x0, x1 = 24, 24 + 330
     shade(canvas, x0, y + 20, x1, y + 196, 0.55)
     draw_text(canvas, "PELVIC DROP", (x0 + 18, y + 56), 0.7, GREY, outline=False)
-    drop = state.drop_deg
+    drop = _readable_drop(state, settings)
     if math.isfinite(drop):
         colour = RED if drop >= settings.drop_threshold_deg else GREEN
         draw_text(canvas, f"{drop:+.1f} deg", (x0 + 18, y + 124), 1.7, colour, outline=False)
         word = "drop toward lifted leg" if drop >= settings.drop_threshold_deg else (
             "level" if drop > -settings.drop_threshold_deg else "lifted side hikes")
-        draw_text(canvas, word, (x0 + 18, y + 154), 0.55, GREY, outline=False)
-    else:
+        word += f" ({SOURCE_WORDS[state.drop_source].replace('your ', '')})"
+        draw_text(canvas, word, (x0 + 18, y + 154), fit(canvas, word, 0.55, x1 - x0 - 30), GREY,
+                  outline=False)
+    elif state.stance is None:
         draw_text(canvas, "foot down", (x0 + 18, y + 118), 1.2, GREY, outline=False)
+    else:
+        draw_text(canvas, "not readable", (x0 + 18, y + 112), 1.1, AMBER, outline=False)
+        draw_text(canvas, "no waistband or stickers seen", (x0 + 18, y + 148), 0.55, GREY,
+                  outline=False)
     lean = state.lean_change_deg
     if math.isfinite(lean):
         colour = AMBER if lean >= settings.lean_threshold_deg else GREY
@@ -302,8 +319,9 @@ def _stance_screen(canvas: np.ndarray, pts: np.ndarray | None, screen: Screen) -
         _result_screen(canvas, screen.result, screen.settings)
         return
     colour = WHITE
-    if view.step == Step.HOLD and state is not None and math.isfinite(state.drop_deg):
-        colour = RED if state.drop_deg >= screen.settings.drop_threshold_deg else WHITE
+    live_drop = _readable_drop(state, screen.settings)
+    if view.step == Step.HOLD and math.isfinite(live_drop):
+        colour = RED if live_drop >= screen.settings.drop_threshold_deg else WHITE
     y = _title_band(canvas, view.title, view.detail, colour)
     y = _advice(canvas, y, view.issues, view.note)
     if view.step == Step.LIFT and view.lift is not None and state is not None:
@@ -351,23 +369,33 @@ def _result_column(canvas: np.ndarray, x: int, y: int, width: int, side: str,
     word, colour = VERDICT_WORDS.get(sv.code, ("NOT TESTED", GREY))
     draw_text(canvas, word, (x + 20, y + 136), fit(canvas, word, 1.5, width - 40), colour,
               outline=False)
+    if sv.code == INCONCLUSIVE:
+        # The reason, in full: it says what to change for the retest.
+        for j, line in enumerate(wrap(canvas, (sv.reason or "").capitalize(), 0.55,
+                                      width - 40)[:6]):
+            draw_text(canvas, line, (x + 20, y + 174 + 28 * j), 0.55, WHITE, outline=False)
+        return
     why = _WHY.get(sv.code, "no hold on this leg" if phase is None else "hips not seen well")
     draw_text(canvas, why, (x + 20, y + 168), fit(canvas, why, 0.55, width - 40), colour,
               outline=False)
     if phase is None:
         return
     short = sv.longest_hold_s < settings.hold_target_s
-    rows = [("peak drop", f"{phase.peak_drop_deg:+.1f} deg", WHITE),
-            ("mean drop", f"{phase.mean_drop_deg:+.1f} deg", WHITE),
+    lo, hi = sv.interval_deg
+    source = SOURCE_WORDS.get(sv.source or "", "").replace("your ", "")
+    rows = [("drop", f"{sv.peak_drop_deg:+.1f} deg", WHITE),
+            ("90% range", f"{lo:+.1f} to {hi:+.1f} deg", WHITE),
+            ("read from", source, WHITE),
             ("trunk lean", f"{_whole(phase.peak_lean_change_deg)} deg",
              AMBER if phase.peak_lean_change_deg >= settings.lean_threshold_deg else WHITE),
-            ("held", f"{sv.longest_hold_s:.0f} of {settings.hold_target_s:.0f} s",
-             AMBER if short else WHITE)]
+            ("held", f"{sv.longest_hold_s:.0f} of {settings.hold_target_s:.0f} s"
+             + (" (incomplete)" if short else ""), AMBER if short else WHITE)]
     for j, (label, value, c) in enumerate(rows):
-        yy = y + 214 + 34 * j
-        draw_text(canvas, label, (x + 20, yy), 0.62, GREY, outline=False)
+        yy = y + 206 + 30 * j
+        draw_text(canvas, label, (x + 20, yy), 0.6, GREY, outline=False)
         value = value.replace("+nan", "--").replace("nan", "--")
-        draw_text(canvas, value, (x + width - 20, yy), 0.62, c, anchor="right", outline=False)
+        draw_text(canvas, value, (x + width - 20, yy), fit(canvas, value, 0.6, width - 160), c,
+                  anchor="right", outline=False)
 
 
 def _dial(canvas: np.ndarray, centre: tuple[int, int], radius: int, angle: float,

@@ -40,6 +40,11 @@ class Settings:
     lean_threshold_deg: float = _f(
         6.0, "extra trunk lean toward the stance side reported as compensation from this, deg")
     hold_target_s: float = _f(30.0, "clinical single-leg hold; shorter phases are reported as short holds, s")
+    min_hold_s: float = _f(1.0, "a stance held less than this is too short for a finding, s")
+    max_plausible_drop_deg: float = _f(
+        20.0, "a held obliquity change beyond this is a tracking failure, not a result, deg", 1.0, 90.0)
+    max_noise_deg: float = _f(
+        3.0, "frame-to-frame scatter of the pelvis reading beyond which a phase moved too much, deg")
     # Reps (DESIGN.md: rep).
     rep_up_deg: float = _f(16.0, "abduction above this starts a rep, deg", 0.0, 90.0)
     rep_down_deg: float = _f(8.0, "abduction below this ends a rep, deg", -90.0, 90.0)

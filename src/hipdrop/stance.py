@@ -201,18 +201,31 @@ class StancePhase:
     baseline_source: str  # "before", "clip" or "none" (see :func:`baseline`)
     start: int  # frame indices [start, stop)
     stop: int
-    waist_share: float = 0.0  # mean weight of the waist line in the drop (hipdrop.obliquity)
-
-    @property
-    def obliquity_source(self) -> str:
-        """Which reading carried the phase's drop: "waist" or "landmarks"."""
-        return "waist" if self.waist_share >= 0.5 else "landmarks"
+    # Set by hipdrop.analysis from hipdrop.tiers and hipdrop.verdict:
+    obliquity_source: str = "landmarks"  # "markers", "waist" or "landmarks"
+    drop_interval_deg: tuple[float, float] = (float("nan"), float("nan"))  # 90%, of peak drop
+    finding: str = "inconclusive"  # hipdrop.verdict.FINDINGS
+    inconclusive_reason: str | None = None
+    noise_deg: float = float("nan")  # the tier's frame-to-frame scatter
+    thigh_elevation_deg: float = float("nan")  # the lifted thigh's, median over the phase
+    implausible: bool = False  # a tracking failure: no number is a result
+    coverage: dict[str, float] | None = None  # share of frames each tier was read in
+    landmarks_read_as: str = ""  # how the hip landmarks were read (hipdrop.tiers)
+    cue_disagreement_deg: float = float("nan")  # |waist - markers| peak, where both were read
 
     def to_json(self) -> dict:
         keys = ("stance", "start_s", "end_s", "duration_s", "baseline_deg", "peak_drop_deg",
                 "mean_drop_deg", "peak_trunk_lean_deg", "peak_lean_change_deg", "significant",
-                "baseline_source", "obliquity_source", "waist_share")
-        return {k: _round(getattr(self, k)) for k in keys}
+                "baseline_source", "obliquity_source", "finding", "inconclusive_reason",
+                "noise_deg", "thigh_elevation_deg", "implausible", "cue_disagreement_deg")
+        out = {k: _round(getattr(self, k)) for k in keys}
+        out["drop_interval_deg"] = [_round(float(v)) for v in self.drop_interval_deg]
+        out["tier_coverage"] = ({k: round(v, 3) for k, v in self.coverage.items()}
+                                if self.coverage else None)
+        if self.implausible:  # never shown as a result (DESIGN.md)
+            out["peak_drop_deg"] = out["mean_drop_deg"] = None
+            out["drop_interval_deg"] = [None, None]
+        return out
 
 
 def _round(value: object) -> object:
@@ -222,8 +235,7 @@ def _round(value: object) -> object:
 
 def measure_phases(theta: np.ndarray, lean_left: np.ndarray, labels: np.ndarray,
                    found: list[tuple[int, int, int]], t: np.ndarray, fps: float,
-                   settings: Settings, waist_weight: np.ndarray | None = None
-                   ) -> tuple[list[StancePhase], np.ndarray]:
+                   settings: Settings) -> tuple[list[StancePhase], np.ndarray]:
     """Measure each stance phase; also the (T,) CPD series (NaN outside phases).
 
     Parameters
@@ -233,7 +245,6 @@ def measure_phases(theta: np.ndarray, lean_left: np.ndarray, labels: np.ndarray,
     labels : (T,) stance labels of :func:`stance_labels`.
     found : the (side, start, stop) phases of :func:`find_phases`.
     t : (T,) seconds.
-    waist_weight : (T,) the waist line's weight in theta (:mod:`hipdrop.obliquity`), or None.
     """
     drop = np.full(len(t), np.nan)
     measured, series = [], []
@@ -258,6 +269,5 @@ def measure_phases(theta: np.ndarray, lean_left: np.ndarray, labels: np.ndarray,
             peak_trunk_lean_deg=lean, peak_lean_change_deg=change,
             significant=bool(peak >= settings.drop_threshold_deg), baseline_source=source,
             start=start, stop=stop,
-            waist_share=0.0 if waist_weight is None else float(np.mean(waist_weight[start:stop])),
         ))
     return phases, drop

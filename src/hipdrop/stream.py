@@ -22,7 +22,7 @@ from hipdrop.filters import median
 from hipdrop.kinematics import leg_lengths
 from hipdrop.landmarks import LandmarkSeries, SeriesRecorder
 from hipdrop.measures import LegScale, Signals, StreamSmoother, frame_signals
-from hipdrop.obliquity import SOURCE_LANDMARKS, SOURCE_WAIST, estimate_drop, lifted_leg, run_baselines
+from hipdrop.tiers import LANDMARKS, MARKERS, WAIST
 from hipdrop.reps import LEGS, Rep, hysteresis, leg_reps, resting_angle
 from hipdrop.settings import Settings
 from hipdrop.stance import LEFT, RIGHT, SIDE_NAMES, baseline, lean_toward, stance_labels
@@ -35,6 +35,9 @@ _SCALE_WINDOW = 3000
 _REST_EVERY = 15  # frames between updates of the legs' resting splay
 _REST_WINDOW_S = 60.0  # how far back the resting splay looks
 _NAN_IMAGE = np.full((1, 33, 4), np.nan)
+# The tiers in order of trust, and the signal each is read from.
+_TIER_SIGNALS = {MARKERS: "marker_obliquity_deg", WAIST: "waist_obliquity_deg",
+                 LANDMARKS: "landmark_obliquity_deg"}
 _NAN_WORLD = np.full((1, 33, 3), np.nan)
 
 
@@ -62,7 +65,7 @@ class FrameState:
     hold_s: tuple[float, float]  # how long each leg has been held up
     best_hold_s: tuple[float, float]
     lean_baseline_deg: float = math.nan  # the stance's double-stance lean (to the left)
-    waist_weight: float = 0.0  # the waist line's share in drop_deg (hipdrop.obliquity)
+    source: str = LANDMARKS  # the tier drop_deg was read from now (hipdrop.tiers)
 
     @property
     def obliquity_deg(self) -> float:
@@ -73,9 +76,27 @@ class FrameState:
         return self.baseline_deg + (self.drop_deg if self.stance == "left" else -self.drop_deg)
 
     @property
+    def pelvis_seen(self) -> tuple[str, ...]:
+        """The reliable tiers read in this frame: MARKERS (both stickers) and/or WAIST."""
+        seen = []
+        if math.isfinite(float(self.signals.marker_obliquity_deg[0])):
+            seen.append(MARKERS)
+        if math.isfinite(float(self.signals.waist_obliquity_deg[0])):
+            seen.append(WAIST)
+        return tuple(seen)
+
+    @property
+    def lifted_thigh_deg(self) -> float:
+        """How far the lifted thigh is raised from the trunk axis (NaN outside a stance)."""
+        if self.stance is None:
+            return math.nan
+        lifted = "right" if self.stance == "left" else "left"
+        return float(getattr(self.signals, f"thigh_elevation_{lifted}_deg")[0])
+
+    @property
     def drop_source(self) -> str:
-        """Which reading carries the drop now: "waist" or "landmarks"."""
-        return SOURCE_WAIST if self.waist_weight >= 0.5 else SOURCE_LANDMARKS
+        """Which tier carries the drop now: "markers", "waist" or "landmarks"."""
+        return self.source
 
     @property
     def pose(self) -> bool:
@@ -155,7 +176,7 @@ class StreamAnalyzer:
         self._run_label = -1
         self._run_start = 0
         self._theta0 = math.nan
-        self._waist0 = math.nan
+        self._tier0: dict[str, float] = {}  # each tier's baseline for the run in progress
         self._lean0 = math.nan
         # Reps: hysteresis state per leg, first frame of the open window, committed reps.
         self._up = [False, False]
@@ -189,42 +210,50 @@ class StreamAnalyzer:
             self._scale = LegScale(world_m, image_px)
 
     def update(self, image: np.ndarray | None, world: np.ndarray | None, t: float,
-               waist: tuple[float, float] | None = None) -> FrameState:
+               waist: tuple[float, ...] | None = None,
+               markers: tuple[float, float, float, float, float] | None = None) -> FrameState:
         """Add one frame: ``image`` (33, 4) px and ``world`` (33, 3) m, or None; ``t`` seconds;
-        ``waist`` the frame's image cue (obliquity deg, confidence) of :mod:`hipdrop.cues`."""
+        ``waist`` the frame's image cue (obliquity deg, confidence) of :mod:`hipdrop.cues`;
+        ``markers`` its pelvis markers row (:mod:`hipdrop.markers`)."""
         if self._t0 is None:
             self._t0 = t
         t_rel = t - self._t0
-        self.recorder.append(image, world, t, waist)
+        self.recorder.append(image, world, t, waist, markers)
         self._update_scale(image, world)
         raw = frame_signals(_NAN_IMAGE if image is None else image[None],
                             _NAN_WORLD if world is None else world[None],
                             np.array([t_rel]), self._scale, self.settings,
-                            None if waist is None else np.array([waist], np.float64))
+                            None if waist is None else np.array([waist], np.float64),
+                            None if markers is None else np.array([markers], np.float64))
         sig = self._smoother(raw)
         label = int(stance_labels(sig.lift_left, sig.lift_right, sig.upright,
                                   self.settings.lift_fraction)[0])
         i = len(self._buf)
         self._buf.append(
             t=t_rel, pose=bool(sig.pose[0]), upright=bool(sig.upright[0]), label=label,
-            **{name: float(getattr(sig, name)[0]) for name in Signals.CONTINUOUS})
+            **{name: float(getattr(sig, name)[0]) for name in Signals.CONTINUOUS + Signals.RAW})
         if label != self._run_label:
             self._run_label, self._run_start = label, i
             if label in (LEFT, RIGHT):
                 labels = self._buf["label"]
-                self._theta0, self._waist0 = run_baselines(
-                    self._buf["landmark_obliquity_deg"], self._buf["waist_obliquity_deg"], labels, i)
+                self._tier0 = {}
+                for tier, name in _TIER_SIGNALS.items():
+                    value, src = baseline(self._buf[name], labels, i)
+                    if src != "none" or tier == LANDMARKS:
+                        self._tier0[tier] = value
+                self._theta0 = self._tier0[LANDMARKS]
                 self._lean0, _ = baseline(self._buf["trunk_lean_left_deg"], labels, i)
         in_stance = label in (LEFT, RIGHT)
-        drop, weight = math.nan, 0.0
+        drop, source = math.nan, LANDMARKS
         if in_stance:
-            # The estimator of record (hipdrop.obliquity), on this one frame.
-            leg = lifted_leg(label)
-            est = estimate_drop(sig.landmark_obliquity_deg, sig.waist_obliquity_deg,
-                                sig.waist_confidence, getattr(sig, f"lift_{leg}"),
-                                getattr(sig, f"knee_flexion_{leg}_deg"), label,
-                                self._theta0, self._waist0)
-            drop, weight = float(est.drop_deg[0]), float(est.waist_weight[0])
+            # The most trusted tier read in this frame against its own baseline; the saved
+            # result (finish) reads each whole phase by one tier, as offline.
+            sign = 1.0 if label == LEFT else -1.0
+            for tier, name in _TIER_SIGNALS.items():
+                value = float(getattr(sig, name)[0])
+                if tier in self._tier0 and math.isfinite(value):
+                    drop, source = sign * (value - self._tier0[tier]), tier
+                    break
         last_rep = self._update_reps(i, sig, t_rel)
         return FrameState(
             t=t_rel, image=image, signals=sig, stance=SIDE_NAMES.get(label),
@@ -233,7 +262,7 @@ class StreamAnalyzer:
             reps=(self.count("left"), self.count("right")), last_rep=last_rep,
             leg_up=(self._up[0], self._up[1]), hold_s=(self._hold[0], self._hold[1]),
             best_hold_s=(self._best[0], self._best[1]),
-            lean_baseline_deg=self._lean0 if in_stance else math.nan, waist_weight=weight)
+            lean_baseline_deg=self._lean0 if in_stance else math.nan, source=source)
 
     def _update_reps(self, i: int, sig: Signals, t: float) -> Rep | None:
         s = self.settings
@@ -296,7 +325,7 @@ class StreamAnalyzer:
         """The session's smoothed signals, one row a frame."""
         b = self._buf
         return Signals(t=b["t"].copy(), pose=b["pose"].copy(), upright=b["upright"].copy(),
-                       **{n: b[n].copy() for n in Signals.CONTINUOUS})
+                       **{n: b[n].copy() for n in Signals.CONTINUOUS + Signals.RAW})
 
     def finish(self, require_pose: bool = True) -> Analysis:
         """The session as an :class:`Analysis`, by the offline rules on the live signals.
