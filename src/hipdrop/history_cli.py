@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from hipdrop.errors import InputError
-from hipdrop.history import History, SessionRecord, default_path, parse_when
+from hipdrop.history import History, SessionRecord, SideRecord, default_path, parse_when
 from hipdrop.sessionlog import DEFAULT_PERSON
 
 MODES = ("stance", "reps", "hold", "analyze", "live")
@@ -71,7 +71,7 @@ def _select(args: argparse.Namespace, h: History, person: str | None) -> list[Se
     return h.sessions(person=person, since=since, until=until, mode=_get(args, "mode"))
 
 
-def _peak(s) -> str:
+def _peak(s: SideRecord) -> str:
     if s.finding == "not tested":
         return "-"
     peak = "" if s.peak_drop_deg is None else f" {s.peak_drop_deg:+.1f}"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import math
 import os
 import tempfile
@@ -21,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from hipdrop.history import SIDES, SessionRecord, previous_session, side_from_summary
+from hipdrop.history import SIDES, SessionRecord, SideRecord, previous_session, side_from_summary
 from hipdrop.keyframes import KeyFrame, double_stance_time, key_frames, read_frames_csv
-from hipdrop.trend import MDC_DEG, Change, pyplot, trend_png
+from hipdrop.trend import MDC_DEG, Change, new_figure, png_bytes, trend_png
 
 REPORT_NAME = "report.html"
 DISCLAIMER = "hipdrop is a self-assessment aid, not a diagnosis"
@@ -95,7 +94,7 @@ def meaning(side: str, finding: str, reason: str | None = None) -> str:
     return f"No stance on the {side} leg was found: lift the {lifted} foot and hold to test it."
 
 
-def _finding_card(side: str, rec, verdict_text: str) -> str:
+def _finding_card(side: str, rec: SideRecord) -> str:
     klass = {"drop": "bad", "no drop": "good", "compensated": "warn", "inconclusive": "warn"}.get(
         rec.finding, "none")
     peak = "" if rec.peak_drop_deg is None else (
@@ -122,45 +121,40 @@ def _img(data: bytes, mime: str, alt: str, klass: str = "") -> str:
 def drop_chart_png(frames: dict[str, np.ndarray], phases: list[dict], threshold_deg: float) -> bytes:
     """Obliquity (hipdrop's and the raw landmark line) and the drop over time, stance phases
     shaded, the threshold drawn: the report's version of obliquity.png."""
-    plt = pyplot()
     t = frames["t_s"]
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 5.6), sharex=True)
-    try:
-        colour = {"left": "#3b82f6", "right": "#f97316"}
-        for p in phases:
-            if p.get("start_s") is None or p.get("end_s") is None:
-                continue
-            for ax in (top, bottom):
-                ax.axvspan(p["start_s"], p["end_s"], color=colour.get(p.get("stance"), "#ccc"),
-                           alpha=0.15, lw=0)
-            if p.get("peak_drop_deg") is not None:
-                bottom.annotate(f"{p.get('stance')}\n{p['peak_drop_deg']:+.1f}",
-                                (0.5 * (p["start_s"] + p["end_s"]), 1.0),
-                                xycoords=("data", "axes fraction"), ha="center", va="top",
-                                fontsize=8)
-        if "landmark_obliquity_deg" in frames:
-            top.plot(t, frames["landmark_obliquity_deg"], color="#999", lw=1, ls="--",
-                     label="hip landmark line")
-        top.plot(t, frames["obliquity_deg"], color="#222", lw=1.5, label="hipdrop")
-        top.set_ylabel("obliquity (deg)\n+ = right hip lower")
-        top.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=8, frameon=False, ncol=2)
-        bottom.axhline(threshold_deg, color="#c62828", lw=1, ls="--",
-                       label=f"threshold {threshold_deg:g} deg")
-        bottom.axhline(0, color="#999", lw=0.8)
-        bottom.plot(t, frames["drop_deg"], color="#c62828", lw=1.5, label="pelvic drop")
-        bottom.set_ylabel("drop (deg)\n- = hike")
-        bottom.set_xlabel("time (s)")
-        bottom.legend(loc="upper left", bbox_to_anchor=(0.0, -0.28), fontsize=8, frameon=False,
-                      ncol=2)
+    fig = new_figure(figsize=(9, 5.6))
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    colour = {"left": "#3b82f6", "right": "#f97316"}
+    for p in phases:
+        if p.get("start_s") is None or p.get("end_s") is None:
+            continue
         for ax in (top, bottom):
-            ax.grid(True, color="#e5e5e5", lw=0.8)
-            ax.spines[["top", "right"]].set_visible(False)
-        fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=90)
-        return buf.getvalue()
-    finally:
-        plt.close(fig)
+            ax.axvspan(p["start_s"], p["end_s"], color=colour.get(p.get("stance"), "#ccc"),
+                       alpha=0.15, lw=0)
+        if p.get("peak_drop_deg") is not None:
+            bottom.annotate(f"{p.get('stance')}\n{p['peak_drop_deg']:+.1f}",
+                            (0.5 * (p["start_s"] + p["end_s"]), 1.0),
+                            xycoords=("data", "axes fraction"), ha="center", va="top",
+                            fontsize=8)
+    if "landmark_obliquity_deg" in frames:
+        top.plot(t, frames["landmark_obliquity_deg"], color="#999", lw=1, ls="--",
+                 label="hip landmark line")
+    top.plot(t, frames["obliquity_deg"], color="#222", lw=1.5, label="hipdrop")
+    top.set_ylabel("obliquity (deg)\n+ = right hip lower")
+    top.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=8, frameon=False, ncol=2)
+    bottom.axhline(threshold_deg, color="#c62828", lw=1, ls="--",
+                   label=f"threshold {threshold_deg:g} deg")
+    bottom.axhline(0, color="#999", lw=0.8)
+    bottom.plot(t, frames["drop_deg"], color="#c62828", lw=1.5, label="pelvic drop")
+    bottom.set_ylabel("drop (deg)\n- = hike")
+    bottom.set_xlabel("time (s)")
+    bottom.legend(loc="upper left", bbox_to_anchor=(0.0, -0.28), fontsize=8, frameon=False,
+                  ncol=2)
+    for ax in (top, bottom):
+        ax.grid(True, color="#e5e5e5", lw=0.8)
+        ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return png_bytes(fig, dpi=90)
 
 
 def _moments(summary: dict, frames: dict[str, np.ndarray]) -> list[tuple[str, float, str, bool]]:
@@ -345,7 +339,7 @@ def build_report(summary: dict, *, frames: dict[str, np.ndarray] | None, picture
     threshold = float(settings.get("drop_threshold_deg", 4.0))
     created = created or datetime.now().astimezone()
     verdict = summary.get("verdict") or {}
-    cards = "".join(_finding_card(side, side_from_summary(summary, side), "") for side in SIDES)
+    cards = "".join(_finding_card(side, side_from_summary(summary, side)) for side in SIDES)
     parts = [
         "<header><h1>hipdrop report</h1>",
         f"<p class='meta'>{_e(person)} &middot; {_e(created.strftime('%Y-%m-%d %H:%M'))} &middot; "
