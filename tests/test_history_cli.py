@@ -136,6 +136,17 @@ def test_locked_database_one_line_and_outputs_written(data_dir, clips, tmp_path,
         assert h.sessions() == []
 
 
+def test_unwritable_data_dir_one_line_and_outputs_written(clips, tmp_path, capsys, monkeypatch):
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("HIPDROP_DATA_DIR", str(blocker / "hipdrop"))
+    status, _, err, _ = analyze(capsys, clips["drop"], tmp_path / "o")
+    assert status == 0
+    _one_warning(err, "cannot be written")
+    assert (tmp_path / "o" / "report.html").is_file()
+    assert blocker.read_text() == "not a folder"
+
+
 def test_forget_needs_yes_and_says_what_it_deleted(data_dir, clips, tmp_path, capsys):
     for i in range(2):
         analyze(capsys, clips["drop"], tmp_path / f"a{i}", "--person", "alice")

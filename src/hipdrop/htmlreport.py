@@ -355,7 +355,10 @@ def build_report(summary: dict, *, frames: dict[str, np.ndarray] | None, picture
         figs = "".join(f"<figure>{_img(k.jpeg, 'image/jpeg', k.label)}<figcaption><b>"
                        f"{_e(k.label)}</b>, t = {k.t_s:.1f} s. {_e(k.caption)}</figcaption></figure>"
                        for k in pictures)
-        parts.append(_section("frames", "Key frames", f"<div class='frames'>{figs}</div>"))
+        parts.append(_section("frames", "Key frames", f"<div class='frames'>{figs}</div>"
+                              "<p class='small'>As the camera saw it (not mirrored): the "
+                              "person's left side is drawn in blue, the right in orange; the hip "
+                              "line is red where the drop reached the threshold.</p>"))
     else:
         parts.append(_section("frames", "Key frames", f"<p>{_e(pictures_note)}</p>"))
     if frames and {"t_s", "obliquity_deg", "drop_deg"} <= frames.keys() and len(frames["t_s"]):

@@ -63,8 +63,12 @@ def double_stance_time(frames: dict[str, np.ndarray], before_s: float) -> float 
     return float(np.median(t[run]))
 
 
-def _grab(cap: cv2.VideoCapture, index: int) -> np.ndarray | None:
-    cap.set(cv2.CAP_PROP_POS_FRAMES, index)
+def _grab(cap: cv2.VideoCapture, t_s: float) -> np.ndarray | None:
+    """The video's frame at ``t_s`` seconds from its start. By frame number, from the time:
+    `analyze` landmarks are one a video frame, while a live session played from a file may
+    have skipped frames, so its landmark index is not the video's frame number."""
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    cap.set(cv2.CAP_PROP_POS_FRAMES, round(t_s * fps) if fps > 0 else 0)
     ok, frame = cap.read()
     return frame if ok else None
 
@@ -83,7 +87,7 @@ def key_frames(video: Path, series: LandmarkSeries, frames: dict[str, np.ndarray
             i = int(np.argmin(np.abs(series.t - t_s))) if len(series) else -1
             if i < 0 or not np.isfinite(series.image[i, :, :2]).all(axis=1)[[23, 24]].all():
                 continue
-            frame = _grab(cap, i)
+            frame = _grab(cap, float(series.t[i]))
             if frame is None:
                 continue
             points = series.image[i, :, :2].astype(np.float64)

@@ -11,8 +11,12 @@ import io
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from hipdrop.history import SIDES, SessionRecord
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # Minimal detectable change of the static single-leg stance test's pelvic drop, degrees: a
 # change between two sessions smaller than this is within what retesting the same person gives.
@@ -56,7 +60,7 @@ def changes(records: list[SessionRecord], side: str) -> list[Change]:
 _COLOUR = {"left": "#3b82f6", "right": "#f97316"}  # as plot.py: the person's left blue, right orange
 
 
-def new_figure(**kwargs):
+def new_figure(**kwargs: Any) -> Figure:
     """A matplotlib Figure drawn by Agg into files only. Not pyplot: no global state, no GUI
     backend even under a display, and a third less import time."""
     from matplotlib.figure import Figure
@@ -64,13 +68,13 @@ def new_figure(**kwargs):
     return Figure(**kwargs)
 
 
-def png_bytes(fig, dpi: int = 100) -> bytes:
+def png_bytes(fig: Figure, dpi: int = 100) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
 
 
-def _figure(records: list[SessionRecord], threshold_deg: float, title: str):
+def _figure(records: list[SessionRecord], threshold_deg: float, title: str) -> Figure:
     import matplotlib.dates as mdates
 
 
