@@ -72,3 +72,14 @@ def test_atomic_write_leaves_no_temporary(tmp_path):
     atomic_write_bytes(out, b"two")
     assert out.read_bytes() == b"two"
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+def test_small_steps_that_add_up_are_a_real_change_since_the_first_session():
+    recs = [record(summary(peak, 1.0), person="sam", days=7 * i)
+            for i, peak in enumerate((9.1, 8.0, 5.2, 3.0))]
+    for i, r in enumerate(recs):
+        r.id = i + 1
+    t = text(page(summary(3.0, 1.0), person="sam", history=HistoryContext(recs[-1], recs)))
+    assert "-2.2 deg, within the measurement's noise" in t  # from the previous session
+    assert "since the first session (2026-03-01): -6.1 deg, a real change (less drop: better)" in t
+    assert "right leg, since the first session (2026-03-01): +0.0 deg, within" in t

@@ -22,7 +22,7 @@ import numpy as np
 
 from hipdrop.history import SIDES, SessionRecord, SideRecord, previous_session, side_from_summary
 from hipdrop.keyframes import KeyFrame, double_stance_time, key_frames, read_frames_csv
-from hipdrop.trend import MDC_DEG, Change, new_figure, png_bytes, trend_png
+from hipdrop.trend import MDC_DEG, Change, new_figure, png_bytes, since_first, trend_png
 
 REPORT_NAME = "report.html"
 DISCLAIMER = "hipdrop is a self-assessment aid, not a diagnosis"
@@ -271,9 +271,19 @@ def _trend_section(ctx: HistoryContext, threshold: float) -> str:
         return _section("trend", "Trend", f"<p>{_e(ctx.note or 'No history.')}</p>")
     if len(ctx.sessions) < 2:
         return _section("trend", "Trend", "<p>One session so far: the trend needs two.</p>")
+    same = [s for s in ctx.sessions if s.mode == ctx.current.mode]
+    lines = []
+    for side in SIDES:
+        total = since_first(same, side)
+        if total is not None and total.before.id != (previous_session(ctx.sessions, ctx.current)
+                                                     or total.before).id:
+            when = total.before.recorded_at.astimezone().strftime("%Y-%m-%d")
+            lines.append(f"<li>Standing on the {side} leg, since the first session ({when}): "
+                         f"{_e(total.words())}</li>")
     png = trend_png(ctx.sessions, threshold_deg=threshold,
                     title=f"{ctx.current.person}: {len(ctx.sessions)} sessions")
-    body = (_img(png, "image/png", "trend chart", "chart")
+    body = ((f"<ul>{''.join(lines)}</ul>" if lines else "")
+            + _img(png, "image/png", "trend chart", "chart")
             + "<p class='small'>Stars mark changes of the peak drop larger than "
             f"{MDC_DEG:g} deg from the previous session: real changes rather than noise. "
             "<code>hipdrop history</code> lists the sessions.</p>")

@@ -57,6 +57,16 @@ def changes(records: list[SessionRecord], side: str) -> list[Change]:
             for a, b in pairwise(have)]
 
 
+def since_first(records: list[SessionRecord], side: str) -> Change | None:
+    """The change of ``side``'s peak drop from the first session that measured it to the last:
+    small steps from session to session can add up to a real change."""
+    have = measured(records, side)
+    if len(have) < 2:
+        return None
+    a, b = have[0], have[-1]
+    return Change(side, a, b, float(b.side(side).peak_drop_deg) - float(a.side(side).peak_drop_deg))
+
+
 _COLOUR = {"left": "#3b82f6", "right": "#f97316"}  # as plot.py: the person's left blue, right orange
 
 
@@ -109,6 +119,15 @@ def _figure(records: list[SessionRecord], threshold_deg: float, title: str) -> F
                                  color=_COLOUR[side], fontsize=9, fontweight="bold")
                 ax_drop.plot([c.after.recorded_at], [c.after.side(side).peak_drop_deg], marker="*",
                              ms=15, color=_COLOUR[side], mec="black", mew=0.8, ls="none")
+        total = since_first(records, side)
+        if total is not None and len(have) > 2:
+            ax_drop.annotate(f"{total.delta_deg:+.1f} since first" + (" (real)" if total.real else ""),
+                             (total.after.recorded_at, total.after.side(side).peak_drop_deg),
+                             xytext=(-8, 14 if k == 0 else -18), textcoords="offset points",
+                             ha="right", color=_COLOUR[side], fontsize=9,
+                             fontweight="bold" if total.real else "normal",
+                             bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
+                                   "alpha": 0.85})
     ax_drop.plot([], [], marker="*", ms=12, color="white", mec="black", ls="none",
                  label=f"change > {MDC_DEG:g} deg (real)")
     ax_drop.set_ylabel("peak pelvic drop (deg)\nbars: 90% interval")
