@@ -71,6 +71,7 @@ def test_location_follows_hipdrop_data_dir(db, tmp_path):
     with History() as h:
         assert h.path == db and h.version == SCHEMA_VERSION
     assert db.is_file()
+    assert db.parent.stat().st_mode & 0o077 == 0  # a new data folder is private
     with sqlite3.connect(db) as conn:  # WAL, for readers beside a writer
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 

@@ -318,7 +318,9 @@ class History:
 
     def _open(self, timeout: float) -> None:
         with self._guard():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.path.parent.is_dir():
+                # Health data of people: the folder is the user's alone.
+                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             # isolation_level=None: no implicit transactions; every write opens its own.
             self.conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
             self.conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
