@@ -16,6 +16,18 @@ if not os.environ.get("HIPDROP_MODEL_DIR") and (REPO.parent / "shared" / "models
     os.environ["HIPDROP_MODEL_DIR"] = str(REPO.parent / "shared" / "models")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_history(tmp_path_factory):
+    """Every test's sessions go to a history of the test run, never the user's own."""
+    old = os.environ.get("HIPDROP_DATA_DIR")
+    os.environ["HIPDROP_DATA_DIR"] = str(tmp_path_factory.mktemp("hipdrop-data"))
+    yield
+    if old is None:
+        os.environ.pop("HIPDROP_DATA_DIR", None)
+    else:
+        os.environ["HIPDROP_DATA_DIR"] = old
+
+
 def clip_path(name: str) -> Path:
     """Path of a real recording in ../shared/videos; skips the test when it is absent."""
     path = VIDEO_DIR / name

@@ -85,7 +85,8 @@ def test_analyze_exits_0_and_writes_every_output(run):
     status, stdout, stderr, out = run
     assert status == 0, stderr
     assert "hipdrop: error" not in stderr and "Traceback" not in stderr
-    names = {"landmarks.npz", "summary.json", "frames.csv", "obliquity.png", "annotated.mp4"}
+    names = {"landmarks.npz", "summary.json", "frames.csv", "obliquity.png", "annotated.mp4",
+             "report.html"}
     assert names <= {p.name for p in out.iterdir()}
     assert f"Results in {out}/" in stdout
     assert all(name in stdout for name in names)
@@ -283,7 +284,8 @@ def test_reanalysis_from_landmarks_needs_no_model(run, summary, tmp_path, capsys
     out = tmp_path / "again"
     status, stdout, err = run_cli(capsys, "analyze", run[3] / "landmarks.npz", "--out", out)
     assert status == 0, err
-    assert sorted(p.name for p in out.iterdir()) == ["frames.csv", "obliquity.png", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["frames.csv", "obliquity.png", "report.html",
+                                                     "summary.json"]
     again = json.loads((out / "summary.json").read_text())
     assert again["stance_phases"] == summary["stance_phases"]
     assert again["reps"] == summary["reps"]
@@ -378,7 +380,7 @@ def test_default_out_dir_next_to_source(tmp_path, capsys, pose_model):
     assert status == 0, err
     out = tmp_path / "tree pose_hipdrop"
     assert sorted(p.name for p in out.iterdir()) == [
-        "frames.csv", "landmarks.npz", "obliquity.png", "summary.json"]
+        "frames.csv", "landmarks.npz", "obliquity.png", "report.html", "summary.json"]
     assert f"Results in {out}/" in stdout
     summary = json.loads((out / "summary.json").read_text())
     assert summary["frames"] == 72 and summary["fps"] == 10.0

@@ -89,6 +89,25 @@ def _model_loader(spec: str | None, progress: bool) -> Callable:
     return load
 
 
+def _add_history_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--person", default="me", metavar="NAME",
+                        help="whose session this is, in the history and the report [me]")
+    parser.add_argument("--no-history", action="store_true",
+                        help="do not record this session in the local history")
+
+
+def _log_session(args: argparse.Namespace, summary: dict, out_dir: Path, command: str,
+                 video: Path | None) -> Path | None:
+    """Record the session in the history and write report.html, after every other output."""
+    from hipdrop.sessionlog import log_session
+
+    done = log_session(summary, out_dir, command=command, person=args.person,
+                       history=not args.no_history, video=video)
+    for w in done.warnings:
+        _err(f"warning: {w}")
+    return done.report
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     """Analyse a recorded video (or a landmarks .npz) and write the results to a folder."""
     from hipdrop.offline import analyze_source
@@ -102,6 +121,13 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         estimator=args.obliquity)
     for w in result.warnings:
         _err(f"warning: {w}")
+    if result.summary is not None and not result.interrupted:
+        from hipdrop.offline import is_landmarks_file
+
+        source = Path(args.source)
+        report = _log_session(args, result.summary, result.out_dir, "analyze",
+                              None if is_landmarks_file(source) else source)
+        result.files += [report] if report else []
     if not args.quiet and result.summary is not None:
         print(human_summary(result.summary))
     print(f"Results in {result.out_dir}/: {', '.join(p.name for p in result.files)}")
@@ -120,6 +146,9 @@ def cmd_live(args: argparse.Namespace) -> int:
         source=args.source, mode=args.mode, mirror=args.mirror, save_dir=args.save,
         max_seconds=args.max_seconds, headless=args.headless, settings=_settings_from(args))
     result = run_live(options, _model_loader(args.model, progress=True))
+    if result.out_dir is not None and result.summary is not None:
+        video = Path(args.source) if Path(args.source).is_file() else None
+        _log_session(args, result.summary, result.out_dir, "live", video)
     if result.line:
         print(result.line)
     if result.error is not None:
@@ -175,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="poses the model looks for; >1 helps keep the same person with "
                         "bystanders in view [1]")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or summary")
+    _add_history_flags(p)
     _add_settings_flags(p)
     p.set_defaults(func=cmd_analyze)
 
@@ -193,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-seconds", type=float, metavar="S", help="end the session after S s")
     p.add_argument("--headless", action="store_true", help="no window (the session is saved)")
     p.add_argument("--settings", type=Path, metavar="FILE.toml", help="thresholds from a TOML file")
+    _add_history_flags(p)
     _add_settings_flags(p)
     p.set_defaults(func=cmd_live)
 
@@ -202,6 +233,14 @@ def build_parser() -> argparse.ArgumentParser:
     f = msub.add_parser("fetch", help="download a model and check its sha256")
     f.add_argument("name", nargs="?", default="full", choices=["lite", "full", "heavy"])
     p.set_defaults(func=cmd_models)
+
+    from hipdrop import history_cli
+
+    p = sub.add_parser("history", help="sessions recorded on this computer; trend; forget",
+                       description=history_cli.__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    history_cli.add_arguments(p)
+    p.set_defaults(func=history_cli.run)
 
     from hipdrop.synth import cli as synth_cli  # imports no torch until a render runs
 

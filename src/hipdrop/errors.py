@@ -50,3 +50,12 @@ class DisplayError(HipdropError):
     """No display to open the live window on."""
 
     exit_status = 6
+
+
+class HistoryError(HipdropError):
+    """The local history database cannot be opened, read or written (corrupt, locked, unwritable).
+
+    A session's own outputs never depend on it: the CLI reports it on one line and carries on.
+    """
+
+    exit_status = 7
