@@ -6,8 +6,9 @@ vectorised code: it is what the vectorised pipeline must agree with, and what it
 against. It uses the same zero-phase Gaussian as ``smooth_offline`` (a normalised convolution
 computed per output sample), so the two are compared end to end, smoothing included.
 
-Only hipdrop's constants are imported (landmark indices, settings, the calibrations of the
-estimator): no hipdrop function.
+Only hipdrop's constants are imported (settings, the tiers' coverage rule): no hipdrop
+function. The data it is run on has no markers and no waist heights, so of the tiers
+(hipdrop.tiers) only the waist and the landmarks are written out here.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import math
 import struct
 from dataclasses import dataclass
 
-from hipdrop.obliquity import _KNEE, LANDMARK_LINE, LIFT_FULL, WAIST_HIGH, WAIST_LINE, WAIST_LOW
 from hipdrop.settings import Settings
+from hipdrop.tiers import MIN_COVERAGE
 
 NAN = math.nan
 L_SH, R_SH, L_HIP, R_HIP, L_KNEE, R_KNEE, L_ANK, R_ANK = 11, 12, 23, 24, 25, 26, 27, 28
@@ -130,7 +131,7 @@ def frame_row(img: list, wld: list, waist: tuple[float, float], world_m: float, 
     knee_y, ank_y = fmax(xy[L_KNEE][1], xy[R_KNEE][1]), fmax(xy[L_ANK][1], xy[R_ANK][1])
     up = pose and abs(lean) <= s.max_trunk_deg and mhy < knee_y and knee_y < ank_y
     # Waist cue.
-    wo, wc = waist
+    wo, wc = waist[0], waist[1]
     waist_obl = wo if (wc >= WAIST_MIN_CONFIDENCE and pose) else NAN
     waist_conf = wc if pose else NAN
     # Knee flexion, 3-D from world landmarks when the whole world pose is there.
@@ -264,33 +265,20 @@ def held_peak(x: list[float], fps: float, window_s: float) -> float:
     return best
 
 
-def correct(cal, read: float, lift: float, knee: float) -> float:
-    """hipdrop.obliquity.Calibration.correct for one frame (follow it when it changes)."""
-    r = min(1.0, max(0.0, (lift if finite(lift) else LIFT_FULL) / LIFT_FULL))
-    knee = knee if finite(knee) else _KNEE
-    bias = cal.offset_deg + r * (cal.lifted_offset_deg + cal.per_knee_flexion * knee)
-    return (read - bias) / cal.gain
-
-
 def estimate(cols: dict, labels: list[int], found: list[tuple]) -> list[float]:
-    """hipdrop's obliquity: in each phase the blend of the calibrated landmark and waist lines."""
-    lm, wo, wc = cols["landmark_obliquity_deg"], cols["waist_obliquity_deg"], cols["waist_confidence"]
+    """hipdrop's obliquity: in each phase the waist line where it was read in most of the phase
+    and in the double stance before, shifted to the landmark line's baseline; else the
+    landmark line, uncorrected."""
+    lm, wo = cols["landmark_obliquity_deg"], cols["waist_obliquity_deg"]
     out = list(lm)
     base_lm, base_w = Baselines(lm, labels), Baselines(wo, labels)
-    for side, start, stop in found:
+    for _side, start, stop in found:
         theta0, _ = base_lm.at(start)
         w0, source = base_w.at(start)
-        waist0 = w0 if source != "none" else NAN
-        sign = 1.0 if side == LEFT else -1.0
-        lifted = "right" if side == LEFT else "left"
-        lift, knee = cols[f"lift_{lifted}"], cols[f"knee_flexion_{lifted}_deg"]
-        for i in range(start, stop):
-            from_lm = correct(LANDMARK_LINE, sign * (lm[i] - theta0), lift[i], knee[i])
-            from_w = correct(WAIST_LINE, sign * (wo[i] - waist0), lift[i], knee[i])
-            c = wc[i] if finite(wc[i]) else 0.0
-            weight = min(1.0, max(0.0, (c - WAIST_LOW) / (WAIST_HIGH - WAIST_LOW))) if finite(from_w) else 0.0
-            drop = weight * from_w + (1 - weight) * from_lm if weight > 0 else from_lm
-            out[i] = theta0 + sign * drop
+        seen = sum(finite(wo[i]) for i in range(start, stop)) / max(1, stop - start)
+        if seen >= MIN_COVERAGE and source != "none":
+            for i in range(start, stop):
+                out[i] = wo[i] - w0 + theta0
     return out
 
 

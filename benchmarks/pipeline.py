@@ -77,9 +77,9 @@ def stage_times(series, settings: Settings, repeat: int) -> dict[str, float]:
                                                           sig.upright, settings.lift_fraction))
     found = timed("stance phases", lambda: find_phases(labels, sig.t, series.fps,
                                                        settings.min_stance_s))
-    obl, weight = timed("estimator", lambda: estimate_obliquity(sig, labels, found))
+    obl, _readings, _source = timed("estimator", lambda: estimate_obliquity(sig, labels, found))
     phases, _ = timed("phase measures", lambda: measure_phases(
-        obl, sig.trunk_lean_left_deg, labels, found, sig.t, series.fps, settings, weight))
+        obl, sig.trunk_lean_left_deg, labels, found, sig.t, series.fps, settings))
     timed("reps", lambda: find_reps(sig.abduction_left_deg, sig.abduction_right_deg, sig.t,
                                     series.fps, settings))
     timed("verdict", lambda: make_verdict(phases, settings))
