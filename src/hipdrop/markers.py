@@ -38,7 +38,7 @@ _MAX_PAIR_TILT_DEG = 25.0  # relative to the hip-landmark line; a pelvis tilts w
 # A tracked marker moves less than this (units of w) between frames.
 _TRACK_RADIUS = 0.3
 # Colour candidates: OpenCV HSV saturation and value (0-255).
-_MIN_SATURATION, _MIN_VALUE = 140, 60
+_MIN_SATURATION, _MIN_VALUE = 140, 25  # a sticker in shadow on a black belt: V 41
 # A sticker stands out from the ring around it: that ring lies mostly outside the candidate
 # mask, and differs from the blob by this CIELAB distance (OpenCV's 8-bit Lab units).
 _MAX_RING_IN_MASK = 0.25
@@ -148,11 +148,30 @@ def _candidates(roi: np.ndarray, offset: np.ndarray, sep: float) -> list[_Blob]:
     max_area = math.pi / 4.0 * d_max * d_max
     hsv = cv2.cvtColor(roi, cv2.COLOR_BGR2HSV)
     lab = cv2.cvtColor(roi, cv2.COLOR_BGR2LAB)
-    sat, val = hsv[..., 1], hsv[..., 2]
-    colour = ((sat >= _MIN_SATURATION) & (val >= _MIN_VALUE)).astype(np.uint8)
+    sat, val = hsv[..., 1].astype(np.int16), hsv[..., 2].astype(np.int16)
+    # Dark pixels' saturation is noisy (a codec's colour fringe along a shadow line): the darker
+    # the pixel, the more saturated it must be to count (a green sticker in shadow: S 243, V 41).
+    need = _MIN_SATURATION + 1.5 * np.clip(60 - val, 0, None)
+    colour = (sat >= need) & (val >= _MIN_VALUE)
     # Weights: saturation above the threshold, so the anti-aliased rim counts less.
-    weight = np.clip(sat.astype(np.float32) - (_MIN_SATURATION - 40), 0.0, None)
-    blobs = _components(colour, weight, offset, 0, hsv[..., 0], lab, min_area, max_area)
+    weight = np.clip(sat.astype(np.float32) - (_MIN_SATURATION - 40), 0.0, None)  # for the core
+    hue = hsv[..., 0].astype(np.int16)
+    blobs: list[_Blob] = []
+    # Components per band of hue (30 of OpenCV's 180, overlapping by half), so a sticker
+    # touching a saturated garment of another colour (a pink dot at the hem of an orange top)
+    # stays a blob of its own.
+    for lo in range(0, 180, 15):
+        band = ((hue - lo) % 180) < 30
+        mask = (colour & band).astype(np.uint8)
+        if not mask.any():
+            continue
+        if d_min * 3.0 >= 6.0:
+            # Stickers ~6 px across or more survive a 3x3 opening; thin bridges do not.
+            mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        for b in _components(mask, weight, offset, 0, hsv[..., 0], lab, min_area, max_area):
+            # The same sticker is seen in two overlapping bands: keep it once.
+            if all(np.hypot(*(b.centre - o.centre)) > 1.0 for o in blobs):
+                blobs.append(b)
     # Dots darker or brighter than their surroundings by a clear margin (a marker pen dot, a
     # black or white sticker): against the local mean over a few dot diameters.
     grey = cv2.cvtColor(roi, cv2.COLOR_BGR2GRAY).astype(np.float32)
