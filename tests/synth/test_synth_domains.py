@@ -320,3 +320,31 @@ def test_bad_options_are_refused():
                {"counter_bone": "spine05"}, {"marker_colour": "plaid"}, {"marker_diameter_cm": 0.0}):
         with pytest.raises(ValueError):
             _spec(**kw)
+
+
+def test_cli_passes_the_domain_options(tmp_path):
+    import argparse
+
+    from hipdrop.errors import SettingsError
+    from hipdrop.synth import cli
+
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    args = parser.parse_args(
+        ["single-stance", "--out", str(tmp_path), "--name", "d", "--width", "96", "--height", "160",
+         "--max-frames", "2", "--no-progress", "--markers", "psis", "--marker-colour", "orange",
+         "--view", "back", "--style", "studio", "--degrade", "phone", "--pelvis-skin", "rigid",
+         "--counter-bone", "spine04", "--trunk-shift", "3", "--lift-style", "tree",
+         "--clothing", "leggings"]
+    )
+    assert cli.run(args) == 0
+    data = json.loads((tmp_path / "d.json").read_text())
+    params = data["params"]
+    assert (params["markers"], params["marker_colour"], params["view"], params["style"]) == (
+        "psis", "orange", "back", "studio")
+    assert (params["degrade"], params["pelvis_skin"], params["counter_bone"]) == ("phone", "rigid", "spine04")
+    assert params["trunk_shift_cm"] == 3.0 and params["scenario"]["lift_style"] == "tree"
+    assert np.asarray(data["per_frame"]["markers_px"]).shape == (2, 2, 2)
+    bad = parser.parse_args(["level", "--out", str(tmp_path), "--marker-diameter", "0"])
+    with pytest.raises(SettingsError, match="marker_diameter"):
+        cli.run(bad)
