@@ -117,6 +117,13 @@ class Truth:
     angle) beside ``peak_deg`` (DESIGN.md's midline angle on the projected truth, which adds
     the legs' rest splay and the trunk lean) and ``top_s`` (the plateau); holds carry
     ``midline_angle_deg``. ``files`` names the video and the codec used.
+
+    With markers (``SynthSpec.markers``), ``per_frame`` also has ``markers_px`` ((T, 2, 2):
+    [[xL, yL], [xR, yR]] per frame, the discs' projected centres, the person's left first),
+    ``markers_visible`` ((T, 2) bool: at least half of the disc is seen),
+    ``markers_visible_fraction``, ``markers_world_m`` ((T, 2, 3), scene frame) and
+    ``marker_obliquity_deg`` (DESIGN.md's formula on ``markers_px``). In the back view the
+    scene frame is the person's turned about the vertical (their front is +Y).
     """
 
     scenario: str
