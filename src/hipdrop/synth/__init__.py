@@ -5,6 +5,10 @@ Needs the ``synth`` extra (torch, anny), imported only when rendering::
 
     from hipdrop.synth import ScenarioSettings, SynthSpec, render
     truth = render(SynthSpec(ScenarioSettings("stance", drop_left_stance_deg=8)), out_dir)
+
+Held-out domains (issue 8): ``SynthSpec`` options for pelvic markers, a rigid pelvis skin,
+the trunk's counter-rotation bone and a trunk shift, a "studio" rendering family, camera
+degradations and a back view; every default renders as before, byte for byte.
 """
 
 from hipdrop.synth.body import PRESETS, Phenotype

@@ -16,8 +16,13 @@ import numpy as np
 
 from hipdrop.synth.body import Body
 
-Clothing = Literal["plain", "band", "loose"]
-CLOTHING: tuple[Clothing, ...] = ("plain", "band", "loose")
+Clothing = Literal["plain", "band", "loose", "navy-khaki", "belt", "leggings"]
+#: plain: shorts and a tucked top (the waist edge visible); band: a contrasting waistband;
+#: loose: a long loose top hiding the waist; navy-khaki: a navy top tucked over khaki shorts;
+#: belt: a dark belt on long trousers; leggings: ankle-length leggings, the top tucked in.
+CLOTHING: tuple[Clothing, ...] = ("plain", "band", "loose", "navy-khaki", "belt", "leggings")
+#: Clothing whose legs reach the ankles.
+LONG_LEGS = ("belt", "leggings")
 
 #: Height of the shorts' top edge above the hip joint centres (m).
 WAIST_ABOVE_HIP_M = 0.085
@@ -54,6 +59,11 @@ SHORTS: tuple[RGB, ...] = (
     (0.45, 0.12, 0.15),
     (0.20, 0.32, 0.25),
 )
+NAVY: tuple[RGB, ...] = ((0.10, 0.13, 0.30), (0.12, 0.16, 0.36))
+KHAKI: tuple[RGB, ...] = ((0.70, 0.62, 0.44), (0.64, 0.57, 0.40), (0.76, 0.69, 0.52))
+TROUSERS: tuple[RGB, ...] = ((0.22, 0.30, 0.45), (0.68, 0.62, 0.50), (0.45, 0.45, 0.47), (0.30, 0.24, 0.18))
+BELTS: tuple[RGB, ...] = ((0.07, 0.05, 0.04), (0.16, 0.09, 0.05), (0.05, 0.05, 0.06))
+LEGGINGS: tuple[RGB, ...] = ((0.06, 0.06, 0.07), (0.12, 0.14, 0.28), (0.22, 0.22, 0.24), (0.35, 0.10, 0.16))
 #: Footwear: None is barefoot (common in a clinic), else sock colours.
 SOCKS: tuple[RGB | None, ...] = (None, None, None, (0.12, 0.12, 0.13), (0.35, 0.36, 0.40))
 #: Waistband colours: the one most unlike both the top and the shorts is used.
@@ -118,12 +128,22 @@ def choose_outfit(
         raise ValueError(f"unknown skin tone {tone!r}; choose one of {list(SKIN_TONES)}")
     top = TOPS[rng.integers(len(TOPS))]
     shorts = min(SHORTS, key=lambda s: -abs(np.mean(s) - np.mean(top)) + rng.uniform(0, 0.3))
+    band = _band_for(top, shorts)
+    if clothing == "navy-khaki":
+        top, shorts = NAVY[rng.integers(len(NAVY))], KHAKI[rng.integers(len(KHAKI))]
+    elif clothing == "belt":
+        shorts, band = TROUSERS[rng.integers(len(TROUSERS))], BELTS[rng.integers(len(BELTS))]
+    elif clothing == "leggings":
+        shorts = LEGGINGS[rng.integers(len(LEGGINGS))]
+        # A top that stands apart from dark leggings, so the tucked edge is visible.
+        light = [t for t in TOPS if abs(np.mean(t) - np.mean(shorts)) > 0.25]
+        top = light[rng.integers(len(light))]
     return Outfit(
         clothing=clothing,
         skin_tone=tone,
         top=top,
         shorts=shorts,
-        band=_band_for(top, shorts),
+        band=band,
         feet=sock if (sock := SOCKS[rng.integers(len(SOCKS))]) else SKIN_TONES[tone],
         hair=HAIR[rng.integers(len(HAIR))],
         long_hair=bool(female and rng.uniform() < 0.7),
@@ -139,6 +159,7 @@ def _in_group(body: Body, groups: tuple[str, ...]) -> np.ndarray:
 
 
 ZONE_BASE, ZONE_BODY, ZONE_ARM = 0, 1, 2
+MAT_SKIN, MAT_FABRIC, MAT_BELT = 0, 1, 2
 
 
 class Painter:
@@ -163,6 +184,8 @@ class Painter:
         z_knee = float(j[bi["lowerleg01.L"], 2])
         self.z_waist = self.z_hip + WAIST_ABOVE_HIP_M
         self.z_hem = self.z_hip - 0.5 * (self.z_hip - z_knee)
+        if outfit.clothing in LONG_LEGS:
+            self.z_hem = float(j[bi["foot.L"], 2]) + 0.05  # just above the ankle
         self.z_collar = float(j[bi["neck01"], 2]) - 0.03
         self.z_top_hem = self.z_hip - 0.17 if outfit.clothing == "loose" else self.z_waist
         self.z_sock = float(j[bi["foot.L"], 2]) + 0.03  # top of a sock
@@ -194,16 +217,29 @@ class Painter:
         zone : (N,) the zone of each pixel's face. rest : (N, 3) the pixel's point on the
         rest mesh (interpolated). base : (N, 3) interpolated vertex colour.
         """
+        return self.paint_material(zone, rest, base)[0]
+
+    def paint_material(
+        self, zone: np.ndarray, rest: np.ndarray, base: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """((N, 3) albedo, (N,) int8 material) of N pixels, as :meth:`paint`; material is
+        MAT_SKIN, MAT_FABRIC or MAT_BELT (for shading other than Lambert's)."""
         o = self.outfit
         out = base.copy()
         z = rest[:, 2]
         body = zone == ZONE_BODY
         top = body & (z >= self.z_top_hem) & (z < self.z_collar)
         shorts = body & (z >= self.z_hem) & (z < self.z_top_hem)
+        material = np.zeros(len(z), np.int8)
         out[shorts] = o.shorts
-        if o.clothing == "band":
-            out[shorts & (z > self.z_waist - 0.035)] = o.band
+        belt = np.zeros(len(z), bool)
+        if o.clothing in ("band", "belt"):
+            belt = shorts & (z > self.z_waist - 0.035)
+            out[belt] = o.band
         out[top] = o.top
+        material[top | shorts] = MAT_FABRIC
+        if o.clothing == "belt":
+            material[belt] = MAT_BELT
         out[body & (z < self.z_sock)] = o.feet
         armz = zone == ZONE_ARM
         for s, sign in (("L", 1.0), ("R", -1.0)):
@@ -213,7 +249,8 @@ class Painter:
             idx = np.flatnonzero(here)
             out[idx[sleeve]] = o.top
             out[idx[~sleeve]] = SKIN_TONES[o.skin_tone]
-        return out
+            material[idx[sleeve]] = MAT_FABRIC
+        return out, material
 
 
 def _hair_volume(body: Body, hair: np.ndarray) -> np.ndarray:

@@ -124,10 +124,22 @@ class Posed:
 
     vertices : (V, 3) float64 skin vertices.
     joints : (B, 3) float64 bone heads, indexed like :attr:`Body.bone_names`.
+    root : (4, 4) the pelvis's (``root`` bone's) rigid motion from the rest body
+        (:attr:`Body.rest`) to this pose, in this pose's frame; None where unknown. Bony
+        landmarks and skin markers on the pelvis move with it.
     """
 
     vertices: np.ndarray
     joints: np.ndarray
+    root: np.ndarray | None = None
+
+    def moved(self, transform: np.ndarray) -> Posed:
+        """This pose moved by the rigid ``transform`` (4, 4) (vertices, joints and root)."""
+        r, t = transform[:3, :3], transform[:3, 3]
+        root = None if self.root is None else transform @ self.root
+        if np.array_equal(r, np.eye(3)):  # a plain shift: exact, as before rotations existed
+            return Posed(vertices=self.vertices + t, joints=self.joints + t, root=root)
+        return Posed(vertices=self.vertices @ r.T + t, joints=self.joints @ r.T + t, root=root)
 
 
 class Body:
@@ -152,26 +164,41 @@ class Body:
         self.dominant_bone: np.ndarray = indices[np.arange(len(indices)), weights.argmax(1)]
         self._phenotype_kwargs = {k: float(v) for k, v in asdict(phenotype).items()}
         self._rest_model: dict[str, Any] | None = None
+        self._root_rest_inv = np.eye(4)
+        self._rigid: Any = None
         rest = self.pose({})
         self.rest = rest
+        if rest.root is not None:
+            self._root_rest_inv = np.linalg.inv(rest.root)
+            self.rest = Posed(rest.vertices, rest.joints, np.eye(4))
         self.skin_landmarks = self._pick_skin_landmarks(rest.vertices)
 
-    def pose(self, rotations: Mapping[str, np.ndarray]) -> Posed:
+    def pose(self, rotations: Mapping[str, np.ndarray], rigid_pelvis: bool = False) -> Posed:
         """Pose by named bones.
 
         rotations : bone name -> (3, 3) rotation in world-aligned axes about the bone's head
-            (carried along by the parent). Missing bones keep their rest orientation.
+            (carried along by the parent), or a (4, 4) transform whose translation (metres,
+            the parent's axes) also moves the bone. Missing bones keep their rest orientation.
+        rigid_pelvis : re-skin the skin over the pelvis to move rigidly with it
+            (:mod:`hipdrop.synth.pelvis_skin`).
         """
         torch = self._torch
         model = self._model
         params = {}
         for name, rot in rotations.items():
             mat = torch.eye(4, dtype=model.dtype)
-            mat[:3, :3] = torch.as_tensor(np.asarray(rot, dtype=np.float64))
+            rot = np.asarray(rot, dtype=np.float64)
+            if rot.shape == (4, 4):
+                mat[:3, :] = torch.as_tensor(rot[:3, :])
+            else:
+                mat[:3, :3] = torch.as_tensor(rot)
             params[name] = mat[None]
         with torch.no_grad():
             rest = self._rest()
+            transforms = None
             if rest is None:  # an anny without the split API: the full forward
+                if rigid_pelvis:
+                    raise SynthUnavailable("the rigid pelvis skin needs anny 0.6's split API")
                 out = model(pose_parameters=params or None, phenotype_kwargs=self._phenotype_kwargs)
                 verts, bone_poses = out["vertices"], out["bone_poses"]
             else:
@@ -182,7 +209,29 @@ class Body:
                 )
         vertices = verts[0].numpy().astype(np.float64)
         joints = bone_poses[0, :, :3, 3].numpy().astype(np.float64)
-        return Posed(vertices=vertices, joints=joints)
+        root = None
+        if transforms is not None:
+            tr = transforms[0].numpy().astype(np.float64)
+            root = tr[0] @ self._root_rest_inv
+            if rigid_pelvis:
+                vertices = self._rigid_pelvis(rest).correct(vertices, tr)
+        return Posed(vertices=vertices, joints=joints, root=root)
+
+    def _rigid_pelvis(self, rest: dict[str, Any]) -> Any:
+        """The :class:`~hipdrop.synth.pelvis_skin.RigidPelvis` of this body, built once."""
+        if self._rigid is None:
+            from hipdrop.synth.pelvis_skin import RigidPelvis
+
+            self._rigid = RigidPelvis(
+                rest["rest_vertices"][0].numpy().astype(np.float64),
+                self.rest.vertices,
+                float(self.rest.joints[self.bone_index["upperleg01.L"], 2]),
+                self._model.vertex_bone_weights.numpy().astype(np.float64),
+                self._model.vertex_bone_indices.numpy(),
+                self.dominant_bone,
+                self.bone_names,
+            )
+        return self._rigid
 
     def _rest(self) -> dict[str, Any] | None:
         """anny's rest body for this phenotype, built once: its forward rebuilds it on every

@@ -14,6 +14,9 @@ from pathlib import Path
 
 from hipdrop.synth.appearance import CLOTHING, SKIN_TONES
 from hipdrop.synth.body import PRESETS, Phenotype
+from hipdrop.synth.degrade import DEGRADES
+from hipdrop.synth.markers import MARKER_COLOURS, MARKER_KINDS
+from hipdrop.synth.rig import COUNTER_BONES
 from hipdrop.synth.scenarios import LIFT_STYLES, SCENARIOS, ScenarioSettings
 from hipdrop.synth.scene import ROOMS
 
@@ -122,12 +125,44 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--clothing",
         choices=CLOTHING,
         default="plain",
-        help="plain shorts+top, band (contrasting waistband), loose (long loose top)",
+        help="plain shorts+top, band (contrasting waistband), loose (long loose top), navy-khaki "
+        "(navy top tucked over khaki shorts), belt (dark belt on trousers), leggings (top tucked in)",
+    )
+    g.add_argument(
+        "--markers", choices=MARKER_KINDS, default="none", help="stickers on both ASIS or PSIS (default none)"
+    )
+    g.add_argument("--marker-colour", choices=list(MARKER_COLOURS), default="green")
+    g.add_argument("--marker-diameter", type=float, default=2.5, metavar="CM", help="(default 2.5)")
+    g.add_argument(
+        "--pelvis-skin",
+        choices=["anny", "rigid"],
+        default="anny",
+        help="rigid: the skin up to the iliac crests moves with the pelvis (default anny)",
+    )
+    g.add_argument(
+        "--counter-bone",
+        choices=COUNTER_BONES,
+        default="spine03",
+        help="spine bone that undoes the pelvic tilt for the trunk (default spine03)",
+    )
+    g.add_argument(
+        "--trunk-shift",
+        type=float,
+        default=0.0,
+        metavar="CM",
+        help="trunk moved sideways over the stance foot during each stance (default 0)",
     )
     g.add_argument("--skin-tone", choices=list(SKIN_TONES), help="skin tone (default: drawn from the seed)")
 
     g = parser.add_argument_group("camera and scene")
     g.add_argument("--background", choices=[*ROOMS, "random"], default="living-room")
+    g.add_argument(
+        "--style", choices=["lambert", "studio"], default="lambert", help="rendering family (default lambert)"
+    )
+    g.add_argument("--degrade", choices=DEGRADES, default="none", help="camera degradation (default none)")
+    g.add_argument(
+        "--view", choices=["front", "back"], default="front", help="the camera sees the front or the back"
+    )
     g.add_argument("--width", type=int, help="pixels (default 540, 960 side-lying)")
     g.add_argument("--height", type=int, help="pixels (default 960, 540 side-lying)")
     g.add_argument("--fps", type=float, default=15.0, help="frames per second (default 15)")
@@ -227,6 +262,15 @@ def spec_from_args(args: argparse.Namespace):  # -> SynthSpec
         fill=args.fill,
         supersample=args.supersample,
         max_frames=args.max_frames,
+        markers=args.markers,
+        marker_colour=args.marker_colour,
+        marker_diameter_cm=args.marker_diameter,
+        pelvis_skin=args.pelvis_skin,
+        counter_bone=args.counter_bone,
+        trunk_shift_cm=args.trunk_shift,
+        style=args.style,
+        degrade=args.degrade,
+        view=args.view,
     )
 
 

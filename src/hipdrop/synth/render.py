@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -22,10 +23,12 @@ import numpy as np
 from hipdrop.synth.appearance import Clothing, Painter, choose_outfit
 from hipdrop.synth.body import Body, Phenotype, Posed, body_for, resolve_phenotype
 from hipdrop.synth.camera import Camera, framing_focal
+from hipdrop.synth.degrade import DEGRADES, Degrade, degrade
 from hipdrop.synth.errors import SynthUnavailable
-from hipdrop.synth.frame import FrameRenderer
-from hipdrop.synth.rig import PoseParams, pose_body
-from hipdrop.synth.scenarios import ScenarioSettings, Script, script
+from hipdrop.synth.frame import STYLES, FrameRenderer, MarkerDraw, body_raster, marker_visibility
+from hipdrop.synth.markers import MARKER_COLOURS, MARKER_KINDS, MarkerKind, MarkerSites, marker_sites
+from hipdrop.synth.rig import COUNTER_BONES, CounterBone, PoseParams, pose_body
+from hipdrop.synth.scenarios import ScenarioSettings, Script, add_trunk_shift, script
 from hipdrop.synth.scene import Room, resolve_room, vertex_area
 from hipdrop.synth.truth import (
     Truth,
@@ -35,6 +38,10 @@ from hipdrop.synth.truth import (
     waist_vertices,
 )
 
+#: The back view turns the person about the vertical through the origin to face the wall.
+TURN_AROUND = np.diag([-1.0, -1.0, 1.0, 1.0])
+#: A marker counts as visible when at least this share of its disc is seen.
+MARKER_VISIBLE_FRACTION = 0.5
 #: MediaPipe Pose indices written to ``joints_px``.
 TRUTH_INDICES = (0, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32)
 
@@ -54,6 +61,20 @@ class SynthSpec:
         2.8 m / 0.45 m side-lying). roll_deg : camera roll, see ``camera.Camera``.
     focal_px : None frames the person to ``fill`` of the frame height (length when lying).
     supersample : 1 (a slight blur against jaggies) or 2 (4 samples a pixel, about 3x slower).
+
+    Held-out domains (every default keeps the original look, byte for byte):
+    markers : "none", "asis" (stickers on both ASIS) or "psis" (both PSIS, for the back
+        view), of ``marker_colour`` (``markers.MARKER_COLOURS``) and ``marker_diameter_cm``.
+    pelvis_skin : "anny" (anny's weights) or "rigid" (the skin up to the iliac crests moves
+        with the pelvis, :mod:`~hipdrop.synth.pelvis_skin`).
+    counter_bone : where the trunk undoes the pelvic tilt ("spine03", "spine02", "spine04").
+    trunk_shift_cm : during each stance the trunk above ``counter_bone`` moves this far
+        sideways over the stance foot.
+    style : "lambert" or "studio" (:mod:`~hipdrop.synth.studio`: Blinn-Phong, fabric texture,
+        other lights, a self-shadow, a colour grade).
+    degrade : "none", "webcam" or "phone" (:mod:`~hipdrop.synth.degrade`).
+    view : "front", or "back" (the person turned to face the wall: the camera sees their
+        back; left and right in the truth stay anatomical).
     """
 
     scenario: ScenarioSettings = field(default_factory=ScenarioSettings)
@@ -73,12 +94,35 @@ class SynthSpec:
     fill: float = 0.72
     supersample: int = 1
     max_frames: int | None = None
+    markers: MarkerKind = "none"
+    marker_colour: str = "green"
+    marker_diameter_cm: float = 2.5
+    pelvis_skin: Literal["anny", "rigid"] = "anny"
+    counter_bone: CounterBone = "spine03"
+    trunk_shift_cm: float = 0.0
+    style: Literal["lambert", "studio"] = "lambert"
+    degrade: Degrade = "none"
+    view: Literal["front", "back"] = "front"
 
     def __post_init__(self) -> None:
         if self.fps <= 0:
             raise ValueError("fps must be > 0")
         if not 0.1 <= self.fill <= 1.0:
             raise ValueError("fill must be in [0.1, 1]")
+        choices = {
+            "markers": MARKER_KINDS,
+            "marker_colour": tuple(MARKER_COLOURS),
+            "pelvis_skin": ("anny", "rigid"),
+            "counter_bone": COUNTER_BONES,
+            "style": STYLES,
+            "degrade": DEGRADES,
+            "view": ("front", "back"),
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"unknown {name} {getattr(self, name)!r}; choose one of {allowed}")
+        if not 0.5 <= self.marker_diameter_cm <= 10.0:
+            raise ValueError("marker_diameter_cm must be in [0.5, 10]")
 
     @property
     def lying(self) -> bool:
@@ -112,6 +156,9 @@ def build_scene(spec: SynthSpec) -> Scene:
     painter = Painter(body, outfit)
     room = resolve_room(spec.background, rngs["room"])
     scr = script(spec.scenario, rngs["script"])
+    if spec.counter_bone != "spine03":
+        scr.timeline.constants["counter_bone"] = spec.counter_bone
+    add_trunk_shift(scr, spec.trunk_shift_cm)
     cam = _camera(spec, body)
     n = int(np.floor(scr.timeline.duration_s * spec.fps)) + 1
     if spec.max_frames is not None:
@@ -184,7 +231,9 @@ def iter_frames(
             np.random.default_rng([spec.seed, 5]),
             vertex_area(body.rest.vertices, body.faces),
             spec.supersample,
+            style=spec.style,
         )
+    sites: MarkerSites | None = None if spec.markers == "none" else marker_sites(body, spec.markers)
     truth = Truth(
         scenario=spec.scenario.name,
         seed=spec.seed,
@@ -202,11 +251,31 @@ def iter_frames(
 
         frames = tqdm(frames, desc=f"synth {spec.scenario.name}", unit="frame")
     for i in frames:
-        posed = pose_body(body, poses[i])
+        posed = pose_body(body, poses[i], rigid_pelvis=spec.pelvis_skin == "rigid")
+        if spec.view == "back":
+            posed = posed.moved(TURN_AROUND)
         acc.add(posed, poses[i])
+        markers = None
+        if sites is not None:
+            centres, normals = sites.posed(posed)
+            markers = MarkerDraw(
+                centres, normals, spec.marker_diameter_cm / 200.0, MARKER_COLOURS[spec.marker_colour]
+            )
         frame = None
         if renderer is not None:
-            frame = renderer.render(posed.vertices, body.faces, scene.painter)
+            frame = renderer.render(posed.vertices, body.faces, scene.painter, markers)
+            if spec.degrade != "none":
+                frame = degrade(frame, spec.degrade, np.random.default_rng([spec.seed, 9, i]))
+        if markers is not None:
+            if renderer is not None:
+                seen = renderer.last_marker_visibility
+            else:
+                _, _, r = body_raster(
+                    cam, spec.supersample, posed.vertices, body.faces, scene.painter.inflation
+                )
+                seen = marker_visibility(cam, spec.supersample, r.depth, markers)
+            assert seen is not None
+            acc.add_markers(markers.centres, seen)
         if i == len(scene.times) - 1:
             acc.finish(truth, scene)
         yield frame, truth
@@ -221,6 +290,12 @@ class _Accumulator:
         self.points: list[np.ndarray] = []  # (K, 3) per frame, TRUTH_INDICES order
         self.waist_pts: list[np.ndarray] = []  # (2, 3) left, right
         self.drop: list[float] = []
+        self.markers: list[np.ndarray] = []  # (2, 3) left, right centres
+        self.marker_seen: list[np.ndarray] = []  # (2,) share of each disc seen
+
+    def add_markers(self, centres: np.ndarray, seen: np.ndarray) -> None:
+        self.markers.append(np.asarray(centres, float))
+        self.marker_seen.append(np.asarray(seen, float))
 
     def add(self, posed: Posed, p: PoseParams) -> None:
         lm = self.body.landmarks(posed)
@@ -258,6 +333,14 @@ class _Accumulator:
                 col[11], col[12], col[23], col[24], np.full(len(t), "left")
             ),
         }
+        if self.markers:
+            mxy, _ = self.cam.project(np.stack(self.markers))  # (T, 2, 2)
+            seen = np.stack(self.marker_seen)
+            truth.per_frame["markers_px"] = mxy
+            truth.per_frame["markers_visible"] = seen >= MARKER_VISIBLE_FRACTION
+            truth.per_frame["markers_visible_fraction"] = seen
+            truth.per_frame["markers_world_m"] = np.stack(self.markers)
+            truth.per_frame["marker_obliquity_deg"] = obliquity_deg(mxy[:, 0], mxy[:, 1])
         truth.phases = [dict(p) for p in scene.script.phases]
         truth.holds = []
         for h in scene.script.holds:

@@ -20,7 +20,7 @@ from typing import Literal
 import numpy as np
 
 from hipdrop.synth.body import Body, Posed
-from hipdrop.synth.rotations import rx, ry
+from hipdrop.synth.rotations import rx, ry, rz
 
 Side = Literal["left", "right"]
 SIDES: tuple[Side, Side] = ("left", "right")
@@ -29,6 +29,10 @@ _SUFFIX = {"left": "L", "right": "R"}
 TRUNK_LEAN_GAIN = 1.5
 #: +1 for the left side: an outward rotation of the left thigh is Ry(-deg), of the right Ry(+deg).
 _OUT = {"left": -1.0, "right": 1.0}
+CounterBone = Literal["spine03", "spine02", "spine04"]
+#: Where the trunk may counter-rotate the pelvic tilt (heads 9, 16 and 26 cm above the hip
+#: centres on the female preset: spine04, spine03, spine02).
+COUNTER_BONES: tuple[str, ...] = ("spine03", "spine02", "spine04")
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,10 @@ class PoseParams:
     trunk_lean_deg : lateral trunk lean above the pelvis, positive toward the subject's left.
     arm_down_deg : how far the arms are lowered from anny's A pose (about 42 deg out).
     lying : None standing, or the side the subject lies on (their front to the camera).
+    hip_rot_* : external rotation of the hip (about the vertical thigh axis, toes outward).
+    counter_bone : the spine bone whose rotation undoes the pelvic tilt for the trunk above.
+    trunk_shift_cm : the trunk above ``counter_bone`` translated sideways (cm), positive
+        toward the subject's left; the pelvis and legs stay.
     """
 
     pelvis_drop_deg: float = 0.0
@@ -59,6 +67,10 @@ class PoseParams:
     trunk_lean_deg: float = 0.0
     arm_down_deg: float = 34.0
     lying: Side | None = None
+    hip_rot_left: float = 0.0
+    hip_rot_right: float = 0.0
+    counter_bone: CounterBone = "spine03"
+    trunk_shift_cm: float = 0.0
 
     def with_side(self, side: Side, **values: float) -> PoseParams:
         """A copy with per-side fields set, e.g. ``with_side("left", hip_flex=35)``."""
@@ -75,7 +87,20 @@ def bone_rotations(p: PoseParams) -> dict[str, np.ndarray]:
     # mid-shoulder line to lean by about ``trunk_lean_deg``. The neck takes back part of it
     # because people keep their eyes level.
     lean = TRUNK_LEAN_GAIN * p.trunk_lean_deg
-    rot["spine03"] = ry(a + lean)
+    if p.counter_bone == "spine03":
+        rot["spine03"] = ry(a + lean)
+    else:
+        if p.counter_bone not in COUNTER_BONES:
+            raise ValueError(f"unknown counter bone {p.counter_bone!r}; choose one of {COUNTER_BONES}")
+        rot[p.counter_bone] = ry(a)
+        rot["spine03"] = ry(lean)
+    if p.trunk_shift_cm:
+        # The translation is in the parent's axes, which the pelvis has tilted by -a:
+        # turn it back so the trunk moves horizontally.
+        shift = np.eye(4)
+        shift[:3, :3] = rot[p.counter_bone]
+        shift[:3, 3] = ry(a) @ np.array([p.trunk_shift_cm / 100.0, 0.0, 0.0])
+        rot[p.counter_bone] = shift
     rot["neck01"] = ry(-0.5 * lean)
     for side in SIDES:
         s = _SUFFIX[side]
@@ -87,6 +112,10 @@ def bone_rotations(p: PoseParams) -> dict[str, np.ndarray]:
         # a lifted one hangs from the tilted pelvis, as its hip muscles are not asked to move.
         frontal = (a if planted else 0.0) + p.weight_shift_deg + _OUT[side] * abd
         rot[f"upperleg01.{s}"] = ry(frontal) @ rx(-flex)
+        turn = getattr(p, f"hip_rot_{side}")
+        if turn:
+            # External rotation first (about the hanging thigh), so the knee bends outward.
+            rot[f"upperleg01.{s}"] = rot[f"upperleg01.{s}"] @ rz(-_OUT[side] * turn)
         rot[f"lowerleg01.{s}"] = rx(knee)
         if planted:
             # Keep the sole flat on the floor whatever the leg's tilt.
@@ -118,14 +147,15 @@ def _lying_rotations(p: PoseParams) -> dict[str, np.ndarray]:
     return out
 
 
-def pose_body(body: Body, p: PoseParams) -> Posed:
+def pose_body(body: Body, p: PoseParams, rigid_pelvis: bool = False) -> Posed:
     """Pose ``body`` with ``p`` and place it in the scene frame (floor at z = 0).
 
     Standing: the planted foot (or the midpoint of both) keeps its rest position, so a foot
     on the floor stays where it was. Lying: the pelvis keeps a fixed place chosen so that the
-    body in its reference lying pose rests on the floor.
+    body in its reference lying pose rests on the floor. ``rigid_pelvis``: the skin over the
+    pelvis moves with it (:mod:`hipdrop.synth.pelvis_skin`).
     """
-    posed = body.pose(bone_rotations(p))
+    posed = body.pose(bone_rotations(p), rigid_pelvis=rigid_pelvis)
     if p.lying is None:
         feet = {"left": ["foot.L"], "right": ["foot.R"], "both": ["foot.L", "foot.R"]}[p.planted]
         now = np.mean([body.joint(posed, f) for f in feet], axis=0)
@@ -133,7 +163,9 @@ def pose_body(body: Body, p: PoseParams) -> Posed:
         shift = then - now + np.array([0.0, 0.0, _sole_height(body)])
     else:
         shift = _lying_offset(body, p.lying)
-    return Posed(vertices=posed.vertices + shift, joints=posed.joints + shift)
+    move = np.eye(4)
+    move[:3, 3] = shift
+    return posed.moved(move)
 
 
 def _sole_height(body: Body) -> float:

@@ -25,12 +25,18 @@ ScenarioName = Literal[
     "single-stance",
 ]
 SCENARIOS: tuple[str, ...] = get_args(ScenarioName)
-LiftStyle = Literal["flexed", "straight-back", "abducted"]
-#: Swing-leg angles (deg) for each way of lifting the foot in a stance test.
+LiftStyle = Literal["flexed", "straight-back", "abducted", "clinical", "high-knee", "tree"]
+#: Swing-leg angles (deg) for each way of lifting the foot in a stance test. "clinical" is
+#: the Trendelenburg test as taught (knee bent, foot behind and beside, hip flexed <= 25,
+#: slightly abducted); "tree" puts the foot on the inner stance thigh (hip abducted and
+#: turned out, knee bent far).
 LIFT_STYLES: dict[str, dict[str, float]] = {
     "flexed": {"hip_flex": 35.0, "knee_flex": 75.0},
     "straight-back": {"hip_flex": -5.0, "knee_flex": 90.0},
     "abducted": {"hip_flex": 10.0, "knee_flex": 40.0, "abduction": 25.0},
+    "clinical": {"hip_flex": 15.0, "knee_flex": 90.0, "abduction": 6.0},
+    "high-knee": {"hip_flex": 80.0, "knee_flex": 95.0},
+    "tree": {"hip_flex": 45.0, "knee_flex": 125.0, "abduction": 35.0, "hip_rot": 80.0},
 }
 #: How far the legs tilt to bring the pelvis over the stance foot (deg).
 WEIGHT_SHIFT_DEG = 4.0
@@ -184,6 +190,21 @@ def _stance_test(
         t = down + 0.9
     tl.duration_s = t - 0.9 + tail_s
     return out
+
+
+def add_trunk_shift(out: Script, shift_cm: float) -> None:
+    """Translate the trunk ``shift_cm`` over the stance foot during each stance phase of
+    ``out``, ramped with the drop (in as the foot lifts, out before it is back down)."""
+    if not shift_cm:
+        return
+    tl = out.timeline
+    for ph in out.phases:
+        sign = toward(ph["stance"])  # type: ignore[arg-type]
+        top, lower = ph["full_drop_s"]  # type: ignore[misc]
+        start, end = float(ph["start_s"]), float(ph["end_s"])  # type: ignore[arg-type]
+        tl.ramp("trunk_shift_cm", start + 0.1, top, sign * shift_cm)
+        tl.ramp("trunk_shift_cm", lower, end - 0.1, 0.0)
+        ph["trunk_shift_cm"] = shift_cm
 
 
 def _rep(

@@ -117,6 +117,13 @@ class Truth:
     angle) beside ``peak_deg`` (DESIGN.md's midline angle on the projected truth, which adds
     the legs' rest splay and the trunk lean) and ``top_s`` (the plateau); holds carry
     ``midline_angle_deg``. ``files`` names the video and the codec used.
+
+    With markers (``SynthSpec.markers``), ``per_frame`` also has ``markers_px`` ((T, 2, 2):
+    [[xL, yL], [xR, yR]] per frame, the discs' projected centres, the person's left first),
+    ``markers_visible`` ((T, 2) bool: at least half of the disc is seen),
+    ``markers_visible_fraction``, ``markers_world_m`` ((T, 2, 3), scene frame) and
+    ``marker_obliquity_deg`` (DESIGN.md's formula on ``markers_px``). In the back view the
+    scene frame is the person's turned about the vertical (their front is +Y).
     """
 
     scenario: str
@@ -193,3 +200,36 @@ def foot_clearance_m(body: Body, posed: Posed) -> dict[str, float]:
         mask = np.isin(body.dominant_bone, ids)
         out[side] = float(posed.vertices[mask, 2].min())
     return out
+
+
+#: Height of the visible waist edge above the hip joint centres (m), as painted
+#: (appearance.WAIST_ABOVE_HIP_M).
+WAIST_EDGE_ABOVE_HIP_M = 0.085
+
+
+def waist_line_vertices(body: Body, front: bool = True) -> np.ndarray:
+    """Indices of the rest mesh's trunk/leg skin vertices within 8 mm of the waist edge's
+    height, on the front (or the back) half of the body: the skin a waistband lies on."""
+    v = body.rest.vertices
+    j, bi = body.rest.joints, body.bone_index
+    z0 = j[bi["upperleg01.L"], 2] + WAIST_EDGE_ABOVE_HIP_M
+    names = np.array(body.bone_names)[body.dominant_bone]
+    trunk = np.array([n.startswith(("root", "pelvis", "spine", "upperleg")) for n in names])
+    near = trunk & (np.abs(v[:, 2] - z0) < 0.008)
+    y_mid = np.median(v[near, 1])
+    half = v[:, 1] < y_mid if front else v[:, 1] > y_mid
+    return np.flatnonzero(near & half)
+
+
+def waist_edge_obliquity_deg(xy: np.ndarray, x_left_greater: bool = True) -> float:
+    """The obliquity (DESIGN.md's sign: positive when the person's right side is lower) of
+    the straight line fitted to the projected waist-edge points ``xy`` (N, 2) pixels.
+
+    x_left_greater : the person's left is on the image's right (a front view).
+
+    >>> pts = np.array([[100.0, 210.0], [200.0, 200.0], [300.0, 190.0]])
+    >>> round(waist_edge_obliquity_deg(pts), 3)  # image left (the right side) lower
+    5.711
+    """
+    slope = np.polyfit(xy[:, 0], xy[:, 1], 1)[0]
+    return float(np.degrees(np.arctan(slope)) * (-1.0 if x_left_greater else 1.0))
