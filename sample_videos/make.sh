@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 common=(--fps 10 --out . --no-progress)
-hipdrop synth stance --drop-left-stance 8 --drop-right-stance 0 --hold 5 --body female \
+hipdrop synth stance --drop-left-stance 8 --drop-right-stance 0 --hold 5 --body female --pelvis-skin rigid \
     --clothing plain --seed 21 --name stance_test "${common[@]}"
 hipdrop synth abduction-standing --reps 3 --peak 35 --body male --clothing band --seed 22 \
     --name abduction_standing "${common[@]}"
