@@ -19,14 +19,18 @@ FPS = 25.0
 W, H = 1280, 720
 
 
-def state(t: float, stance: str | None = None, stance_s: float = 0.0, pose: bool = True
-          ) -> FrameState:
-    """A FrameState with what the guide reads: time, stance and whether a person is seen."""
-    one = np.array([0.0])
+def state(t: float, stance: str | None = None, stance_s: float = 0.0, pose: bool = True,
+          markers: bool = False, waist: bool = False, thigh_deg: float = 20.0,
+          source: str = "landmarks") -> FrameState:
+    """A FrameState with what the guide reads: time, stance, whether a person is seen, which
+    pelvis cues were read, how high the thighs are and what the drop is read from."""
     signals = Signals(np.array([t]), np.array([pose]), np.array([pose]),
-                      *([one] * (len(Signals.CONTINUOUS) + len(Signals.RAW))))
+                      *([np.array([0.0])] * (len(Signals.CONTINUOUS) + len(Signals.RAW))))
+    signals.marker_obliquity_deg = np.array([0.0 if markers else math.nan])
+    signals.waist_obliquity_deg = np.array([0.0 if waist else math.nan])
+    signals.thigh_elevation_left_deg = signals.thigh_elevation_right_deg = np.array([thigh_deg])
     return FrameState(t, None, signals, stance, stance_s, math.nan, math.nan, (0, 0), None,
-                      (False, False), (0.0, 0.0), (0.0, 0.0))
+                      (False, False), (0.0, 0.0), (0.0, 0.0), source=source)
 
 
 class Script:
@@ -315,3 +319,46 @@ def test_a_hidden_waist_is_advised_only_where_it_could_be_seen():
     small, _ = sc.landmarks([sc.Segment("double", 0.2)], sc.Camera(640, 360, 110.0), fps=10)
     assert WAIST_HIDDEN not in [i.code for i in framing_issues(small.image[0], 640, 360,
                                                                 pelvis_seen=False)]
+
+
+# ---------------------------------------------------------------------------------------------
+# The clinical protocol (issue 8): the lift asked for, what the pelvis is read from, the lift
+# too high to read
+
+
+def _baseline_detail(**cues: bool) -> str:
+    g = quick_guide()
+    for i in range(40):  # 1.6 s: through READY into the baseline
+        view = g.update(state(i / FPS, **cues), [])
+    assert view.step == Step.BASELINE
+    return view.detail
+
+
+def test_the_baseline_says_what_the_pelvis_is_read_from():
+    assert "I can see both stickers" in _baseline_detail(markers=True, waist=True)
+    assert "I can see your waistband" in _baseline_detail(waist=True)
+    hidden = _baseline_detail()
+    assert "can't see your waist" in hidden and "stickers on your hip bones" in hidden
+
+
+def test_the_lift_asked_for_is_the_clinical_one():
+    g = quick_guide()
+    s = Script(g)
+    s.play(4.2)
+    assert s.view.step == Step.LIFT
+    assert "knee" in s.view.detail and "behind" in s.view.detail
+
+
+def test_a_thigh_lifted_too_high_is_pointed_out_while_read_from_the_hip_points():
+    g = quick_guide(hold_s=30.0)
+    t = 0.0
+    for stance_s in np.arange(0.0, 3.0, 1.0 / FPS):
+        view = g.update(state(t, "right", stance_s, thigh_deg=80.0), [])
+        t += 1.0 / FPS
+    assert view.step == Step.HOLD and view.note and "too high" in view.note
+    # Read from stickers, a high thigh does not spoil the reading: nothing is said.
+    g = quick_guide(hold_s=30.0)
+    for i, stance_s in enumerate(np.arange(0.0, 3.0, 1.0 / FPS)):
+        view = g.update(state(i / FPS, "right", stance_s, thigh_deg=80.0, markers=True,
+                              source="markers"), [])
+    assert view.step == Step.HOLD and not (view.note and "too high" in view.note)
