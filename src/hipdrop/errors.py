@@ -50,3 +50,10 @@ class DisplayError(HipdropError):
     """No display to open the live window on."""
 
     exit_status = 6
+
+
+class OutputError(HipdropError):
+    """An output folder or file that cannot be written: not a folder, read-only, full, or one
+    that would replace an input."""
+
+    exit_status = 7

@@ -7,15 +7,27 @@ in metres, NaN where no pose was found. Nothing here knows about MediaPipe's own
 
 from __future__ import annotations
 
+import math
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from hipdrop.errors import LandmarksFormatError
+from hipdrop.outputs import write_file
 
 N_LANDMARKS = 33
+
+# Frame rates a real recording can have, from a time-lapse to a high-speed camera. Outside them
+# a container's claim is not believed and a landmarks file is refused: the smoothing's cost
+# grows with the frame rate.
+MIN_FPS, MAX_FPS = 0.1, 10_000.0
+# The longest series a landmarks file may declare (18.5 h at 30 fps, ~1.9 GB in memory): a
+# file's claim is checked against this before anything is inflated.
+MAX_FRAMES = 2_000_000
+MAX_SIZE_PX = 100_000
 
 # MediaPipe Pose indices used by hipdrop; left/right are the person's anatomical sides.
 L_SHOULDER, R_SHOULDER = 11, 12
@@ -94,10 +106,16 @@ class LandmarkSeries:
             raise LandmarksFormatError(f"waist cue has shape {self.waist.shape}, expected ({n}, 2)")
         if n > 1 and not np.all(np.diff(self.t) > 0):
             raise LandmarksFormatError("timestamps t must be a 1-D increasing series")
-        if not (self.width > 0 and self.height > 0 and np.isfinite(self.fps) and self.fps > 0):
+        if not (0 < self.width <= MAX_SIZE_PX and 0 < self.height <= MAX_SIZE_PX
+                and np.isfinite(self.fps) and MIN_FPS <= self.fps <= MAX_FPS):
             raise LandmarksFormatError(
-                f"invalid frame size or rate: {self.width}x{self.height} at {self.fps} fps"
+                f"invalid frame size or rate: {self.width}x{self.height} at {self.fps} fps "
+                f"(frame rates from {MIN_FPS:g} to {MAX_FPS:g} fps)"
             )
+        if n and not np.isfinite(self.t).all():
+            raise LandmarksFormatError("timestamps t must be finite")
+        if np.isinf(self.image).any() or np.isinf(self.world).any():
+            raise LandmarksFormatError("landmarks must be finite numbers or NaN (no pose)")
         self.width, self.height, self.fps = int(self.width), int(self.height), float(self.fps)
 
     def __len__(self) -> int:
@@ -130,22 +148,23 @@ class LandmarkSeries:
 
     def save(self, path: Path) -> None:
         """Write DESIGN.md's landmarks .npz."""
-        np.savez_compressed(
-            path, image=self.image, world=self.world, t=self.t, width=np.int32(self.width),
+        # Through hipdrop.outputs: complete or absent, whatever interrupts the writing.
+        write_file(path, lambda fh: np.savez_compressed(
+            fh, image=self.image, world=self.world, t=self.t, width=np.int32(self.width),
             height=np.int32(self.height), fps=np.float64(self.fps), model=np.str_(self.model),
             waist=self.waist,
-        )
+        ))
 
     @classmethod
     def load(cls, path: Path) -> LandmarkSeries:
-        """Read a landmarks .npz; raise LandmarksFormatError when it is not one."""
+        """Read a landmarks .npz; raise LandmarksFormatError when it is not one.
+
+        Every member's header (shape, dtype) is checked against the frame count before any
+        array is inflated, so a damaged or hostile file costs no more memory than its frames.
+        """
         try:
+            _check_members(path)
             with np.load(path, allow_pickle=False) as data:
-                missing = {"image", "world", "t", "width", "height", "fps"} - set(data.files)
-                if missing:
-                    raise LandmarksFormatError(
-                        f"{path} is not a hipdrop landmarks file: missing {', '.join(sorted(missing))}"
-                    )
                 model = str(data["model"]) if "model" in data.files else "unknown"
                 waist = data["waist"] if "waist" in data.files else None
                 try:
@@ -153,9 +172,71 @@ class LandmarkSeries:
                                int(data["height"]), float(data["fps"]), model, waist)
                 except LandmarksFormatError as exc:
                     raise LandmarksFormatError(f"{path}: {exc}") from None
-        except (OSError, ValueError, TypeError, zipfile.BadZipFile, EOFError) as exc:
+        except (OSError, ValueError, TypeError, OverflowError, zipfile.BadZipFile, EOFError,
+                zlib.error, NotImplementedError) as exc:
             # TypeError: a field of the wrong kind (an array where a scalar belongs, a 0-d t).
             raise LandmarksFormatError(f"{path} is not a readable landmarks .npz ({exc})") from None
+
+
+# name: (shape with None for the frame count, dtype kinds accepted); scalars have shape ().
+_MEMBERS: dict[str, tuple[tuple[int | None, ...], str]] = {
+    "image": ((None, N_LANDMARKS, 4), "f"), "world": ((None, N_LANDMARKS, 3), "f"),
+    "t": ((None,), "fiu"), "width": ((), "iu"), "height": ((), "iu"), "fps": ((), "fiu"),
+    "model": ((), "US"), "waist": ((None, 2), "f"),
+}
+_REQUIRED = ("image", "world", "t", "width", "height", "fps")
+
+
+def _read_header(fh) -> tuple[tuple[int, ...], np.dtype, int]:
+    """(shape, dtype, header length) of the .npy stream ``fh``, reading only its header."""
+    fmt = np.lib.format
+    version = fmt.read_magic(fh)
+    if version == (1, 0):
+        shape, _, dtype = fmt.read_array_header_1_0(fh)
+    elif version == (2, 0):
+        shape, _, dtype = fmt.read_array_header_2_0(fh)
+    else:
+        raise ValueError(f"unsupported .npy version {version}")
+    return tuple(shape), dtype, fh.tell()
+
+
+def _check_members(path: Path) -> None:
+    """Raise LandmarksFormatError unless the members of the .npz at ``path`` have the shapes,
+    dtypes and sizes of DESIGN.md's layout, for at most MAX_FRAMES frames."""
+    headers: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            name = info.filename.removesuffix(".npy")
+            if name not in _MEMBERS:
+                continue
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise LandmarksFormatError(f"{path}: member {name} has an unexpected compression")
+            with zf.open(info) as fh:
+                shape, dtype, header = _read_header(fh)
+            limit = 4096 if dtype.kind in "US" else 8  # a model name; a number
+            if dtype.hasobject or dtype.kind not in _MEMBERS[name][1] or dtype.itemsize > limit:
+                raise LandmarksFormatError(f"{path}: {name} has dtype {dtype}, not a number")
+            if header + math.prod(shape) * dtype.itemsize != info.file_size:
+                raise LandmarksFormatError(f"{path}: member {name} is damaged (its size does "
+                                           "not match its header)")
+            headers[name] = (shape, dtype)
+    missing = [k for k in _REQUIRED if k not in headers]
+    if missing:
+        raise LandmarksFormatError(
+            f"{path} is not a hipdrop landmarks file: missing {', '.join(sorted(missing))}")
+    t_shape = headers["t"][0]
+    if len(t_shape) != 1:
+        raise LandmarksFormatError(f"{path}: timestamps t have shape {t_shape}, expected (T,)")
+    n = t_shape[0]
+    if n > MAX_FRAMES:
+        raise LandmarksFormatError(f"{path}: {n} frames declared, more than hipdrop reads "
+                                   f"({MAX_FRAMES})")
+    labels = {"image": "image landmarks", "world": "world landmarks", "waist": "waist cue"}
+    for name, (shape, _) in headers.items():
+        want = tuple(n if d is None else d for d in _MEMBERS[name][0])
+        if shape != want:
+            what = labels.get(name, name)
+            raise LandmarksFormatError(f"{path}: {what} have shape {shape}, expected {want}")
 
 
 class SeriesRecorder:
@@ -191,9 +272,11 @@ class SeriesRecorder:
         self._t[self._n] = t
         self._n += 1
 
-    def series(self) -> LandmarkSeries:
-        """The frames so far, with t relative to the first frame."""
+    def series(self, fps: float | None = None) -> LandmarkSeries:
+        """The frames so far, with t relative to the first frame; ``fps`` replaces the nominal
+        rate (the mean rate of a video's timestamps)."""
         n = self._n
         t = self._t[:n] - (self._t[0] if n else 0.0)
         return LandmarkSeries(self._image[:n].copy(), self._world[:n].copy(), t, self.width,
-                              self.height, self.fps, self.model, self._waist[:n].copy())
+                              self.height, self.fps if fps is None else fps, self.model,
+                              self._waist[:n].copy())

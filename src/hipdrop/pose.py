@@ -162,8 +162,16 @@ class PoseEstimator:
         if self._warm:
             result = self._landmarker.detect_for_video(image, t_ms)
         else:
-            with quiet_native_stderr():
-                result = self._landmarker.detect_for_video(image, t_ms)
+            # A bundle can load and still fail on its first frame (a wrong model inside): that
+            # is a bad model, said in one line, not a traceback from deep in MediaPipe.
+            try:
+                with quiet_native_stderr():
+                    result = self._landmarker.detect_for_video(image, t_ms)
+            except (RuntimeError, ValueError) as exc:
+                text = str(exc).strip()
+                first_line = text.splitlines()[0] if text else type(exc).__name__
+                raise ModelError(f"model {self.model.path} fails on the first frame: "
+                                 f"{first_line}") from None
             self._warm = True
         height, width = frame_bgr.shape[:2]
         poses, worlds = from_mediapipe(result, width, height)
