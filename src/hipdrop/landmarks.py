@@ -28,6 +28,11 @@ MIN_FPS, MAX_FPS = 0.1, 10_000.0
 # file's claim is checked against this before anything is inflated.
 MAX_FRAMES = 2_000_000
 MAX_SIZE_PX = 100_000
+# A file that inflates to more than this must not inflate more than MAX_RATIO times its
+# compressed size: a zip bomb (or a recording of hours with nobody in it) is refused before it
+# takes gigabytes, while any file of up to ~2.5 h at 30 fps loads whatever it holds.
+FREE_INFLATE_BYTES = 256 << 20
+MAX_RATIO = 100
 
 # MediaPipe Pose indices used by hipdrop; left/right are the person's anatomical sides.
 L_SHOULDER, R_SHOULDER = 11, 12
@@ -205,10 +210,15 @@ def _check_members(path: Path) -> None:
     dtypes and sizes of DESIGN.md's layout, for at most MAX_FRAMES frames."""
     headers: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
     with zipfile.ZipFile(path) as zf:
-        for info in zf.infolist():
+        infos = [i for i in zf.infolist() if i.filename.removesuffix(".npy") in _MEMBERS]
+        inflated = sum(i.file_size for i in infos)
+        packed = sum(i.compress_size for i in infos)
+        if inflated > FREE_INFLATE_BYTES and inflated > MAX_RATIO * max(packed, 1):
+            raise LandmarksFormatError(
+                f"{path} would inflate {inflated / max(packed, 1):.0f} times, to "
+                f"{inflated / 1e9:.1f} GB: a zip bomb, or hours of frames with no pose in them")
+        for info in infos:
             name = info.filename.removesuffix(".npy")
-            if name not in _MEMBERS:
-                continue
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
                 raise LandmarksFormatError(f"{path}: member {name} has an unexpected compression")
             with zf.open(info) as fh:
