@@ -19,6 +19,7 @@ import numpy as np
 from hipdrop.errors import ModelError
 from hipdrop.landmarks import L_HIP, L_SHOULDER, N_LANDMARKS, R_HIP, R_SHOULDER
 from hipdrop.models import ResolvedModel
+from hipdrop.signals import deferred
 
 
 @contextlib.contextmanager
@@ -41,9 +42,10 @@ def quiet_native_stderr() -> Iterator[list[str]]:
         try:
             yield captured
         finally:
-            sys.stderr.flush()
-            os.dup2(saved, fd)
-            os.close(saved)
+            with deferred():  # fd 2 is given back whatever signal arrives meanwhile
+                sys.stderr.flush()
+                os.dup2(saved, fd)
+                os.close(saved)
             sink.seek(0)
             captured.append(sink.read().decode("utf-8", "replace"))
 
@@ -143,10 +145,13 @@ class PoseEstimator:
         self.close()
 
     def close(self) -> None:
-        if self._landmarker is not None:
-            with quiet_native_stderr():
-                self._landmarker.close()
-            self._landmarker = None
+        # A second Ctrl-C or SIGTERM here would leave the landmarker to its __del__ at exit,
+        # which prints a traceback and MediaPipe's log: the signal waits until it is closed.
+        with deferred():
+            if self._landmarker is not None:
+                with quiet_native_stderr():
+                    self._landmarker.close()
+                self._landmarker = None
 
     def detect(self, frame_bgr: np.ndarray, t_s: float) -> PoseFrame:
         """Landmarks of the followed person in ``frame_bgr`` (H, W, 3 uint8) at time ``t_s``."""
