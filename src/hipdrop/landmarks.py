@@ -90,8 +90,9 @@ class LandmarkSeries:
     waist: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        self.image = np.asarray(self.image, dtype=np.float32)
-        self.world = np.asarray(self.world, dtype=np.float32)
+        with np.errstate(over="ignore"):  # float64 beyond float32 becomes inf: refused below
+            self.image = np.asarray(self.image, dtype=np.float32)
+            self.world = np.asarray(self.world, dtype=np.float32)
         self.t = np.asarray(self.t, dtype=np.float64)
         if self.t.ndim != 1:
             raise LandmarksFormatError(f"timestamps t have shape {self.t.shape}, expected (T,)")
@@ -106,7 +107,8 @@ class LandmarkSeries:
             )
         if self.waist is None:
             self.waist = np.tile(np.array([np.nan, 0.0], np.float32), (n, 1))
-        self.waist = np.asarray(self.waist, dtype=np.float32)
+        with np.errstate(over="ignore"):
+            self.waist = np.asarray(self.waist, dtype=np.float32)
         if self.waist.shape != (n, 2):
             raise LandmarksFormatError(f"waist cue has shape {self.waist.shape}, expected ({n}, 2)")
         if n > 1 and not np.all(np.diff(self.t) > 0):
@@ -119,7 +121,7 @@ class LandmarkSeries:
             )
         if n and not np.isfinite(self.t).all():
             raise LandmarksFormatError("timestamps t must be finite")
-        if np.isinf(self.image).any() or np.isinf(self.world).any():
+        if np.isinf(self.image).any() or np.isinf(self.world).any() or np.isinf(self.waist).any():
             raise LandmarksFormatError("landmarks must be finite numbers or NaN (no pose)")
         self.width, self.height, self.fps = int(self.width), int(self.height), float(self.fps)
 
