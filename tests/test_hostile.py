@@ -595,6 +595,31 @@ class TestMisc:
         assert not (tmp_path / "out").exists()
 
 
+def test_no_native_log_line_on_a_4_3_video_where_the_person_appears_late(tmp_path, pose_model):
+    """MediaPipe logs a NORM_RECT warning on the first frame with a person, not on the first
+    frame: on a 4:3 video that starts empty it reached stderr."""
+    cap = cv2.VideoCapture(str(clip_path(TREE)))
+    frames = []
+    while (got := cap.read())[0]:
+        frames.append(got[1])
+    cap.release()
+    h, w = frames[0].shape[:2]
+    blank = np.full((w * 3 // 4, w, 3), 128, np.uint8)
+    writer = cv2.VideoWriter(str(tmp_path / "late.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 10,
+                             (w, w * 3 // 4))
+    for i in range(15 + len(frames)):
+        frame = blank.copy()
+        if i >= 15:
+            frame[:h] = frames[i - 15]
+        writer.write(frame)
+    writer.release()
+    done = subprocess.run([sys.executable, "-m", "hipdrop", "analyze", str(tmp_path / "late.avi"),
+                           "--out", str(tmp_path / "out"), "-q", "--no-video"], env=env(),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+
+
 # --- a long recording: memory follows the frames ---------------------------------------------------
 
 

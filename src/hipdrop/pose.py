@@ -133,6 +133,7 @@ class PoseEstimator:
             raise ModelError(f"model {model.path} does not load: {first_line}") from None
         self.model = model
         self._warm = False
+        self._frames = 0
         self._last_ms = -1
         self._previous: np.ndarray | None = None
         self._previous_t = -np.inf
@@ -173,11 +174,16 @@ class PoseEstimator:
                 with quiet_native_stderr():
                     result = self._landmarker.detect_for_video(image, t_ms)
             except (RuntimeError, ValueError) as exc:
+                if self._frames:
+                    raise
                 text = str(exc).strip()
                 first_line = text.splitlines()[0] if text else type(exc).__name__
                 raise ModelError(f"model {self.model.path} fails on the first frame: "
                                  f"{first_line}") from None
-            self._warm = True
+            # The landmark stage logs once, natively, on the first frame with a person in it
+            # (a NORM_RECT warning on frames that are not 16:9): quiet until then.
+            self._warm = bool(result.pose_landmarks)
+        self._frames += 1
         height, width = frame_bgr.shape[:2]
         poses, worlds = from_mediapipe(result, width, height)
         previous = self._previous if t_s - self._previous_t <= self._reacquire_s else None
