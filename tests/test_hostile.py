@@ -115,6 +115,18 @@ class TestOutputsNeverReplaceInputs:
         assert_complete_or_absent(folder, frames=30)
 
 
+    def test_an_earlier_runs_output_not_rewritten_is_said(self, tmp_path, capsys):
+        folder = tmp_path / "clip_hipdrop"
+        folder.mkdir()
+        source = write_npz(folder / "landmarks.npz", landmark_arrays(30))
+        (folder / "annotated.mp4").write_bytes(b"an earlier run's video")
+        status, _, err = analyze(capsys, source, folder)
+        assert status == 0, err
+        assert err.splitlines() == [
+            f"hipdrop: warning: {folder / 'annotated.mp4'} is from an earlier run, not from this one"]
+        assert (folder / "annotated.mp4").read_bytes() == b"an earlier run's video"
+
+
 # --- 3. the destination is checked before the work ------------------------------------------------
 
 
@@ -626,15 +638,14 @@ _LONG = """
 import resource, sys
 import numpy as np
 from hipdrop.cli import main
-from hipdrop.landmarks import LandmarkSeries
 from hipdrop.scripted import Camera, landmarks, sample_session
 
 n, path, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 s, _ = landmarks(sample_session(), Camera(width=960, height=540, px_per_m=250.0), fps=30.0,
                  noise_px=1.5, seed=7)
 reps = -(-n // len(s))
-LandmarkSeries(np.tile(s.image, (reps, 1, 1))[:n], np.tile(s.world, (reps, 1, 1))[:n],
-               np.arange(n) / 30.0, s.width, s.height, 30.0, "scripted").save(path)
+np.savez(path, image=np.tile(s.image, (reps, 1, 1))[:n], world=np.tile(s.world, (reps, 1, 1))[:n],
+         t=np.arange(n) / 30.0, width=s.width, height=s.height, fps=30.0, model="scripted")
 del s
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 status = main(["analyze", path, "--out", out, "-q"])

@@ -12,6 +12,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -194,7 +195,7 @@ _MEMBERS: dict[str, tuple[tuple[int | None, ...], str]] = {
 _REQUIRED = ("image", "world", "t", "width", "height", "fps")
 
 
-def _read_header(fh) -> tuple[tuple[int, ...], np.dtype, int]:
+def _read_header(fh: IO[bytes]) -> tuple[tuple[int, ...], np.dtype, int]:
     """(shape, dtype, header length) of the .npy stream ``fh``, reading only its header."""
     fmt = np.lib.format
     version = fmt.read_magic(fh)

@@ -116,6 +116,13 @@ def analyze_source(source: Path, out_dir: Path | None = None, *, settings: Setti
         path = plan.path("landmarks.npz")
         series.save(path)
         result.files.append(path)
+    # An output of an earlier run that this one does not rewrite is left alone, but said: it
+    # does not describe these results (a video drawn with other settings, say).
+    rewritten = set(names) - ({"annotated.mp4"} if result.interrupted else set())
+    for name in OUTPUT_NAMES:
+        old = plan.out_dir / name
+        if name not in rewritten and old.exists() and not old.samefile(source):
+            result.warnings.append(f"{old} is from an earlier run, not from this one")
     analysis = analyze(series, settings, estimator)
     analysis.warnings[:0] = result.warnings
     result.analysis = analysis
