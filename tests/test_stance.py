@@ -18,7 +18,6 @@ from hipdrop.stance import (
     contralateral_drop,
     find_phases,
     held_peak,
-    measure_phases,
     runs,
     stance_labels,
 )  # fmt: skip

@@ -24,6 +24,7 @@ from hipdrop.stance import (
     measure_phases,
     stance_labels,
 )
+from hipdrop.tiers import GEOMETRY as _GEOMETRY
 from hipdrop.tiers import (
     LANDMARKS,
     MARKERS,
@@ -38,7 +39,6 @@ from hipdrop.tiers import (
     landmark_reading,
     noise_sd,
 )
-from hipdrop.tiers import GEOMETRY as _GEOMETRY
 from hipdrop.verdict import DROP, Verdict, make_verdict, phase_finding
 
 

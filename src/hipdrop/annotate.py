@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
+import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from hipdrop.analysis import Analysis
-from hipdrop.errors import InputError
+from hipdrop.errors import OutputError
+from hipdrop.outputs import atomic_path
 from hipdrop.overlay import StatusView, draw_status
 from hipdrop.stance import SIDE_NAMES
 from hipdrop.video import VideoReader
@@ -38,7 +41,48 @@ def write_annotated(video: Path, analysis: Analysis, out: Path,
     """Draw the overlay on each frame of ``video`` into ``out`` (mp4); returns frames written.
 
     Stops at the last analysed frame, so an interrupted analysis gives a matching short video.
+    The video is written under a temporary name, checked to decode every frame written, and
+    only then renamed to ``out``: a full disk or an interruption leaves no ``out`` at all.
     """
+    with _opencv_quiet(), atomic_path(out) as tmp:
+        written = _draw(video, analysis, tmp, progress)
+        check_decodes(tmp, written, out)
+    return written
+
+
+@contextlib.contextmanager
+def _opencv_quiet() -> Iterator[None]:
+    """OpenCV's own log lines (dozens when a disk fills) are replaced by one OutputError."""
+    logging = cv2.utils.logging
+    level = logging.getLogLevel()
+    logging.setLogLevel(logging.LOG_LEVEL_SILENT)
+    try:
+        yield
+    finally:
+        logging.setLogLevel(level)
+
+
+def check_decodes(path: Path, expected: int, name: Path | None = None) -> None:
+    """Raise OutputError unless the video at ``path`` decodes ``expected`` frames."""
+    name = name or path
+    cap = cv2.VideoCapture(str(path))
+    decoded = 0
+    try:
+        while cap.isOpened() and cap.grab():
+            decoded += 1
+    finally:
+        cap.release()
+    if decoded != expected:
+        try:
+            full = shutil.disk_usage(path.parent).free < 1 << 20
+        except OSError:
+            full = False
+        why = "no space left on the device" if full else "the encoder failed"
+        raise OutputError(f"cannot write {name}: {why} ({decoded} of {expected} frames decode)")
+
+
+def _draw(video: Path, analysis: Analysis, out: Path,
+          progress: Callable[[int], None] | None) -> int:
     views = status_views(analysis)
     image = analysis.series.image
     threshold = analysis.settings.drop_threshold_deg
@@ -47,7 +91,7 @@ def write_annotated(video: Path, analysis: Analysis, out: Path,
         writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), info.fps,
                                  (info.width, info.height))
         if not writer.isOpened():
-            raise InputError(f"cannot write video {out}")
+            raise OutputError(f"cannot write video {out}")
         # Decoding (the reader's thread), drawing (here) and encoding (the encoder's thread)
         # overlap: this second pass costs about the drawing alone.
         encoder = _Encoder(writer)

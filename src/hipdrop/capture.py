@@ -25,7 +25,8 @@ import cv2
 import numpy as np
 
 from hipdrop.errors import CameraError
-from hipdrop.video import open_video
+from hipdrop.inputs import check_regular_file
+from hipdrop.video import FrameClock, open_video
 
 # A camera may take this long to deliver its first frame (auto exposure, USB negotiation).
 FIRST_FRAME_S = 5.0
@@ -279,8 +280,9 @@ class CameraSource(FrameSource):
 class FileSource(FrameSource):
     """A video file released at its own frame rate, as a camera would deliver it.
 
-    ``t`` is ``index / fps``: the file's own clock, exact, as `hipdrop analyze` uses. With
-    ``paced=False`` every frame is handed out, as fast as the consumer takes them.
+    ``t`` is the frame's timestamp in the file (:class:`hipdrop.video.FrameClock`), as
+    `hipdrop analyze` uses. With ``paced=False`` every frame is handed out, as fast as the
+    consumer takes them.
     """
 
     live = False
@@ -292,6 +294,7 @@ class FileSource(FrameSource):
         self.width, self.height, self.fps = info.width, info.height, info.fps
         self.frames = info.frames
         self.paced = paced
+        self.clock = FrameClock(info.fps, self.name)
 
     def _produce(self) -> None:
         start = time.monotonic()
@@ -300,7 +303,7 @@ class FileSource(FrameSource):
             ok, image = self._cap.read()
             if not ok or image is None:
                 return
-            t = index / self.fps
+            t = self.clock.t(index, self._cap.get(cv2.CAP_PROP_POS_MSEC))
             if self.paced:
                 delay = start + t - time.monotonic()
                 if delay > 0 and self._stop.wait(delay):
@@ -323,10 +326,16 @@ def parse_source(spec: str) -> int | str | Path:
     spec = spec.strip()
     if spec.isdigit():
         return int(spec)
+    if "://" in spec:
+        return spec
     path = Path(spec).expanduser()
-    if "://" not in spec and (path.is_file() or not path.exists()):
+    if not (path.exists() or path.is_symlink()):
         return path  # a missing file gets open_video's clear message
-    return spec
+    if path.is_char_device() and path.name.startswith("video"):
+        return spec  # a V4L2 camera (/dev/video0): OpenCV opens it as a camera
+    # Anything else must be a regular file: a FIFO or a device would block the reader forever.
+    check_regular_file(path, "video file")
+    return path
 
 
 def open_source(spec: str, paced: bool = True, **camera: Any) -> FrameSource:

@@ -7,6 +7,8 @@ exit status; ``--traceback`` shows the whole story to developers.
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 import traceback
 import warnings
@@ -16,8 +18,10 @@ from pathlib import Path
 from hipdrop import __version__
 from hipdrop.errors import HipdropError
 from hipdrop.settings import Settings, load_settings, setting_fields
+from hipdrop.signals import signum_of, stop_on_signals
 
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # SIGINT's; SIGTERM and SIGHUP exit with 128 + their number
+EXIT_BROKEN_PIPE = 128 + 13  # as a process SIGPIPE ended: the reader of stdout went away
 
 
 def _err(message: str) -> None:
@@ -49,6 +53,19 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
     return value
+
+
+def _positive_seconds(text: str) -> float:
+    value = float(text)
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, not {text}")
+    return value
+
+
+def _folder(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must name a folder, not be empty")
+    return Path(text)
 
 
 def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
@@ -118,7 +135,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     result = analyze_source(
         Path(args.source), args.out, settings=settings, model=_model_loader(args.model, progress),
         video=not args.no_video, num_poses=args.people, progress=_progress_factory(progress),
-        estimator=args.obliquity)
+        estimator=args.obliquity, inputs=[args.settings] if args.settings else [])
     for w in result.warnings:
         _err(f"warning: {w}")
     if result.summary is not None and not result.interrupted:
@@ -131,7 +148,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     if not args.quiet and result.summary is not None:
         print(human_summary(result.summary))
     print(f"Results in {result.out_dir}/: {', '.join(p.name for p in result.files)}")
-    return EXIT_INTERRUPTED if result.interrupted else 0
+    return 128 + result.signum if result.interrupted else 0
 
 
 def cmd_live(args: argparse.Namespace) -> int:
@@ -153,7 +170,7 @@ def cmd_live(args: argparse.Namespace) -> int:
         print(result.line)
     if result.error is not None:
         raise result.error
-    return EXIT_INTERRUPTED if result.reason == ENDED_INTERRUPT else 0
+    return 128 + result.signum if result.reason == ENDED_INTERRUPT else 0
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -193,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("analyze", help="analyse a recorded video or landmarks file",
                        description=cmd_analyze.__doc__)
     p.add_argument("source", help="a video file, or a landmarks .npz written by hipdrop")
-    p.add_argument("--out", type=Path, help="output folder [next to SOURCE: <name>_hipdrop]")
+    p.add_argument("--out", type=_folder, help="output folder [next to SOURCE: <name>_hipdrop]")
     p.add_argument("--model", help="lite, full, heavy, or a .task file [full]")
     p.add_argument("--settings", type=Path, metavar="FILE.toml", help="thresholds from a TOML file")
     p.add_argument("--no-video", action="store_true", help="skip annotated.mp4 (faster)")
@@ -218,9 +235,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="lite, full, heavy, or a .task file [full]")
     p.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=True,
                    help="show the picture as a mirror; labels stay anatomical [mirror]")
-    p.add_argument("--save", type=Path, metavar="DIR",
+    p.add_argument("--save", type=_folder, metavar="DIR",
                    help="session folder [./hipdrop-session-YYYYmmdd-HHMMSS]")
-    p.add_argument("--max-seconds", type=float, metavar="S", help="end the session after S s")
+    p.add_argument("--max-seconds", type=_positive_seconds, metavar="S",
+                   help="end the session after S s (> 0)")
     p.add_argument("--headless", action="store_true", help="no window (the session is saved)")
     p.add_argument("--settings", type=Path, metavar="FILE.toml", help="thresholds from a TOML file")
     _add_history_flags(p)
@@ -252,6 +270,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # SIGINT, SIGTERM and SIGHUP all stop a run the same way, from the first instant: what was
+    # measured is saved and the exit status is 128 + the signal (hipdrop.signals).
+    with stop_on_signals():
+        try:
+            return _main(argv)
+        except KeyboardInterrupt as exc:  # before or after a command's own handling
+            _err("interrupted")
+            return 128 + signum_of(exc)
+        except BrokenPipeError:
+            return _broken_pipe()
+
+
+def _broken_pipe() -> int:
+    """stdout's reader went away (``| head``): stop quietly, as a Unix tool does."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush must not fail
+    except (OSError, ValueError):
+        pass
+    return EXIT_BROKEN_PIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -264,16 +305,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     warnings.showwarning = one_line_warning
     try:
-        return args.func(args)
+        status = args.func(args)
+        sys.stdout.flush()  # a closed stdout is found here, not at the interpreter's exit
+        return status
     except HipdropError as exc:
         if args.traceback:
             traceback.print_exc()
         _err(f"error: {exc}")
         return exc.exit_status
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         if args.traceback:
             traceback.print_exc()
         _err("interrupted")
-        return EXIT_INTERRUPTED
+        return 128 + signum_of(exc)
     finally:
         warnings.showwarning = show

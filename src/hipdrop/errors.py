@@ -58,4 +58,11 @@ class HistoryError(HipdropError):
     A session's own outputs never depend on it: the CLI reports it on one line and carries on.
     """
 
+    exit_status = 8
+
+
+class OutputError(HipdropError):
+    """An output folder or file that cannot be written: not a folder, read-only, full, or one
+    that would replace an input."""
+
     exit_status = 7

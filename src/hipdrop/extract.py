@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from hipdrop.cues import waist_line, waist_row
-from hipdrop.markers import MarkerTracker
 from hipdrop.landmarks import LandmarkSeries, SeriesRecorder
+from hipdrop.markers import MarkerTracker
 from hipdrop.models import ResolvedModel
 from hipdrop.pose import PoseEstimator
+from hipdrop.signals import signum_of
 from hipdrop.video import VideoReader
 
 FrameCallback = Callable[[int, float, np.ndarray, "np.ndarray | None"], None]
@@ -26,6 +27,8 @@ class Extraction:
     truncated: bool  # the file stopped decoding before its announced end
     interrupted: bool  # Ctrl-C: the series holds the frames read until then
     announced_frames: int
+    signum: int = 0  # the stop signal behind ``interrupted`` (hipdrop.signals)
+    warnings: list[str] = field(default_factory=list)  # e.g. the video's timestamps
 
 
 def extract_landmarks(path: Path, model: ResolvedModel, *, num_poses: int = 1,
@@ -40,9 +43,11 @@ def extract_landmarks(path: Path, model: ResolvedModel, *, num_poses: int = 1,
     """
     with VideoReader(path) as reader, PoseEstimator(model, num_poses=num_poses) as estimator:
         info = reader.info
+        # The container's frame count is a claim, not a fact (a damaged header says 2**31):
+        # the recorder starts small and grows geometrically with the frames actually read.
         recorder = SeriesRecorder(info.width, info.height, info.fps, model.name,
-                                  capacity=max(info.frames, 16))
-        interrupted = False
+                                  capacity=min(max(info.frames, 16), 4096))
+        interrupted, signum = False, 0
         markers = MarkerTracker()
         try:
             for index, t, frame in reader:
@@ -56,7 +61,9 @@ def extract_landmarks(path: Path, model: ResolvedModel, *, num_poses: int = 1,
                     on_frame(index, t, frame, pose.image)
                 if progress is not None:
                     progress(index + 1, info.frames)
-        except KeyboardInterrupt:
-            interrupted = True
+        except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP: keep what was measured
+            interrupted, signum = True, signum_of(exc)
         truncated = reader.truncated and not interrupted
-    return Extraction(recorder.series(), truncated, interrupted, info.frames)
+        series = recorder.series(reader.fps())
+        notes = reader.timestamp_warnings()
+    return Extraction(series, truncated, interrupted, info.frames, signum, notes)

@@ -7,19 +7,37 @@ in metres, NaN where no pose was found. Nothing here knows about MediaPipe's own
 
 from __future__ import annotations
 
+import math
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
 from hipdrop.errors import LandmarksFormatError
+from hipdrop.outputs import write_file
 
 N_LANDMARKS = 33
 # A frame's waist row when no line was found: obliquity, confidence, height.
 NO_WAIST_ROW = np.array([np.nan, 0.0, np.nan], np.float32)
 # A frame's markers row when none were found: xL, yL, xR, yR, confidence.
 NO_MARKER_ROW = np.array([np.nan, np.nan, np.nan, np.nan, 0.0], np.float32)
+
+# Frame rates a real recording can have, from a time-lapse to a high-speed camera. Outside them
+# a container's claim is not believed and a landmarks file is refused: the smoothing's cost
+# grows with the frame rate.
+MIN_FPS, MAX_FPS = 0.1, 10_000.0
+# The longest series a landmarks file may declare (18.5 h at 30 fps, ~1.9 GB in memory): a
+# file's claim is checked against this before anything is inflated.
+MAX_FRAMES = 2_000_000
+MAX_SIZE_PX = 100_000
+# A file that inflates to more than this must not inflate more than MAX_RATIO times its
+# compressed size: a zip bomb (or a recording of hours with nobody in it) is refused before it
+# takes gigabytes, while any file of up to ~2.5 h at 30 fps loads whatever it holds.
+FREE_INFLATE_BYTES = 256 << 20
+MAX_RATIO = 100
 
 # MediaPipe Pose indices used by hipdrop; left/right are the person's anatomical sides.
 L_SHOULDER, R_SHOULDER = 11, 12
@@ -64,8 +82,9 @@ class LandmarkSeries:
     waist : (T, 3) float32 ndarray or None
         The waist-line image cue of each frame (:mod:`hipdrop.cues`): obliquity in degrees,
         confidence in [0, 1] and the line's height above the mid-hip point in hip separations;
-        NaN, 0, NaN where not measured (a file of hipdrop 0.1 has the first two only). Saved as ``waist`` in the .npz, a
-        hipdrop addition to DESIGN.md's file; a file without it loads with no cue.
+        NaN, 0, NaN where not measured (a file of hipdrop 0.1 has the first two only). Saved as
+        ``waist`` in the .npz, a hipdrop addition to DESIGN.md's file; a file without it loads
+        with no cue.
     markers : (T, 5) float32 ndarray or None
         The pelvis markers of each frame (:mod:`hipdrop.markers`): xL, yL, xR, yR px of the
         person's left and right marker and the pair's confidence in [0, 1]; NaN, 0 where none
@@ -83,8 +102,9 @@ class LandmarkSeries:
     markers: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        self.image = np.asarray(self.image, dtype=np.float32)
-        self.world = np.asarray(self.world, dtype=np.float32)
+        with np.errstate(over="ignore"):  # float64 beyond float32 becomes inf: refused below
+            self.image = np.asarray(self.image, dtype=np.float32)
+            self.world = np.asarray(self.world, dtype=np.float32)
         self.t = np.asarray(self.t, dtype=np.float64)
         if self.t.ndim != 1:
             raise LandmarksFormatError(f"timestamps t have shape {self.t.shape}, expected (T,)")
@@ -99,7 +119,8 @@ class LandmarkSeries:
             )
         if self.waist is None:
             self.waist = np.tile(NO_WAIST_ROW, (n, 1))
-        self.waist = np.asarray(self.waist, dtype=np.float32)
+        with np.errstate(over="ignore"):
+            self.waist = np.asarray(self.waist, dtype=np.float32)
         if self.waist.ndim == 2 and self.waist.shape == (n, 2):  # before the line's height
             self.waist = np.concatenate([self.waist, np.full((n, 1), np.nan, np.float32)], 1)
         if self.waist.shape != (n, 3):
@@ -112,10 +133,17 @@ class LandmarkSeries:
                 f"markers have shape {self.markers.shape}, expected ({n}, 5)")
         if n > 1 and not np.all(np.diff(self.t) > 0):
             raise LandmarksFormatError("timestamps t must be a 1-D increasing series")
-        if not (self.width > 0 and self.height > 0 and np.isfinite(self.fps) and self.fps > 0):
+        if not (0 < self.width <= MAX_SIZE_PX and 0 < self.height <= MAX_SIZE_PX
+                and np.isfinite(self.fps) and MIN_FPS <= self.fps <= MAX_FPS):
             raise LandmarksFormatError(
-                f"invalid frame size or rate: {self.width}x{self.height} at {self.fps} fps"
+                f"invalid frame size or rate: {self.width}x{self.height} at {self.fps} fps "
+                f"(frame rates from {MIN_FPS:g} to {MAX_FPS:g} fps)"
             )
+        if n and not np.isfinite(self.t).all():
+            raise LandmarksFormatError("timestamps t must be finite")
+        if (np.isinf(self.image).any() or np.isinf(self.world).any() or np.isinf(self.waist).any()
+                or np.isinf(self.markers).any()):
+            raise LandmarksFormatError("landmarks must be finite numbers or NaN (no pose)")
         self.width, self.height, self.fps = int(self.width), int(self.height), float(self.fps)
 
     def __len__(self) -> int:
@@ -151,22 +179,23 @@ class LandmarkSeries:
 
     def save(self, path: Path) -> None:
         """Write DESIGN.md's landmarks .npz."""
-        np.savez_compressed(
-            path, image=self.image, world=self.world, t=self.t, width=np.int32(self.width),
+        # Through hipdrop.outputs: complete or absent, whatever interrupts the writing.
+        write_file(path, lambda fh: np.savez_compressed(
+            fh, image=self.image, world=self.world, t=self.t, width=np.int32(self.width),
             height=np.int32(self.height), fps=np.float64(self.fps), model=np.str_(self.model),
             waist=self.waist, markers=self.markers,
-        )
+        ))
 
     @classmethod
     def load(cls, path: Path) -> LandmarkSeries:
-        """Read a landmarks .npz; raise LandmarksFormatError when it is not one."""
+        """Read a landmarks .npz; raise LandmarksFormatError when it is not one.
+
+        Every member's header (shape, dtype) is checked against the frame count before any
+        array is inflated, so a damaged or hostile file costs no more memory than its frames.
+        """
         try:
+            _check_members(path)
             with np.load(path, allow_pickle=False) as data:
-                missing = {"image", "world", "t", "width", "height", "fps"} - set(data.files)
-                if missing:
-                    raise LandmarksFormatError(
-                        f"{path} is not a hipdrop landmarks file: missing {', '.join(sorted(missing))}"
-                    )
                 model = str(data["model"]) if "model" in data.files else "unknown"
                 waist = data["waist"] if "waist" in data.files else None
                 markers = data["markers"] if "markers" in data.files else None
@@ -175,9 +204,78 @@ class LandmarkSeries:
                                int(data["height"]), float(data["fps"]), model, waist, markers)
                 except LandmarksFormatError as exc:
                     raise LandmarksFormatError(f"{path}: {exc}") from None
-        except (OSError, ValueError, TypeError, zipfile.BadZipFile, EOFError) as exc:
+        except (OSError, ValueError, TypeError, OverflowError, zipfile.BadZipFile, EOFError,
+                zlib.error, NotImplementedError) as exc:
             # TypeError: a field of the wrong kind (an array where a scalar belongs, a 0-d t).
             raise LandmarksFormatError(f"{path} is not a readable landmarks .npz ({exc})") from None
+
+
+# name: (shape with None for the frame count, dtype kinds accepted); scalars have shape ().
+_MEMBERS: dict[str, tuple[tuple[int | None, ...], str]] = {
+    "image": ((None, N_LANDMARKS, 4), "f"), "world": ((None, N_LANDMARKS, 3), "f"),
+    "t": ((None,), "fiu"), "width": ((), "iu"), "height": ((), "iu"), "fps": ((), "fiu"),
+    "model": ((), "US"), "waist": ((None, 3), "f"), "markers": ((None, 5), "f"),
+}
+_REQUIRED = ("image", "world", "t", "width", "height", "fps")
+
+
+def _read_header(fh: IO[bytes]) -> tuple[tuple[int, ...], np.dtype, int]:
+    """(shape, dtype, header length) of the .npy stream ``fh``, reading only its header."""
+    fmt = np.lib.format
+    version = fmt.read_magic(fh)
+    if version == (1, 0):
+        shape, _, dtype = fmt.read_array_header_1_0(fh)
+    elif version == (2, 0):
+        shape, _, dtype = fmt.read_array_header_2_0(fh)
+    else:
+        raise ValueError(f"unsupported .npy version {version}")
+    return tuple(shape), dtype, fh.tell()
+
+
+def _check_members(path: Path) -> None:
+    """Raise LandmarksFormatError unless the members of the .npz at ``path`` have the shapes,
+    dtypes and sizes of DESIGN.md's layout, for at most MAX_FRAMES frames."""
+    headers: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
+    with zipfile.ZipFile(path) as zf:
+        infos = [i for i in zf.infolist() if i.filename.removesuffix(".npy") in _MEMBERS]
+        inflated = sum(i.file_size for i in infos)
+        packed = sum(i.compress_size for i in infos)
+        if inflated > FREE_INFLATE_BYTES and inflated > MAX_RATIO * max(packed, 1):
+            raise LandmarksFormatError(
+                f"{path} would inflate {inflated / max(packed, 1):.0f} times, to "
+                f"{inflated / 1e9:.1f} GB: a zip bomb, or hours of frames with no pose in them")
+        for info in infos:
+            name = info.filename.removesuffix(".npy")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise LandmarksFormatError(f"{path}: member {name} has an unexpected compression")
+            with zf.open(info) as fh:
+                shape, dtype, header = _read_header(fh)
+            limit = 4096 if dtype.kind in "US" else 8  # a model name; a number
+            if dtype.hasobject or dtype.kind not in _MEMBERS[name][1] or dtype.itemsize > limit:
+                raise LandmarksFormatError(f"{path}: {name} has dtype {dtype}, not a number")
+            if header + math.prod(shape) * dtype.itemsize != info.file_size:
+                raise LandmarksFormatError(f"{path}: member {name} is damaged (its size does "
+                                           "not match its header)")
+            headers[name] = (shape, dtype)
+    missing = [k for k in _REQUIRED if k not in headers]
+    if missing:
+        raise LandmarksFormatError(
+            f"{path} is not a hipdrop landmarks file: missing {', '.join(sorted(missing))}")
+    t_shape = headers["t"][0]
+    if len(t_shape) != 1:
+        raise LandmarksFormatError(f"{path}: timestamps t have shape {t_shape}, expected (T,)")
+    n = t_shape[0]
+    if n > MAX_FRAMES:
+        raise LandmarksFormatError(f"{path}: {n} frames declared, more than hipdrop reads "
+                                   f"({MAX_FRAMES})")
+    labels = {"image": "image landmarks", "world": "world landmarks", "waist": "waist cue"}
+    for name, (shape, _) in headers.items():
+        want = tuple(n if d is None else d for d in _MEMBERS[name][0])
+        if name == "waist" and shape == (n, 2):
+            continue  # a file of hipdrop 0.1: the waist line without its height
+        if shape != want:
+            what = labels.get(name, name)
+            raise LandmarksFormatError(f"{path}: {what} have shape {shape}, expected {want}")
 
 
 class SeriesRecorder:
@@ -219,10 +317,11 @@ class SeriesRecorder:
         self._t[self._n] = t
         self._n += 1
 
-    def series(self) -> LandmarkSeries:
-        """The frames so far, with t relative to the first frame."""
+    def series(self, fps: float | None = None) -> LandmarkSeries:
+        """The frames so far, with t relative to the first frame; ``fps`` replaces the nominal
+        rate (the mean rate of a video's timestamps)."""
         n = self._n
         t = self._t[:n] - (self._t[0] if n else 0.0)
         return LandmarkSeries(self._image[:n].copy(), self._world[:n].copy(), t, self.width,
-                              self.height, self.fps, self.model, self._waist[:n].copy(),
-                              self._markers[:n].copy())
+                              self.height, self.fps if fps is None else fps, self.model,
+                              self._waist[:n].copy(), self._markers[:n].copy())

@@ -28,8 +28,7 @@ import numpy as np
 from hipdrop.analysis import Analysis
 from hipdrop.capture import Frame, FrameSource, open_source
 from hipdrop.cues import WaistCue, waist_line, waist_row
-from hipdrop.markers import MarkerCue, MarkerTracker
-from hipdrop.errors import CameraError, DisplayError, InputError
+from hipdrop.errors import CameraError, DisplayError, InputError, SettingsError
 from hipdrop.guide import (
     FramingAdvice,
     Guide,
@@ -40,12 +39,15 @@ from hipdrop.guide import (
     framing_issues,
     guided_result,
 )
+from hipdrop.markers import MarkerCue, MarkerTracker
 from hipdrop.models import ResolvedModel
+from hipdrop.outputs import OutputPlan
 from hipdrop.pose import PoseEstimator, PoseFrame
 from hipdrop.report import summary, write_frames, write_summary
 from hipdrop.reps import Rep
 from hipdrop.screens import COUNTER_KEYS, RESULT_KEYS, Hud, Screen, render
 from hipdrop.settings import Settings
+from hipdrop.signals import signum_of
 from hipdrop.stream import FrameState, StreamAnalyzer
 from hipdrop.verdict import INCONCLUSIVE, NOT_TESTED, Verdict
 
@@ -57,6 +59,8 @@ WINDOW = "hipdrop"
 NEXT, RESTART, MIRROR, QUIT = "next", "restart", "mirror", "quit"
 KEYS = {32: NEXT, 13: NEXT, ord("r"): RESTART, ord("R"): RESTART, ord("m"): MIRROR,
         ord("M"): MIRROR, ord("q"): QUIT, ord("Q"): QUIT, 27: QUIT}
+
+SESSION_FILES = ("landmarks.npz", "summary.json", "frames.csv")
 
 # How a session ended.
 ENDED_QUIT, ENDED_FILE, ENDED_TIME = "quit", "end of file", "max seconds"
@@ -299,6 +303,7 @@ class LiveResult:
     line: str
     error: CameraError | None = None
     stats: dict = field(default_factory=dict)
+    signum: int = 0  # the stop signal, when reason is ENDED_INTERRUPT
 
 
 def default_save_dir(now: datetime | None = None) -> Path:
@@ -339,9 +344,10 @@ def result_line(mode: str, analysis: Analysis, test: GuidedResult | None,
 def save_session(session: LiveSession, out_dir: Path, source: str, extra: dict) -> LiveResult:
     """Write landmarks.npz, summary.json and frames.csv of ``session`` into ``out_dir``.
 
-    The landmarks go first: they are what every other output can be recomputed from.
+    The landmarks go first: they are what every other output can be recomputed from. Each
+    file is complete or absent (:mod:`hipdrop.outputs`), whatever interrupts the saving.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = OutputPlan.prepare(out_dir, SESSION_FILES, what="session folder").out_dir
     analyzer = session.analyzer
     analyzer.series().save(out_dir / "landmarks.npz")
     analysis = analyzer.finish(require_pose=False)
@@ -377,6 +383,7 @@ class _Runner:
         self.last: Frame | None = None
         self.restarts = 0
         self._markers = MarkerTracker()
+        self.plan: OutputPlan | None = None
 
     def run(self, estimator: PoseEstimator) -> str:
         """Process frames until the session ends; returns how it ended."""
@@ -455,34 +462,48 @@ def run_live(options: LiveOptions, model: ResolvedModel | Callable[[], ResolvedM
     """
     if options.mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {options.mode!r}")
+    if options.max_seconds is not None and not (math.isfinite(options.max_seconds)
+                                                and options.max_seconds > 0):
+        raise SettingsError(f"max_seconds must be a number of seconds above 0, not "
+                            f"{options.max_seconds}")
     if window is None and not options.headless:
         Window.check_display()
     source = source or open_source(options.source, paced=options.paced)
     try:
         model = model if isinstance(model, ResolvedModel) else model()
+        # The session folder is checked and made before the session: a folder that cannot be
+        # written fails now, not after the person did the test.
+        inputs = [Path(options.source)] if not source.live else []
+        plan = OutputPlan.prepare(options.save_dir or default_save_dir(), SESSION_FILES,
+                                  [*inputs, model.path], what="session folder")
     except BaseException:
         source.close()
         raise
-    reason, error = ENDED_QUIT, None
+    reason, error, signum = ENDED_QUIT, None, 0
     with source:
         if window is None and not options.headless:
             window = Window()
         runner = _Runner(options, source, window, model.name)
+        runner.plan = plan
         try:
             try:
                 with PoseEstimator(model, num_poses=options.num_poses) as estimator:
                     reason = runner.run(estimator)
-            except KeyboardInterrupt:
-                reason = ENDED_INTERRUPT
+            except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP (hipdrop.signals)
+                reason, signum = ENDED_INTERRUPT, signum_of(exc)
             except CameraError as exc:
                 reason, error = ENDED_CAMERA, exc
             runner.stats.dropped = source.dropped
             result = _save(runner, reason, error)
+            result.signum = signum
             if reason == ENDED_FILE and options.linger:
                 try:
                     runner.linger()
                 except KeyboardInterrupt:
                     pass
+        except BaseException:
+            plan.discard()  # only if nothing was saved in it
+            raise
         finally:
             if window is not None:
                 window.close()
@@ -495,9 +516,11 @@ def _save(runner: _Runner, reason: str, error: CameraError | None) -> LiveResult
     if session is None:  # not one frame: nothing to save, and the error says why
         if error is None and reason == ENDED_FILE:
             raise InputError(f"{options.source} has no frames that can be decoded")
+        if runner.plan is not None:
+            runner.plan.discard()
         return LiveResult(reason, None, None, "", error, live)
     session.finish_test()
-    out_dir = options.save_dir or default_save_dir()
+    out_dir = runner.plan.out_dir if runner.plan is not None else options.save_dir or default_save_dir()
     # As `hipdrop analyze` names it: a file by its path as given, a camera by its number.
     name = source.name if source.live else options.source
     result = save_session(session, Path(out_dir), name, {"live": live})

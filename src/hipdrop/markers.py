@@ -106,7 +106,7 @@ def _components(mask: np.ndarray, weight: np.ndarray, offset: np.ndarray, kind: 
             continue
         if area < 0.4 * w * h:  # a ring, a stroke or a corner: not a dot
             continue
-        pad = max(2, int(round(0.6 * max(w, h))))
+        pad = max(2, round(0.6 * max(w, h)))
         x0, y0 = max(0, x - pad), max(0, y - pad)
         x1, y1 = min(mask.shape[1], x + w + pad), min(mask.shape[0], y + h + pad)
         sub = labels[y0:y1, x0:x1] == i
@@ -175,7 +175,7 @@ def _candidates(roi: np.ndarray, offset: np.ndarray, sep: float) -> list[_Blob]:
     # Dots darker or brighter than their surroundings by a clear margin (a marker pen dot, a
     # black or white sticker): against the local mean over a few dot diameters.
     grey = cv2.cvtColor(roi, cv2.COLOR_BGR2GRAY).astype(np.float32)
-    k = max(3, int(round(3.0 * d_max)) | 1)
+    k = max(3, round(3.0 * d_max) | 1)
     local = cv2.blur(grey, (k, k))
     for kind, diff in ((1, local - grey), (2, grey - local)):
         mask = (diff >= 45.0).astype(np.uint8)

@@ -166,9 +166,13 @@ def fetch(info: ModelInfo, dest_dir: Path | None = None,
     download never leaves a half file where :func:`find` would pick it up.
     """
     dest_dir = Path(dest_dir) if dest_dir else cache_dir()
-    dest_dir.mkdir(parents=True, exist_ok=True)
+    try:  # $XDG_CACHE_HOME may be a file, read-only, full...
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=".download-", suffix=".task", dir=dest_dir)
+    except OSError as exc:
+        raise ModelError(f"cannot store model {info.name!r} in {dest_dir} ({exc.strerror}): "
+                         f"{missing_message(info)}") from None
     target = dest_dir / info.filename
-    fd, tmp_name = tempfile.mkstemp(prefix=".download-", suffix=".task", dir=dest_dir)
     tmp = Path(tmp_name)
     try:
         try:

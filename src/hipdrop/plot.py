@@ -15,6 +15,8 @@ import cv2
 import numpy as np
 
 from hipdrop.analysis import Analysis
+from hipdrop.errors import OutputError
+from hipdrop.outputs import write_bytes
 
 WIDTH, HEIGHT = 1100, 680
 _FONT = cv2.FONT_HERSHEY_DUPLEX
@@ -107,6 +109,8 @@ def _shade(img: np.ndarray, ax: _Axes, t0: float, t1: float, colour: tuple[int, 
            ) -> None:
     x0, x1 = round(float(ax.x(t0))), round(float(ax.x(t1)))
     roi = img[ax.y0 + 1:ax.y1, max(ax.x0 + 1, x0):min(ax.x1, x1)]
+    if roi.size == 0:  # a phase narrower than a pixel in a long recording: nothing to tint
+        return
     tint = np.empty_like(roi)
     tint[:] = colour
     roi[:] = cv2.addWeighted(roi, 0.82, tint, 0.18, 0.0)
@@ -178,6 +182,8 @@ def render_obliquity(analysis: Analysis, title: str = "") -> np.ndarray:
 
 
 def plot_obliquity(analysis: Analysis, out: Path, title: str = "") -> None:
-    """Write the chart of :func:`render_obliquity` to ``out`` (PNG)."""
-    if not cv2.imwrite(str(out), render_obliquity(analysis, title)):
-        raise OSError(f"cannot write {out}")
+    """Write the chart of :func:`render_obliquity` to ``out`` (PNG), complete or not at all."""
+    ok, png = cv2.imencode(".png", render_obliquity(analysis, title))
+    if not ok:
+        raise OutputError(f"cannot encode {out}")
+    write_bytes(out, png.tobytes())

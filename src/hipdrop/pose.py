@@ -19,6 +19,7 @@ import numpy as np
 from hipdrop.errors import ModelError
 from hipdrop.landmarks import L_HIP, L_SHOULDER, N_LANDMARKS, R_HIP, R_SHOULDER
 from hipdrop.models import ResolvedModel
+from hipdrop.signals import deferred
 
 
 @contextlib.contextmanager
@@ -41,9 +42,10 @@ def quiet_native_stderr() -> Iterator[list[str]]:
         try:
             yield captured
         finally:
-            sys.stderr.flush()
-            os.dup2(saved, fd)
-            os.close(saved)
+            with deferred():  # fd 2 is given back whatever signal arrives meanwhile
+                sys.stderr.flush()
+                os.dup2(saved, fd)
+                os.close(saved)
             sink.seek(0)
             captured.append(sink.read().decode("utf-8", "replace"))
 
@@ -131,6 +133,7 @@ class PoseEstimator:
             raise ModelError(f"model {model.path} does not load: {first_line}") from None
         self.model = model
         self._warm = False
+        self._frames = 0
         self._last_ms = -1
         self._previous: np.ndarray | None = None
         self._previous_t = -np.inf
@@ -143,10 +146,13 @@ class PoseEstimator:
         self.close()
 
     def close(self) -> None:
-        if self._landmarker is not None:
-            with quiet_native_stderr():
-                self._landmarker.close()
-            self._landmarker = None
+        # A second Ctrl-C or SIGTERM here would leave the landmarker to its __del__ at exit,
+        # which prints a traceback and MediaPipe's log: the signal waits until it is closed.
+        with deferred():
+            if self._landmarker is not None:
+                with quiet_native_stderr():
+                    self._landmarker.close()
+                self._landmarker = None
 
     def detect(self, frame_bgr: np.ndarray, t_s: float) -> PoseFrame:
         """Landmarks of the followed person in ``frame_bgr`` (H, W, 3 uint8) at time ``t_s``."""
@@ -162,9 +168,22 @@ class PoseEstimator:
         if self._warm:
             result = self._landmarker.detect_for_video(image, t_ms)
         else:
-            with quiet_native_stderr():
-                result = self._landmarker.detect_for_video(image, t_ms)
-            self._warm = True
+            # A bundle can load and still fail on its first frame (a wrong model inside): that
+            # is a bad model, said in one line, not a traceback from deep in MediaPipe.
+            try:
+                with quiet_native_stderr():
+                    result = self._landmarker.detect_for_video(image, t_ms)
+            except (RuntimeError, ValueError) as exc:
+                if self._frames:
+                    raise
+                text = str(exc).strip()
+                first_line = text.splitlines()[0] if text else type(exc).__name__
+                raise ModelError(f"model {self.model.path} fails on the first frame: "
+                                 f"{first_line}") from None
+            # The landmark stage logs once, natively, on the first frame with a person in it
+            # (a NORM_RECT warning on frames that are not 16:9): quiet until then.
+            self._warm = bool(result.pose_landmarks)
+        self._frames += 1
         height, width = frame_bgr.shape[:2]
         poses, worlds = from_mediapipe(result, width, height)
         previous = self._previous if t_s - self._previous_t <= self._reacquire_s else None

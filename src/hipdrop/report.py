@@ -5,13 +5,12 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from hipdrop.analysis import Analysis
+from hipdrop.outputs import write_file
 
 DISCLAIMER = ("hipdrop is a self-assessment aid, not a diagnosis: see a physiotherapist or doctor "
               "about pain, or before acting on a result.")
@@ -86,17 +85,7 @@ def _cell(v: object) -> object:
 
 def _atomic_write(path: Path, write) -> None:
     """Write via a temporary file in the same folder, so a crash never leaves half a file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            write(fh)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; results are ordinary files
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_file(path, write, text=True)
 
 
 def write_summary(path: Path, data: dict) -> None:

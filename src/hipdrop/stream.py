@@ -22,10 +22,10 @@ from hipdrop.filters import median
 from hipdrop.kinematics import leg_lengths
 from hipdrop.landmarks import LandmarkSeries, SeriesRecorder
 from hipdrop.measures import LegScale, Signals, StreamSmoother, frame_signals
-from hipdrop.tiers import LANDMARKS, MARKERS, WAIST
 from hipdrop.reps import LEGS, Rep, hysteresis, leg_reps, resting_angle
 from hipdrop.settings import Settings
 from hipdrop.stance import LEFT, RIGHT, SIDE_NAMES, baseline, lean_toward, stance_labels
+from hipdrop.tiers import LANDMARKS, MARKERS, WAIST
 
 # Until this many frames have a leg length, lift is measured against a typical adult's leg
 # (0.8 m, 45% of the frame height), so stance can be judged from the first second.
