@@ -87,14 +87,15 @@ def test_headless_at_real_pace_matches_analyze(tmp_path, capsys):
     # The one-line result, from the guided test's holds (here: every stance phase).
     assert out.strip().splitlines()[-1].startswith(f"Saved session to {tmp_path / 'live'}/: ")
     assert "reps L 3 R 2" in out
-    # Latency: about one inference; the analysis a fraction of a millisecond on top.
-    assert stats["latency_ms"]["p50"] < stats["pose_ms"]["p50"] + 15
-    assert stats["postprocess_ms"]["p50"] < 5
-    if stats["frames_dropped"] == 0:  # the very same landmarks as the offline extraction
-        a = LandmarkSeries.load(tmp_path / "live" / "landmarks.npz")
-        b = LandmarkSeries.load(tmp_path / "offline" / "landmarks.npz")
-        assert np.allclose(a.image, b.image, atol=1e-3, equal_nan=True)
-        assert np.allclose(a.waist, b.waist, atol=1e-3, equal_nan=True)
+    # Latency and stage times are recorded (their size is benchmarks/live.py's business: a
+    # test on a shared machine must not assert on speed).
+    assert all(stats[k]["p50"] > 0 for k in ("latency_ms", "pose_ms", "postprocess_ms"))
+    # A file drops no frame, however busy the machine: the very same landmarks as offline.
+    assert stats["frames_dropped"] == 0
+    a = LandmarkSeries.load(tmp_path / "live" / "landmarks.npz")
+    b = LandmarkSeries.load(tmp_path / "offline" / "landmarks.npz")
+    assert np.allclose(a.image, b.image, atol=1e-3, equal_nan=True)
+    assert np.allclose(a.waist, b.waist, atol=1e-3, equal_nan=True)
 
 
 def test_headless_unpaced_matches_analyze(tmp_path, pose_model, clip_landmarks):
@@ -123,7 +124,7 @@ def test_max_seconds_and_reps_mode(tmp_path, capsys):
     assert status == 0, err
     summary = load_summary(tmp_path)
     assert summary["live"]["ended"] == "max seconds" and summary["mode"] == "reps"
-    assert 40 <= summary["frames"] <= 51
+    assert summary["frames"] == 50  # every frame of the first 2 s of a 25 fps file
     assert out.strip().endswith("reps L 0 R 1")  # R1 ends at 1.3 s
 
 

@@ -4,9 +4,10 @@ Every source hands out only its newest frame. A grabber thread reads the device 
 delivers and keeps one frame in a slot, overwriting any the consumer did not take in time (counted
 in :attr:`FrameSource.dropped`), so nothing queues up and a frame is never older than one frame
 interval when the consumer takes it. A video file is released at its own frame rate by the same
-machinery, so it stands in for a webcam: a consumer slower than real time misses frames as it
-would with a camera. ``paced=False`` hands out every frame as fast as the consumer takes them
-(for tests).
+machinery, so it stands in for a webcam, except that none of its frames is ever dropped: a
+consumer slower than real time falls behind the file's clock instead, so a file gives the same
+answer on a busy machine as on an idle one. ``paced=False`` hands out every frame as fast as
+the consumer takes them.
 
 Camera problems raise :class:`hipdrop.errors.CameraError`: a camera that cannot be opened, that
 delivers no first frame, or that stops delivering frames for ``stall_s`` seconds.
@@ -278,7 +279,8 @@ class CameraSource(FrameSource):
 
 
 class FileSource(FrameSource):
-    """A video file released at its own frame rate, as a camera would deliver it.
+    """A video file released at its own frame rate, as a camera would deliver it, every frame
+    of it (a late consumer delays the file's clock rather than losing frames).
 
     ``t`` is the frame's timestamp in the file (:class:`hipdrop.video.FrameClock`), as
     `hipdrop analyze` uses. With ``paced=False`` every frame is handed out, as fast as the
@@ -308,7 +310,10 @@ class FileSource(FrameSource):
                 delay = start + t - time.monotonic()
                 if delay > 0 and self._stop.wait(delay):
                     return
-            if not self._slot.put(Frame(image, t, time.monotonic(), index), wait=not self.paced):
+            # Every frame of a file is analysed, paced or not: a busy machine only delays the
+            # display, it never changes the result (a camera's frames, by contrast, are
+            # dropped when the consumer is late, or the picture would lag behind the person).
+            if not self._slot.put(Frame(image, t, time.monotonic(), index), wait=True):
                 return
             index += 1
 
