@@ -7,7 +7,8 @@ line and markers) with the current hipdrop code (cached per code version), runs 
 analysis, and compares every stance phase with the truth:
 
 - per domain and tier: phases, slope / offset / MAE of the read peak drop against the true
-  one, and how often the 90% interval holds the truth;
+  one and how often the 90% interval holds the truth (over level pelvises and drops: a
+  hike's peak is read at the phase's edges);
 - findings: level or hiking pelvises (true <= 1 deg) called "drop" (must be 0 everywhere),
   drops >= 6 deg with markers or a visible waist called "drop" on the right side, and, where
   neither is visible, how many phases are "inconclusive" rather than a wrong verdict.
@@ -131,7 +132,11 @@ def fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 
 def tier_stats(rows: list[dict]) -> dict:
-    ok = [r for r in rows if not r["implausible"] and math.isfinite(r["read_deg"])]
+    # The fit is over level pelvises and drops: a hike's peak "drop" is its least hike, read at
+    # the phase's edges where truth and reading are timed differently (hikes are judged by
+    # their findings: none may be called a drop).
+    ok = [r for r in rows if not r["implausible"] and math.isfinite(r["read_deg"])
+          and r["true_deg"] >= -0.5]
     x = np.array([r["true_deg"] for r in ok])
     y = np.array([r["read_deg"] for r in ok])
     slope, offset = fit(x, y) if ok else (math.nan, math.nan)

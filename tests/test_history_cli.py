@@ -114,7 +114,7 @@ def test_corrupt_database_one_line_and_outputs_written(data_dir, clips, tmp_path
     assert "The history was not available" in (tmp_path / "o" / "report.html").read_text()
     assert (data_dir / "history.sqlite3").read_bytes() == junk  # never overwritten
     status, _, err = run_cli(capsys, "history")
-    assert status == 7 and "damaged" in assert_one_error(err)
+    assert status == 8 and "damaged" in assert_one_error(err)
 
 
 def test_locked_database_one_line_and_outputs_written(data_dir, clips, tmp_path, capsys,
