@@ -343,7 +343,8 @@ def _result_screen(canvas: np.ndarray, result: GuidedResult, settings: Settings)
     for i, side in enumerate(("left", "right")):
         _result_column(canvas, x0 + i * (col_w + 20), 96, col_w, side, result, settings)
     y = 96 + 336 + 40
-    for line in wrap(canvas, result.comparison, 0.62, 2 * col_w + 20)[:4]:
+    words = " ".join(t for t in (result.comparison, result.verdict.advice) if t)
+    for line in wrap(canvas, words, 0.62, 2 * col_w + 20)[:5]:
         draw_text(canvas, line, (x0, y), 0.62, WHITE, outline=False)
         y += 32
     draw_text(canvas, "A self-assessment aid, not a diagnosis: see a physiotherapist or doctor "
@@ -376,6 +377,8 @@ def _result_column(canvas: np.ndarray, x: int, y: int, width: int, side: str,
             draw_text(canvas, line, (x + 20, y + 174 + 28 * j), 0.55, WHITE, outline=False)
         return
     why = _WHY.get(sv.code, "no hold on this leg" if phase is None else "hips not seen well")
+    if sv.code == DROP:  # what it means, in the words of the printed summary
+        why = f"dropped toward the lifted leg: a weak {side.upper()} gluteus medius"
     draw_text(canvas, why, (x + 20, y + 168), fit(canvas, why, 0.55, width - 40), colour,
               outline=False)
     if phase is None:
