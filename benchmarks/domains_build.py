@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _domains import DOMAIN_NAMES, DOMAINS, DomainClip
+from _domains import DOMAIN_NAMES, DomainClip, domain_clips
 
 from hipdrop.errors import HipdropError
 
@@ -89,6 +89,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="build only this domain (repeatable; default all)")
     p.add_argument("--model", default="full", help="pose model (default full)")
     p.add_argument("--quick", action="store_true", help="only the first 2 clips of each domain")
+    p.add_argument("--seed", type=int, default=0,
+                   help="the domains' seed (default 0); another seed draws other clips of the same domains")
     return p.parse_args(argv)
 
 
@@ -110,13 +112,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     (data / "clips").mkdir(parents=True, exist_ok=True)
     (data / "landmarks").mkdir(parents=True, exist_ok=True)
-    manifest = {"domains": {d: [c.as_dict() for c in DOMAINS[d]] for d in DOMAIN_NAMES}}
+    domains = {d: domain_clips(d, args.seed) for d in DOMAIN_NAMES}
+    manifest = {"domains": {d: [c.as_dict() for c in domains[d]] for d in DOMAIN_NAMES}}
     _atomic_text(data / "manifest.json", json.dumps(manifest, indent=1) + "\n")
     names = args.domain or list(DOMAIN_NAMES)
     summary: dict = {}
     with open(data / "build-log.jsonl", "a") as journal:
         for domain in (d for d in DOMAIN_NAMES if d in names):
-            clips = DOMAINS[domain][:2] if args.quick else DOMAINS[domain]
+            clips = domains[domain][:2] if args.quick else domains[domain]
             results = []
             if args.jobs == 1:
                 it = (build_clip(c, data, args.model) for c in clips)
