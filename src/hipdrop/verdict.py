@@ -208,7 +208,9 @@ def make_verdict(phases: list[StancePhase], settings: Settings) -> Verdict:
                   "hurts or does not improve.")
     elif INCONCLUSIVE in (left.code, right.code):
         advice = "What next: fix what is said above and retest."
-    elif left.code == NOT_TESTED or right.code == NOT_TESTED:
+    elif left.code == NOT_TESTED and right.code == NOT_TESTED:
+        advice = ""  # nothing was tested: nothing to advise on
+    elif NOT_TESTED in (left.code, right.code):
         advice = "What next: test the other leg too: a weakness shows as a difference."
     else:
         advice = ""
