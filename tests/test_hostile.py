@@ -648,7 +648,7 @@ np.savez(path, image=np.tile(s.image, (reps, 1, 1))[:n], world=np.tile(s.world, 
          t=np.arange(n) / 30.0, width=s.width, height=s.height, fps=30.0, model="scripted")
 del s
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-status = main(["analyze", path, "--out", out, "-q"])
+status = main(["analyze", path, "--out", out, "-q", "--no-history"])
 print(status, before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
