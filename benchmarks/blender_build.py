@@ -25,6 +25,7 @@ import argparse
 import dataclasses
 import json
 import os
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -146,19 +147,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, required=True, help="output folder")
     ap.add_argument("--quick", action="store_true", help="one clip, 4 frames at 270x480")
     ap.add_argument("--model", default="full", help="pose model for the landmarks (default full)")
-    ap.add_argument("--samples", type=int, default=None, help="Cycles samples a pixel")
+    ap.add_argument("--samples", type=int, default=1,
+                    help="Cycles samples a pixel, denoised (default 1: the shared CPU's budget)")
     ap.add_argument("--threads", type=int, default=0, help="Cycles threads (0: all cores)")
     args = ap.parse_args(argv)
+    # A kill (nohup runs, the lead's kill PID) unwinds like Ctrl-C, so no half-written
+    # clip keeps its final name and the temporaries are removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         from hipdrop.errors import HipdropError
         from hipdrop.synth.blender import BlenderOptions, import_bpy
 
         bpy = import_bpy()
         options = BlenderOptions(threads=args.threads)
-        if args.samples is not None:
-            if args.samples < 1:
-                raise SystemExit("--samples must be >= 1")
-            options = dataclasses.replace(options, samples=args.samples)
+        if args.samples < 1:
+            raise SystemExit("--samples must be >= 1")
+        options = dataclasses.replace(options, samples=args.samples)
         t0 = time.perf_counter()
         summary = build(args.data, clips(args.quick), args.model, options)
     except HipdropError as exc:

@@ -354,18 +354,18 @@ def _feather(region: tuple[int, int, int, int], shape: tuple[int, int]) -> np.nd
     return (wy[:, None] * wx[None, :]).astype(np.float32)
 
 
-def body_region(cam: Camera, vertices: np.ndarray, margin_m: float = 0.3,
-                top_m: float = 0.1) -> tuple[int, int, int, int] | None:
-    """(x0, y0, x1, y1) pixels covering the body's vertices (F, V, 3) in every frame plus
-    ``margin_m`` at the sides and below (the shadows near the feet) and ``top_m`` above it,
-    clipped to the image; None when that is nearly the whole frame (cropping would not pay)."""
+def body_region(cam: Camera, vertices: np.ndarray, margin_m: float = 0.12, below_m: float = 0.25,
+                top_m: float = 0.08) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1) pixels covering the body's vertices (F, V, 3) in every frame, plus
+    ``margin_m`` at the sides, ``below_m`` under the feet (their contact shadows) and
+    ``top_m`` above the head, clipped to the image; None when that is nearly the whole frame
+    (cropping would not pay). The soft far shadows outside it barely move in a stance test."""
     xy, z = cam.project(vertices.reshape(-1, 3))
-    pad = cam.focal_px * margin_m / float(np.median(z))
-    top = cam.focal_px * top_m / float(np.median(z))
-    x0 = int(max(np.floor(xy[:, 0].min() - pad), 0))
-    x1 = int(min(np.ceil(xy[:, 0].max() + pad), cam.width))
-    y0 = int(max(np.floor(xy[:, 1].min() - top), 0))
-    y1 = int(min(np.ceil(xy[:, 1].max() + pad), cam.height))
+    px_per_m = cam.focal_px / float(np.median(z))
+    x0 = int(max(np.floor(xy[:, 0].min() - margin_m * px_per_m), 0))
+    x1 = int(min(np.ceil(xy[:, 0].max() + margin_m * px_per_m), cam.width))
+    y0 = int(max(np.floor(xy[:, 1].min() - top_m * px_per_m), 0))
+    y1 = int(min(np.ceil(xy[:, 1].max() + below_m * px_per_m), cam.height))
     if (x1 - x0) * (y1 - y0) > 0.85 * cam.width * cam.height:
         return None
     return x0, y0, x1, y1
@@ -414,6 +414,7 @@ def render_blender(
     stem = name or f"{spec.scenario.name}_seed{spec.seed}_blender"
     video, tmp_video = out_dir / f"{stem}.mp4", out_dir / f".{stem}.tmp.mp4"
     truth = compute_truth(spec)
+    tmp_video.unlink(missing_ok=True)  # left by a killed run
     writer, used = None, ""
     frames: Iterator[tuple[np.ndarray, np.ndarray]] = iter_blender_frames(spec, extras, options)
     if progress:
