@@ -130,8 +130,9 @@ def build(data: Path, todo: list[Clip], model_name: str, options: BlenderOptions
                 extraction.series.save(tmp)
                 os.replace(tmp, lm)
                 out["extract_s"] = round(time.perf_counter() - t0, 1)
-            journal.write(json.dumps(out) + "\n")
-            journal.flush()
+            if len(out) > 1:  # something was built
+                journal.write(json.dumps(out) + "\n")
+                journal.flush()
             print(f"[{i}/{len(todo)}] {clip.name}: {out}", flush=True)
     per_frame.sort()
     return {
