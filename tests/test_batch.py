@@ -13,14 +13,13 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import REPO, clip_path
+from media import hang_guard, run_cli
 
 from hipdrop import batch
 from hipdrop.batch import BatchError, BatchOptions, discover_sources, output_name
 from hipdrop.models import ResolvedModel
 from hipdrop.settings import Settings
-from media import hang_guard, run_cli
-
-from conftest import REPO, clip_path
 
 # Short real clips (72-153 frames): the result of each is known from MANIFEST.md.
 CLIPS = ("single_leg_stance_tree_front_01.mp4", "side_lying_leg_raise_03.mp4",
