@@ -28,6 +28,7 @@ import glob
 import hashlib
 import io
 import json
+import logging
 import os
 import shutil
 import signal
@@ -624,11 +625,13 @@ def run_ray(sources: list[Path], out: Path, *, address: str | None = None,
         if not batch.pending:
             return batch.result(False)
         try:
+            # Quiet: the workers' MediaPipe chatter and Ray's INFO lines would bury the bar.
+            quiet = {"log_to_driver": False, "logging_level": logging.WARNING}
             if address:
-                ray.init(address=address, log_to_driver=False)
+                ray.init(address=address, **quiet)
             else:
                 ray.init(num_cpus=jobs or os.cpu_count() or 1, object_store_memory=200 * 2**20,
-                         include_dashboard=False, log_to_driver=False)
+                         include_dashboard=False, **quiet)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             raise BatchError(f"cannot reach the Ray cluster at {address}: {_first_line(exc)}") from None
         interrupted = False
