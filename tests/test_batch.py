@@ -46,6 +46,20 @@ def _untimed(out: Path) -> list[dict]:
     return [{k: v for k, v in row.items() if k not in TIMING_COLUMNS} for row in _table(out)["sources"]]
 
 
+def crash_on_marked(job, *args):
+    """The pool's per-source task, except that a source named crash* kills its worker process."""
+    if Path(job.source).name.startswith("crash"):
+        os._exit(3)
+    return batch._pool_task(job, *args)
+
+
+def crash_on_marked_ray(job, *args):
+    """The same for Ray tasks."""
+    if Path(job.source).name.startswith("crash"):
+        os._exit(3)
+    return batch._ray_task(job, *args)
+
+
 def _model_loader():
     from hipdrop import models
 
@@ -207,6 +221,24 @@ def test_corrupt_files_among_good_ones(tmp_path, capsys, pose_model):
     assert "1 of 4 sources done" in stdout
 
 
+@pytest.mark.model
+@pytest.mark.clips
+def test_a_worker_that_dies_is_retried_then_recorded(one_process, tmp_path):
+    ref, _, _ = one_process
+    crash = tmp_path / "crash.mp4"
+    crash.write_bytes(b"x")
+    out = tmp_path / "out"
+    with hang_guard(300):
+        result = batch.run_pool([crash, *_clips()[:2]], out, options=BatchOptions(video=False),
+                                model=_model_loader(), jobs=2, task=crash_on_marked)
+    rows = {Path(r["source"]).name: r for r in result.rows}
+    assert rows["crash.mp4"]["status"] == "failed" and "died twice" in rows["crash.mp4"]["error"]
+    # The source that shared the broken pool with it was retried alone and went through.
+    assert [rows[n]["status"] for n in CLIPS[:2]] == ["done", "done"]
+    good = _results(out)
+    assert len(good) == 2 and good == {k: v for k, v in _results(ref).items() if k in good}
+
+
 def test_bad_batch_arguments_are_one_line(tmp_path, capsys):
     code, _, err = run_cli(capsys, "batch", str(tmp_path / "nothing.mp4"), "--out", tmp_path / "o")
     assert code == 2 and err.strip().splitlines() == [f"hipdrop: error: no such file or folder: "
@@ -286,15 +318,24 @@ def test_landmarker_loads_from_bytes_without_a_file(pose_model):
 
 @pytest.mark.model
 @pytest.mark.clips
-def test_ray_two_node_cluster_gives_the_same_table(one_process, tmp_path):
+def test_ray_two_node_cluster_gives_the_same_table(one_process, tmp_path, monkeypatch):
     pytest.importorskip("ray", reason="needs hipdrop[cluster] (Ray)")
     from hipdrop.raycluster import local_cluster
 
     ref, _, _ = one_process
     out = tmp_path / "ray"
+    crash = tmp_path / "crash.mp4"
+    crash.write_bytes(b"x")
+    # The nodes' workers import hipdrop and, for the crashing task, this module.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(REPO / "src"), str(REPO / "tests")]))
     with hang_guard(400), local_cluster(nodes=2, cpus_per_node=1) as address:
         result = batch.run_ray(_clips(), out, address=address, options=BatchOptions(video=False),
                                model=_model_loader())
+        crashed = batch.run_ray([crash], tmp_path / "crash", address=address,
+                                options=BatchOptions(video=False), model=_model_loader(),
+                                task=crash_on_marked_ray)
+    # A task whose worker dies is retried by Ray once, then recorded as failed.
+    assert crashed.rows[0]["status"] == "failed" and "failed twice" in crashed.rows[0]["error"]
     assert result.count("done") == len(CLIPS)
     nodes = {r["worker"].rsplit("@", 1)[1] for r in result.rows}
     assert len(nodes) == 2  # both one-CPU nodes ran sources

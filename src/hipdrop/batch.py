@@ -529,11 +529,14 @@ def _prepare(out: Path) -> None:
 
 def run_pool(sources: list[Path], out: Path, *, options: BatchOptions | None = None,
              model: Callable[[], ResolvedModel] | None = None, jobs: int | None = None,
-             force: bool = False, progress: ProgressCallback | None = None) -> BatchResult:
+             force: bool = False, progress: ProgressCallback | None = None,
+             task: Callable[..., Outcome] = _pool_task) -> BatchResult:
     """Analyse ``sources`` into ``out`` on ``jobs`` worker processes (default: one a core).
 
-    A worker process that dies (a native crash on some file) breaks the pool: the sources it was
-    running are retried once in a new pool, and recorded as failed if it happens again.
+    A worker process that dies (a native crash on some file) breaks the pool, and which of the
+    sources in flight killed it is unknown: each of them is retried alone in a new pool, and a
+    source whose worker dies twice is recorded as failed (its neighbours, run alone, go through).
+    ``task`` is the per-source function (tests give one that crashes).
     """
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
@@ -546,15 +549,24 @@ def run_pool(sources: list[Path], out: Path, *, options: BatchOptions | None = N
     with _locked(out), _sigterm_as_interrupt():
         batch = _Batch(out, sources, options, model, force, progress)
         queue = list(batch.pending)
-        attempts: dict[str, int] = {}
+        deaths: dict[str, int] = {}
         interrupted = False
+
         def died(job: Job) -> None:
-            attempts[job.name] = attempts.get(job.name, 0) + 1
-            if attempts[job.name] >= 2:
+            deaths[job.name] = deaths.get(job.name, 0) + 1
+            if deaths[job.name] >= 2:
                 batch.finish(Outcome(job.source, job.name, FAILED,
                                      error="the worker process died twice on it"))
             else:
                 queue.insert(0, job)
+
+        def may_submit(running: dict[Future, Job]) -> bool:
+            # At most one source a worker in flight, so that the sources in flight when the pool
+            # breaks are those that were running; a suspect runs alone.
+            if not queue or len(running) >= jobs:
+                return False
+            alone = any(deaths.get(j.name) for j in running.values())
+            return not alone and not (running and deaths.get(queue[0].name))
 
         while queue and not interrupted:
             pool = ProcessPoolExecutor(min(jobs, len(queue)), mp_context=get_context("spawn"),
@@ -562,10 +574,8 @@ def run_pool(sources: list[Path], out: Path, *, options: BatchOptions | None = N
             running: dict[Future, Job] = {}
             try:
                 while queue or running:
-                    # At most one source a worker in flight: when the pool breaks, the sources
-                    # in flight are exactly those that were running.
-                    while queue and len(running) < jobs:
-                        future = pool.submit(_pool_task, queue[0], options, batch.model,
+                    while may_submit(running):
+                        future = pool.submit(task, queue[0], options, batch.model,
                                              str(batch.staging_root))
                         running[future] = queue.pop(0)
                     finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -603,14 +613,16 @@ def _stop_pool(pool: Any) -> None:
 def run_ray(sources: list[Path], out: Path, *, address: str | None = None,
             options: BatchOptions | None = None, model: Callable[[], ResolvedModel] | None = None,
             jobs: int | None = None, force: bool = False,
-            progress: ProgressCallback | None = None) -> BatchResult:
+            progress: ProgressCallback | None = None,
+            task: Callable[..., Outcome] = _ray_task) -> BatchResult:
     """The same batch as Ray tasks, on the cluster at ``address`` or a local one (``jobs`` CPUs).
 
     The model bundle is put in the object store once; each task loads its landmarker from those
     bytes, writes into a temporary folder on its node and returns the files, which the driver
     moves into ``out``: workers need neither model files nor a shared output folder (the sources
     must be readable at the same path on every node). A task whose worker dies is retried once by
-    Ray (``max_retries=1``); dying twice, the source is recorded as failed.
+    Ray (``max_retries=1``); dying twice, the source is recorded as failed. ``task`` is the
+    per-source function (tests give one that crashes).
     """
     try:
         import ray
@@ -639,9 +651,9 @@ def run_ray(sources: list[Path], out: Path, *, address: str | None = None,
         try:
             data = batch.model.path.read_bytes() if batch.model is not None else None
             model_ref = ray.put(data)
-            task = ray.remote(num_cpus=1, max_retries=1)(_ray_task)
+            remote = ray.remote(num_cpus=1, max_retries=1)(task)
             name = batch.model.name if batch.model is not None else ""
-            refs = {task.remote(job, options, name, model_ref): job for job in batch.pending}
+            refs = {remote.remote(job, options, name, model_ref): job for job in batch.pending}
             while refs:
                 ready, _ = ray.wait(list(refs), num_returns=1)
                 for ref in ready:
