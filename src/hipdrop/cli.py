@@ -121,6 +121,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     options = batch.BatchOptions(settings=_settings_from(args), video=not args.no_video,
                                  num_poses=args.people, estimator=args.obliquity)
+    if args.ray and args.ray != "auto" and ":" not in args.ray:
+        # `--ray clip.mp4 ...`: argparse took the first source for an address (host:port, auto).
+        args.sources.insert(0, args.ray)
+        args.ray = ""
     sources = batch.discover_sources(args.sources, args.out)
     run = dict(options=options, model=_model_loader(args.model, not args.quiet), jobs=args.jobs,
                force=args.force, progress=None if args.quiet else _batch_bar())

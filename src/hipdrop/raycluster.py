@@ -38,23 +38,37 @@ def local_cluster(nodes: int = 2, cpus_per_node: int = 1,
     """Start ``nodes`` Ray nodes here (the first is the head); yield the address; stop them all.
 
     The nodes inherit this process's environment (PYTHONPATH included), so their workers import
-    the same hipdrop. ``ray stop --force`` in the end stops every Ray node of this machine.
+    the same hipdrop. They listen on 127.0.0.1 only, without Ray's token authentication (which a
+    token file left in ~/.ray by an earlier local ``ray.init`` would switch on for the head but
+    not for the nodes joining it); this process connects the same way while the cluster is up.
+    ``ray stop --force`` in the end stops every Ray node of this machine.
     """
     ray = _ray_cli()
     port = free_port()
     address = f"127.0.0.1:{port}"
     common = [f"--num-cpus={cpus_per_node}", f"--object-store-memory={object_store_mb * 2**20}",
               "--disable-usage-stats"]
-    env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")
+    saved = {k: os.environ.get(k) for k in ("RAY_AUTH_MODE", "RAY_USAGE_STATS_ENABLED")}
+    os.environ.update(RAY_AUTH_MODE="disabled", RAY_USAGE_STATS_ENABLED="0")
+    env = dict(os.environ)
+
+    def start(*args: str) -> None:
+        done = subprocess.run([*ray, "start", *args, *common], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True, timeout=120, check=False)
+        if done.returncode != 0:
+            tail = (done.stderr or "").strip().splitlines()[-1:] or ["no message"]
+            raise HipdropError(f"`ray start {' '.join(args)}` failed: {tail[0]}")
+
     try:
-        subprocess.run([*ray, "start", "--head", f"--port={port}", "--node-ip-address=127.0.0.1",
-                        "--include-dashboard=false", *common], check=True, env=env,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
+        start("--head", f"--port={port}", "--node-ip-address=127.0.0.1", "--include-dashboard=false")
         for _ in range(nodes - 1):
-            subprocess.run([*ray, "start", f"--address={address}", "--node-ip-address=127.0.0.1",
-                            *common], check=True, env=env, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, timeout=120)
+            start(f"--address={address}", "--node-ip-address=127.0.0.1")
         yield address
     finally:
         subprocess.run([*ray, "stop", "--force"], env=env, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=120, check=False)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
