@@ -98,6 +98,7 @@ class Outcome:
     error: str = ""
     summary: dict | None = None
     wall_s: float = 0.0
+    cpu_s: float = 0.0  # CPU time of the worker process (all its threads) on this source
     worker: str = ""
     warnings: list[str] = field(default_factory=list)
     resumed: bool = False
@@ -205,7 +206,7 @@ def analyze_one(job: Job, options: BatchOptions, model: ResolvedModel | None, st
     Never raises for a bad source: the error is the outcome (a batch of thousands goes on past a
     corrupt file, and past a bug that one file triggers, which is then recorded with its type).
     """
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     worker = worker or f"{socket.gethostname()}:{os.getpid()}"
     outcome = Outcome(job.source, job.name, FAILED, worker=worker)
     with warnings.catch_warnings(record=True) as caught:
@@ -226,10 +227,11 @@ def analyze_one(job: Job, options: BatchOptions, model: ResolvedModel | None, st
                 outcome.status, outcome.summary = DONE, result.summary
     outcome.warnings = [str(w.message) for w in caught]
     outcome.wall_s = time.perf_counter() - t0
+    outcome.cpu_s = time.process_time() - c0
     if outcome.status == DONE:
         marker = {"source": job.source, "size": job.size, "mtime_ns": job.mtime_ns, "key": job.key,
                   "video": job.video, "hipdrop": __version__, "wall_s": round(outcome.wall_s, 3),
-                  "worker": worker, "warnings": outcome.warnings}
+                  "cpu_s": round(outcome.cpu_s, 3), "worker": worker, "warnings": outcome.warnings}
         (staging / MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
     return outcome
 
@@ -265,7 +267,7 @@ def _ray_task(job: Job, options: BatchOptions, model_name: str, model_data: byte
 
 CSV_COLUMNS = ("source", "folder", "status", "error", "frames", "frames_with_pose", "duration_s",
                "fps", "stance_phases", "findings", "verdict_left", "verdict_right", "reps_left",
-               "reps_right", "wall_s", "frames_per_s", "worker", "resumed")
+               "reps_right", "wall_s", "cpu_s", "frames_per_s", "worker", "resumed")
 
 
 def _row(outcome: Outcome) -> dict[str, Any]:
@@ -283,6 +285,7 @@ def _row(outcome: Outcome) -> dict[str, Any]:
         "verdict_right": s.get("verdict", {}).get("right"),
         "reps_left": s.get("reps", {}).get("left"), "reps_right": s.get("reps", {}).get("right"),
         "wall_s": round(outcome.wall_s, 3) if outcome.status != PENDING else None,
+        "cpu_s": round(outcome.cpu_s, 3) if outcome.status != PENDING else None,
         "frames_per_s": round(frames / outcome.wall_s, 2) if frames and outcome.wall_s else None,
         "worker": outcome.worker, "resumed": outcome.resumed, "warnings": outcome.warnings,
     }
@@ -503,8 +506,8 @@ def _resumed(job: Job, folder: Path) -> Outcome:
     except (OSError, ValueError):
         summary = None
     return Outcome(job.source, job.name, DONE, summary=summary, wall_s=marker.get("wall_s", 0.0),
-                   worker=marker.get("worker", ""), warnings=marker.get("warnings", []),
-                   resumed=True)
+                   cpu_s=marker.get("cpu_s", 0.0), worker=marker.get("worker", ""),
+                   warnings=marker.get("warnings", []), resumed=True)
 
 
 def _promote(staging: Path, final: Path, staging_root: Path) -> None:
