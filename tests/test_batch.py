@@ -215,7 +215,7 @@ def test_corrupt_files_among_good_ones(tmp_path, capsys, pose_model):
     for name in ("text.mp4", "empty.mov", "cut.mp4"):
         assert rows[name]["status"] == "failed" and rows[name]["error"], name
         assert not (out / rows[name]["folder"]).exists()  # a failed source leaves no folder
-        assert f"failed: {bad / name}: " in err
+        assert f"hipdrop: failed: {bad / name}" in err
     assert "is empty" in rows["empty.mov"]["error"]
     assert "Traceback" not in err
     assert "1 of 4 sources done" in stdout
@@ -237,6 +237,13 @@ def test_a_worker_that_dies_is_retried_then_recorded(one_process, tmp_path):
     assert [rows[n]["status"] for n in CLIPS[:2]] == ["done", "done"]
     good = _results(out)
     assert len(good) == 2 and good == {k: v for k, v in _results(ref).items() if k in good}
+
+
+def test_ray_missing_is_one_clear_error(tmp_path, monkeypatch):
+    (tmp_path / "a.mp4").write_bytes(b"x")
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
+    with pytest.raises(BatchError, match=r"pip install 'hipdrop\[cluster\]'"):
+        batch.run_ray([tmp_path / "a.mp4"], tmp_path / "out")
 
 
 def test_bad_batch_arguments_are_one_line(tmp_path, capsys):

@@ -454,7 +454,7 @@ class _Batch:
 
     def finish(self, outcome: Outcome) -> None:
         """Move a done source's results into place and rewrite the table (signals held)."""
-        with _signals_held():
+        with _signals_held(), _write_errors(self.out):
             if outcome.status == DONE:
                 staging = Path(outcome.staging) if outcome.staging else None
                 if outcome.files is not None:
@@ -477,6 +477,15 @@ class _Batch:
     def result(self, interrupted: bool) -> BatchResult:
         shutil.rmtree(self.staging_root, ignore_errors=True)
         return BatchResult(self.out, self.table.rows(), interrupted)
+
+
+@contextlib.contextmanager
+def _write_errors(out: Path) -> Iterator[None]:
+    """A full disk or a vanished output folder stops the batch with one line."""
+    try:
+        yield
+    except OSError as exc:
+        raise BatchError(f"cannot write the results into {out}: {exc.strerror or exc}") from None
 
 
 def _is_npz(source: Path) -> bool:

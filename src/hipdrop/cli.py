@@ -131,8 +131,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     result = (batch.run_ray(sources, args.out, address=args.ray or None, **run)
               if args.ray is not None else batch.run_pool(sources, args.out, **run))
     counts = batch.summary_of(result)
-    for row in result.failed:
-        _err(f"failed: {row['source']}: {row['error']}")
+    for row in result.failed:  # most errors name their file already
+        where = "" if row["source"] in row["error"] else f"{row['source']}: "
+        _err(f"failed: {where}{row['error']}")
     print(f"{counts['done']} of {counts['total']} sources done ({counts['resumed']} from an "
           f"earlier run), {counts['failed']} failed, {counts['pending']} not run: "
           f"{args.out / batch.TABLE_CSV}")
