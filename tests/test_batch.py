@@ -119,6 +119,28 @@ def test_completion_marker_must_match_file_and_settings(tmp_path):
     assert not batch.is_complete(folder, batch.make_job(source, "key1", video=False))
 
 
+def test_a_slow_table_is_rewritten_less_often_but_always_last(tmp_path):
+    sources = [tmp_path / f"{n}.mp4" for n in "ab"]
+    for p in sources:
+        p.write_bytes(b"v")
+    jobs = [batch.make_job(p, "k", video=False) for p in sources]
+    table = batch.BatchTable(tmp_path, jobs, {})
+    table.write()
+    assert [r["status"] for r in _table(tmp_path)["sources"]] == ["pending", "pending"]
+    table.record(batch.Outcome(jobs[0].source, jobs[0].name, "failed", error="bad"))
+    table._cost = 0.0  # a fast table: written at once
+    table.write(force=False)
+    assert _table(tmp_path)["counts"] == {"done": 0, "failed": 1, "pending": 1}
+    table._cost = 60.0  # as if the last write had taken a minute
+    table.record(batch.Outcome(jobs[1].source, jobs[1].name, "failed", error="bad"))
+    table.write(force=False)
+    assert table.dirty and _table(tmp_path)["counts"]["failed"] == 1
+    table.write()
+    assert not table.dirty and _table(tmp_path)["counts"]["failed"] == 2
+    with open(tmp_path / batch.TABLE_CSV, newline="") as fh:
+        assert [r["status"] for r in csv.DictReader(fh)] == ["failed", "failed"]
+
+
 def test_run_key_follows_settings_and_model():
     base = batch.run_key(BatchOptions(), "full", "abc")
     assert base == batch.run_key(BatchOptions(), "full", "abc")

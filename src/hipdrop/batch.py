@@ -10,7 +10,8 @@ bundle travelling as bytes in the object store. Either way the driver alone touc
   folder is complete or absent, and two ``clip.mp4`` in different folders do not collide);
 * ``batch.csv`` and ``batch.json`` are rewritten (temp file + rename) after every finished source,
   with SIGINT/SIGTERM held off for those few milliseconds, so a Ctrl-C, a SIGTERM or a kill
-  leaves them true;
+  leaves them true (a table so big that writing it takes long is rewritten less often, see
+  :meth:`BatchTable.write`, and always last);
 * a source whose folder has a marker matching its size, mtime, settings and model is skipped on a
   re-run (unless ``force``): finished work is never recomputed.
 
@@ -29,6 +30,7 @@ import hashlib
 import io
 import json
 import logging
+import math
 import os
 import shutil
 import signal
@@ -365,6 +367,9 @@ class BatchTable:
         self.out = out
         self.meta = meta
         self.outcomes = {j.name: Outcome(j.source, j.name, PENDING) for j in jobs}
+        self.dirty = False
+        self._last = -math.inf
+        self._cost = 0.0
 
     def record(self, outcome: Outcome) -> None:
         self.outcomes[outcome.name] = outcome
@@ -372,7 +377,18 @@ class BatchTable:
     def rows(self) -> list[dict]:
         return [_row(o) for o in self.outcomes.values()]
 
-    def write(self) -> None:
+    def write(self, force: bool = True) -> None:
+        """Rewrite both files; unless ``force``, not more often than every 20 writing times.
+
+        A table of a few hundred rows takes a millisecond: it is rewritten after every source.
+        One of tens of thousands takes ~0.1 s, and rewriting it after each of the many sources a
+        big cluster finishes a second would cost more than the batch; it then lags by up to 20
+        writing times (only a kill -9 sees that: an interrupted batch writes it last).
+        """
+        start = time.monotonic()
+        if not force and start - self._last < 20.0 * self._cost:
+            self.dirty = True
+            return
         rows = self.rows()
         counts = {s: sum(r["status"] == s for r in rows) for s in (DONE, FAILED, PENDING)}
         doc = self.meta | {"counts": counts, "sources": rows}
@@ -384,6 +400,9 @@ class BatchTable:
             w.writerow([_cell(flat[c]) for c in CSV_COLUMNS])
         _atomic_text(self.out / TABLE_JSON, json.dumps(doc, indent=1, allow_nan=False) + "\n")
         _atomic_text(self.out / TABLE_CSV, buf.getvalue())
+        self.dirty = False
+        self._last = time.monotonic()
+        self._cost = self._last - start
 
 
 # -- the drivers ----------------------------------------------------------------------------------
@@ -468,13 +487,23 @@ class _Batch:
                 shutil.rmtree(outcome.staging, ignore_errors=True)
             outcome.staging, outcome.files = None, None
             self.table.record(outcome)
-            self.table.write()
+            self.table.write(force=False)
         self.done_files += 1
         frames = (outcome.summary or {}).get("frames")
         self.done_frames += frames if frames else self.frames.get(outcome.name, 0)
         self._tick()
 
+    def flush(self) -> None:
+        """Write a table that a throttled write left behind, once it is due (drivers call this
+        between waits, so a long source does not keep the table stale)."""
+        if self.table.dirty:
+            with _signals_held(), _write_errors(self.out):
+                self.table.write(force=False)
+
     def result(self, interrupted: bool) -> BatchResult:
+        if self.table.dirty:
+            with _signals_held(), _write_errors(self.out):
+                self.table.write()
         shutil.rmtree(self.staging_root, ignore_errors=True)
         return BatchResult(self.out, self.table.rows(), interrupted)
 
@@ -556,7 +585,7 @@ def run_pool(sources: list[Path], out: Path, *, options: BatchOptions | None = N
 
     out = Path(out)
     _prepare(out)
-    jobs = jobs or os.cpu_count() or 1
+    jobs = jobs or _cpus()
     options = options or BatchOptions()
     with _locked(out), _sigterm_as_interrupt():
         batch = _Batch(out, sources, options, model, force, progress)
@@ -590,7 +619,8 @@ def run_pool(sources: list[Path], out: Path, *, options: BatchOptions | None = N
                         future = pool.submit(task, queue[0], options, batch.model,
                                              str(batch.staging_root))
                         running[future] = queue.pop(0)
-                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    finished, _ = wait(running, timeout=1.0, return_when=FIRST_COMPLETED)
+                    batch.flush()
                     for future in finished:
                         job = running.pop(future)
                         try:
@@ -609,6 +639,14 @@ def run_pool(sources: list[Path], out: Path, *, options: BatchOptions | None = N
                 for job in running.values():  # broken: the rest of the in-flight ones
                     died(job)
         return batch.result(interrupted)
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on (a container's or taskset's limit, not the machine's)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def _stop_pool(pool: Any) -> None:
@@ -654,7 +692,7 @@ def run_ray(sources: list[Path], out: Path, *, address: str | None = None,
             if address:
                 ray.init(address=address, **quiet)
             else:
-                ray.init(num_cpus=jobs or os.cpu_count() or 1, object_store_memory=200 * 2**20,
+                ray.init(num_cpus=jobs or _cpus(), object_store_memory=200 * 2**20,
                          include_dashboard=False, **quiet)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             raise BatchError(f"cannot reach the Ray cluster at {address}: {_first_line(exc)}") from None
@@ -667,7 +705,8 @@ def run_ray(sources: list[Path], out: Path, *, address: str | None = None,
             name = batch.model.name if batch.model is not None else ""
             refs = {remote.remote(job, options, name, model_ref): job for job in batch.pending}
             while refs:
-                ready, _ = ray.wait(list(refs), num_returns=1)
+                ready, _ = ray.wait(list(refs), num_returns=1, timeout=1.0)
+                batch.flush()
                 for ref in ready:
                     job = refs.pop(ref)
                     try:
