@@ -4,6 +4,7 @@ two, a two-node Ray cluster), resume after a kill, a corrupt file among good one
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import os
 import signal
@@ -186,8 +187,11 @@ def test_one_process_results_and_table(one_process):
                                                        "obliquity.png", batch.MARKER}
         assert json.loads((folder / "summary.json").read_text())["source"] == row["source"]
     assert not (out / batch.STAGING).exists()
-    # The progress: files and frames counted up to the whole batch.
+    # The progress: files and frames counted up to the whole batch, frames also while a source
+    # runs (the worker reports them), never going back.
     assert (ticks[0].files_done, ticks[-1].files_done) == (0, len(CLIPS))
+    assert len(ticks) > len(CLIPS) + 1
+    assert all(a.frames_done <= b.frames_done for a, b in itertools.pairwise(ticks))
     assert ticks[-1].frames_done == ticks[-1].frames_total == sum(r["frames"] for r in rows.values())
 
 

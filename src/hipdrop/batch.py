@@ -202,12 +202,17 @@ def _first_line(exc: BaseException) -> str:
 
 
 def analyze_one(job: Job, options: BatchOptions, model: ResolvedModel | None, staging: Path,
-                worker: str = "") -> Outcome:
+                worker: str = "", frames_done: Callable[[int], None] | None = None) -> Outcome:
     """Analyse ``job``'s source into ``staging`` and write the completion marker last.
 
     Never raises for a bad source: the error is the outcome (a batch of thousands goes on past a
     corrupt file, and past a bug that one file triggers, which is then recorded with its type).
+    ``frames_done(n)`` is called as the pose model goes through the video.
     """
+
+    def progress(label: str, total: int) -> Callable[[int], None]:
+        return frames_done if (frames_done is not None and label == "pose") else (lambda n: None)
+
     t0, c0 = time.perf_counter(), time.process_time()
     worker = worker or f"{socket.gethostname()}:{os.getpid()}"
     outcome = Outcome(job.source, job.name, FAILED, worker=worker)
@@ -217,7 +222,8 @@ def analyze_one(job: Job, options: BatchOptions, model: ResolvedModel | None, st
             result = analyze_source(
                 Path(job.source), staging, settings=options.settings,
                 model=(lambda: model) if model is not None else None, video=job.video,
-                num_poses=options.num_poses, estimator=options.estimator)
+                num_poses=options.num_poses, estimator=options.estimator,
+                progress=progress if frames_done is not None else None)
         except HipdropError as exc:
             outcome.error = str(exc)
         except Exception as exc:  # a bug hit by this file: recorded, the batch goes on
@@ -238,14 +244,28 @@ def analyze_one(job: Job, options: BatchOptions, model: ResolvedModel | None, st
     return outcome
 
 
-def _pool_init() -> None:
+_FRAMES_QUEUE: Any = None  # in a pool worker: where it reports frames done, (name, frames)
+
+
+def _pool_init(frames_queue: Any = None) -> None:
+    global _FRAMES_QUEUE
     # Ctrl-C reaches the whole process group: only the driver handles it (and ends the workers).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _FRAMES_QUEUE = frames_queue
+    if frames_queue is not None:
+        frames_queue.cancel_join_thread()  # never let exiting wait on a progress message
 
 
 def _pool_task(job: Job, options: BatchOptions, model: ResolvedModel | None, staging_root: str) -> Outcome:
     staging = Path(staging_root) / f"{job.name}.{uuid.uuid4().hex[:8]}"
-    outcome = analyze_one(job, options, model, staging)
+    frames_queue = _FRAMES_QUEUE
+
+    def report(n: int) -> None:
+        if n % 16 == 0:
+            frames_queue.put_nowait((job.name, n))
+
+    outcome = analyze_one(job, options, model, staging,
+                          frames_done=report if frames_queue is not None else None)
     outcome.staging = str(staging)
     return outcome
 
@@ -464,12 +484,31 @@ class _Batch:
         self.table.write()
         self.frames = {j.name: _announced_frames(Path(j.source)) for j in self.pending}
         self.done_files = self.done_frames = 0
+        self.live: dict[str, int] = {}
+        self.finished: set[str] = set()
         self._tick()
 
     def _tick(self) -> None:
         if self.progress is not None:
-            self.progress(BatchProgress(self.done_files, len(self.pending), self.done_frames,
+            self.progress(BatchProgress(self.done_files, len(self.pending),
+                                        self.done_frames + sum(self.live.values()),
                                         sum(self.frames.values())))
+
+    def running_frames(self, frames_queue: Any) -> None:
+        """Take in the frames done by the sources still running (pool workers report them)."""
+        import queue as queue_module
+
+        changed = False
+        while True:
+            try:
+                name, n = frames_queue.get_nowait()
+            except (queue_module.Empty, OSError, ValueError, EOFError):
+                break
+            if name not in self.finished:  # a late message for a source already counted
+                self.live[name] = max(n, self.live.get(name, 0))
+                changed = True
+        if changed:
+            self._tick()
 
     def finish(self, outcome: Outcome) -> None:
         """Move a done source's results into place and rewrite the table (signals held)."""
@@ -489,6 +528,8 @@ class _Batch:
             self.table.record(outcome)
             self.table.write(force=False)
         self.done_files += 1
+        self.finished.add(outcome.name)
+        self.live.pop(outcome.name, None)
         frames = (outcome.summary or {}).get("frames")
         self.done_frames += frames if frames else self.frames.get(outcome.name, 0)
         self._tick()
@@ -594,6 +635,7 @@ def run_pool(sources: list[Path], out: Path, *, options: BatchOptions | None = N
         interrupted = False
 
         def died(job: Job) -> None:
+            batch.live.pop(job.name, None)
             deaths[job.name] = deaths.get(job.name, 0) + 1
             if deaths[job.name] >= 2:
                 batch.finish(Outcome(job.source, job.name, FAILED,
@@ -610,8 +652,11 @@ def run_pool(sources: list[Path], out: Path, *, options: BatchOptions | None = N
             return not alone and not (running and deaths.get(queue[0].name))
 
         while queue and not interrupted:
-            pool = ProcessPoolExecutor(min(jobs, len(queue)), mp_context=get_context("spawn"),
-                                       initializer=_pool_init)
+            context = get_context("spawn")
+            # A queue a pool: a worker killed while writing to it may leave it unusable.
+            frames_queue = context.Queue() if progress is not None else None
+            pool = ProcessPoolExecutor(min(jobs, len(queue)), mp_context=context,
+                                       initializer=_pool_init, initargs=(frames_queue,))
             running: dict[Future, Job] = {}
             try:
                 while queue or running:
@@ -619,8 +664,10 @@ def run_pool(sources: list[Path], out: Path, *, options: BatchOptions | None = N
                         future = pool.submit(task, queue[0], options, batch.model,
                                              str(batch.staging_root))
                         running[future] = queue.pop(0)
-                    finished, _ = wait(running, timeout=1.0, return_when=FIRST_COMPLETED)
+                    finished, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
                     batch.flush()
+                    if frames_queue is not None:
+                        batch.running_frames(frames_queue)
                     for future in finished:
                         job = running.pop(future)
                         try:
@@ -635,6 +682,9 @@ def run_pool(sources: list[Path], out: Path, *, options: BatchOptions | None = N
                 interrupted = True
             finally:
                 _stop_pool(pool)
+                if frames_queue is not None:
+                    frames_queue.close()
+                    frames_queue.cancel_join_thread()
             if not interrupted:
                 for job in running.values():  # broken: the rest of the in-flight ones
                     died(job)
