@@ -51,14 +51,14 @@ def crash_on_marked(job, *args):
     """The pool's per-source task, except that a source named crash* kills its worker process."""
     if Path(job.source).name.startswith("crash"):
         os._exit(3)
-    return batch._pool_task(job, *args)
+    return batch.pool_task(job, *args)
 
 
 def crash_on_marked_ray(job, *args):
     """The same for Ray tasks."""
     if Path(job.source).name.startswith("crash"):
         os._exit(3)
-    return batch._ray_task(job, *args)
+    return batch.ray_task(job, *args)
 
 
 def _model_loader():
