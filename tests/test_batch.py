@@ -372,7 +372,7 @@ def test_ray_two_node_cluster_gives_the_same_table(one_process, tmp_path, monkey
                                task=crash_on_marked_ray)
     rows = {Path(r["source"]).name: r for r in result.rows}
     # A task whose worker dies is retried by Ray once, then recorded as failed; the rest go on.
-    assert rows["crash.mp4"]["status"] == "failed" and "failed twice" in rows["crash.mp4"]["error"]
+    assert rows["crash.mp4"]["status"] == "failed" and "died twice" in rows["crash.mp4"]["error"]
     assert result.count("done") == len(CLIPS)
     nodes = {rows[n]["worker"].rsplit("@", 1)[1] for n in CLIPS}
     assert len(nodes) == 2  # both one-CPU nodes ran sources

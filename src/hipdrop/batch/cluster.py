@@ -57,7 +57,8 @@ def run_ray(sources: list[Path], out: Path, *, address: str | None = None,
                 ray.init(num_cpus=jobs or cpus(), object_store_memory=200 * 2**20,
                          include_dashboard=False, **quiet)
         except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise BatchError(f"cannot reach the Ray cluster at {address}: {first_line(exc)}") from None
+            where = f"the Ray cluster at {address}" if address else "a local Ray cluster"
+            raise BatchError(f"cannot start or reach {where}: {first_line(exc)}") from None
         interrupted = False
         refs: dict[Any, Job] = {}
         try:
@@ -73,9 +74,12 @@ def run_ray(sources: list[Path], out: Path, *, address: str | None = None,
                     job = refs.pop(ref)
                     try:
                         outcome = ray.get(ref)
-                    except ray.exceptions.RayError as exc:
+                    except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError) as exc:
+                        outcome = Outcome(job.source, job.name, FAILED,  # retried, died again
+                                          error=f"the Ray worker died twice on it: {first_line(exc)}")
+                    except ray.exceptions.RayError as exc:  # e.g. hipdrop missing on a node
                         outcome = Outcome(job.source, job.name, FAILED,
-                                          error=f"Ray task failed twice: {first_line(exc)}")
+                                          error=f"Ray task failed: {first_line(exc)}")
                     batch.finish(outcome)
         except KeyboardInterrupt:
             interrupted = True
