@@ -142,6 +142,20 @@ def test_a_slow_table_is_rewritten_less_often_but_always_last(tmp_path):
         assert [r["status"] for r in csv.DictReader(fh)] == ["failed", "failed"]
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_waits_for_the_folder_move_and_the_table(signum):
+    from hipdrop.batch.run import _signals_held, sigterm_as_interrupt
+
+    done = []
+    with sigterm_as_interrupt(), pytest.raises(KeyboardInterrupt):
+        with _signals_held():
+            os.kill(os.getpid(), signum)
+            time.sleep(0.05)  # the handler would have run by now
+            done.append("moved and written")
+    assert done == ["moved and written"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def test_run_key_follows_settings_and_model():
     base = batch.run_key(BatchOptions(), "full", "abc")
     assert base == batch.run_key(BatchOptions(), "full", "abc")

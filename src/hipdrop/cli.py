@@ -154,6 +154,8 @@ def _batch_bar() -> Callable:
         if bar is None:
             bar = tqdm(total=p.frames_total or None, unit="frame", file=sys.stderr, disable=None,
                        dynamic_ncols=True, smoothing=0.1)
+        if p.frames_total and bar.total != p.frames_total:  # counted on a thread: known later
+            bar.total = p.frames_total
         bar.set_description(f"{p.files_done}/{p.files_total} files", refresh=False)
         bar.update(p.frames_done - bar.n)
         if p.files_done >= p.files_total:

@@ -42,16 +42,32 @@ from hipdrop.offline import is_landmarks_file
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM off for a few ms, so a folder move and the table update happen together."""
+    """Defer SIGINT/SIGTERM for a few ms, so a folder move and the table update happen together.
+
+    Python runs signal handlers in the main thread whichever thread the signal hit, so swapping
+    the handlers defers them for sure (a signal mask would not: it is per thread, and tqdm's
+    monitor or another thread could take the signal). A deferred signal is delivered after.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    caught: list[int] = []
+
+    def defer(signum: int, frame: object) -> None:
+        caught.append(signum)
+
+    previous = {s: signal.signal(s, defer) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        for s in dict.fromkeys(caught):
+            handler = previous[s]
+            if callable(handler):
+                handler(s, None)  # KeyboardInterrupt, for Python's SIGINT and our SIGTERM
+            elif handler == signal.SIG_DFL:
+                os.kill(os.getpid(), s)
 
 
 @dataclass
@@ -133,17 +149,26 @@ class BatchRun:
             else:
                 self.pending.append(job)
         self.table.write()
-        self.frames = {j.name: _announced_frames(Path(j.source)) for j in self.pending}
+        # Frame counts for the bar's time left, read on a thread while the batch starts: opening
+        # ten thousand videos on a network volume takes minutes.
+        self.frames: dict[str, int] = {}
+        self.frames_total = 0
+        threading.Thread(target=self._count_frames, args=(list(self.pending),), daemon=True,
+                         name="hipdrop-batch-probe").start()
         self.done_files = self.done_frames = 0
         self.live: dict[str, int] = {}
         self.finished: set[str] = set()
         self._tick()
 
+    def _count_frames(self, jobs: list[Job]) -> None:
+        frames = {j.name: _announced_frames(Path(j.source)) for j in jobs}
+        self.frames, self.frames_total = frames, sum(frames.values())  # whole, once known
+
     def _tick(self) -> None:
         if self.progress is not None:
             self.progress(BatchProgress(self.done_files, len(self.pending),
                                         self.done_frames + sum(self.live.values()),
-                                        sum(self.frames.values())))
+                                        self.frames_total))
 
     def running_frames(self, frames_queue: Any) -> None:
         """Take in the frames done by the sources still running (pool workers report them)."""
