@@ -16,7 +16,7 @@ from hipdrop.batch.run import (
     prepare_out,
     sigterm_as_interrupt,
 )
-from hipdrop.batch.work import pool_init, pool_task
+from hipdrop.batch.work import first_line, pool_init, pool_task
 from hipdrop.models import ResolvedModel
 
 
@@ -85,6 +85,10 @@ def run_pool(sources: list[Path], out: Path, *, options: BatchOptions | None = N
                             outcome = future.result()
                         except BrokenProcessPool:
                             died(job)
+                        except Exception as exc:  # e.g. an outcome that did not unpickle
+                            batch.finish(Outcome(job.source, job.name, FAILED,
+                                                 error=f"internal error ({type(exc).__name__}): "
+                                                       f"{first_line(exc)}"))
                         else:
                             batch.finish(outcome)
             except BrokenProcessPool:  # from submit: the pool broke between two waits

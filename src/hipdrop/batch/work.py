@@ -67,7 +67,10 @@ def analyze_one(job: Job, options: BatchOptions, model: ResolvedModel | None, st
         marker = {"source": job.source, "size": job.size, "mtime_ns": job.mtime_ns, "key": job.key,
                   "video": job.video, "hipdrop": __version__, "wall_s": round(outcome.wall_s, 3),
                   "cpu_s": round(outcome.cpu_s, 3), "worker": worker, "warnings": outcome.warnings}
-        (staging / MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
+        try:
+            (staging / MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
+        except OSError as exc:  # a full disk: the results are not complete
+            outcome.status, outcome.error = FAILED, f"cannot write {MARKER}: {exc.strerror or exc}"
     return outcome
 
 
