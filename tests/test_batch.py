@@ -238,6 +238,20 @@ def test_two_processes_give_the_same_results_and_resume(one_process, tmp_path):
 
 @pytest.mark.model
 @pytest.mark.clips
+def test_landmarks_files_need_no_model(one_process, tmp_path):
+    ref, _, _ = one_process
+    npz = sorted(ref.glob("*/landmarks.npz"))
+    assert len(npz) == len(CLIPS)
+    result = batch.run_pool(npz, tmp_path / "out", options=BatchOptions(video=False), model=None, jobs=2)
+    assert result.count("done") == len(CLIPS)
+    for row in result.rows:  # the same analysis as from the videos, without running the model
+        again = json.loads((tmp_path / "out" / row["folder"] / "summary.json").read_text())
+        first = json.loads((Path(row["source"]).parent / "summary.json").read_text())
+        assert again["stance_phases"] == first["stance_phases"] and again["reps"] == first["reps"]
+
+
+@pytest.mark.model
+@pytest.mark.clips
 def test_corrupt_files_among_good_ones(tmp_path, capsys, pose_model):
     good = clip_path(CLIPS[0])
     bad = tmp_path / "inputs"
