@@ -151,6 +151,62 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 128 + result.signum if result.interrupted else 0
 
 
+def cmd_batch(args: argparse.Namespace) -> int:
+    """Analyse many videos (files, folders, globs) on every core, or on a Ray cluster.
+
+    One folder per source under --out (the same files as `analyze`), and batch.csv + batch.json
+    for the whole batch, rewritten after every finished source. A re-run skips the sources whose
+    results are complete (same file, settings and model) unless --force; a failing source is
+    recorded and the batch goes on (exit status 1 when any failed); Ctrl-C or SIGTERM keeps
+    every finished source and leaves the table true (exit status 130).
+    """
+    from hipdrop import batch
+
+    options = batch.BatchOptions(settings=_settings_from(args), video=not args.no_video,
+                                 num_poses=args.people, estimator=args.obliquity)
+    if args.ray and args.ray != "auto" and ":" not in args.ray:
+        # `--ray clip.mp4 ...`: argparse took the first source for an address (host:port, auto).
+        args.sources.insert(0, args.ray)
+        args.ray = ""
+    sources = batch.discover_sources(args.sources, args.out)
+    run = dict(options=options, model=_model_loader(args.model, not args.quiet), jobs=args.jobs,
+               force=args.force, progress=None if args.quiet else _batch_bar())
+    result = (batch.run_ray(sources, args.out, address=args.ray or None, **run)
+              if args.ray is not None else batch.run_pool(sources, args.out, **run))
+    counts = batch.summary_of(result)
+    for row in result.failed:  # most errors name their file already
+        where = "" if row["source"] in row["error"] else f"{row['source']}: "
+        _err(f"failed: {where}{row['error']}")
+    print(f"{counts['done']} of {counts['total']} sources done ({counts['resumed']} from an "
+          f"earlier run), {counts['failed']} failed, {counts['pending']} not run: "
+          f"{args.out / batch.TABLE_CSV}")
+    if result.interrupted:
+        _err("interrupted")
+        return EXIT_INTERRUPTED
+    return 1 if counts["failed"] else 0
+
+
+def _batch_bar() -> Callable:
+    """One bar for the batch: frames a second and time left, files done in its label."""
+    from tqdm import tqdm
+
+    bar = None
+
+    def tick(p) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=p.frames_total or None, unit="frame", file=sys.stderr, disable=None,
+                       dynamic_ncols=True, smoothing=0.1)
+        if p.frames_total and bar.total != p.frames_total:  # counted on a thread: known later
+            bar.total = p.frames_total
+        bar.set_description(f"{p.files_done}/{p.files_total} files", refresh=False)
+        bar.update(p.frames_done - bar.n)
+        if p.files_done >= p.files_total:
+            bar.close()
+
+    return tick
+
+
 def cmd_live(args: argparse.Namespace) -> int:
     """Live from a webcam: the guided single-leg stance test, a rep counter, or a hold timer.
 
@@ -224,6 +280,27 @@ def build_parser() -> argparse.ArgumentParser:
     _add_history_flags(p)
     _add_settings_flags(p)
     p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("batch", help="analyse many videos on every core or on a Ray cluster",
+                       description=cmd_batch.__doc__)
+    p.add_argument("sources", nargs="+", metavar="SOURCE",
+                   help="videos, folders (searched recursively) or quoted globs")
+    p.add_argument("--out", type=Path, required=True, help="output folder: one sub-folder a source")
+    p.add_argument("--jobs", type=_positive_int, metavar="N",
+                   help="worker processes (local Ray CPUs with --ray) [one a core]")
+    p.add_argument("--force", action="store_true", help="redo sources already done")
+    p.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                   help="run on the Ray cluster at ADDRESS (or a local one); needs hipdrop[cluster]")
+    p.add_argument("--model", help="lite, full, heavy, or a .task file [full]")
+    p.add_argument("--settings", type=Path, metavar="FILE.toml", help="thresholds from a TOML file")
+    p.add_argument("--no-video", action="store_true", help="skip annotated.mp4 (faster)")
+    p.add_argument("--obliquity", choices=["hipdrop", "landmarks"], default="hipdrop",
+                   help="as for analyze [hipdrop]")
+    p.add_argument("--people", type=_positive_int, default=1, metavar="N",
+                   help="poses the model looks for, as for analyze [1]")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_settings_flags(p)
+    p.set_defaults(func=cmd_batch)
 
     p = sub.add_parser("live", help="guided stance test, rep counter or hold timer from a webcam",
                        description=cmd_live.__doc__)

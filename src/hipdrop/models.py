@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hipdrop.errors import ModelError
@@ -64,10 +64,15 @@ REGISTRY: dict[str, ModelInfo] = {
 
 @dataclass(frozen=True)
 class ResolvedModel:
-    """A model file ready to load: its registry name (or file stem) and path."""
+    """A model file ready to load: its registry name (or file stem) and path.
+
+    ``data``, when given, is the bundle's bytes: the landmarker loads from them and ``path`` only
+    names the model in messages (a cluster worker that has no model file receives the bytes).
+    """
 
     name: str
     path: Path
+    data: bytes | None = field(default=None, repr=False, compare=False)
 
 
 def sha256_of(path: Path) -> str:

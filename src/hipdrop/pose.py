@@ -117,8 +117,10 @@ class PoseEstimator:
                  reacquire_s: float = 1.0) -> None:
         from mediapipe.tasks.python import BaseOptions, vision
 
+        base = (BaseOptions(model_asset_buffer=model.data) if model.data is not None
+                else BaseOptions(model_asset_path=str(model.path)))
         options = vision.PoseLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(model.path)),
+            base_options=base,
             running_mode=vision.RunningMode.VIDEO,
             num_poses=num_poses,
             min_pose_detection_confidence=min_confidence,
