@@ -150,3 +150,19 @@ def test_the_landmark_interval_holds_every_drop_the_bounds_allow(read, thigh):
             assert lo - 1e-9 <= d <= hi + 1e-9
     assert math.isclose(min((read - b) / g for g in (MEDIAPIPE.gain_lo, MEDIAPIPE.gain_hi)
                             for b in (b_lo, MEDIAPIPE.bias_hi_deg)), lo)
+
+
+def test_a_swung_leg_may_hike_the_pelvis_beyond_the_clinical_limit_when_read_by_markers():
+    """Markers on a pelvis hiking 26 deg with the thigh raised high (a leg swung out): a real
+    hike, read as one; the same reading from the pose model's hip points is not a result."""
+    from hipdrop.verdict import SWING_LIMIT_DEG, plausible_limit
+
+    series, _ = sc.landmarks(sc.stance_test(drop_left=-26.0, drop_right=0.0), fps=30)
+    a = analyze(as_model(with_markers(series), "full"))
+    left = next(p for p in a.phases if p.stance == "left")
+    assert left.obliquity_source == "markers" and left.thigh_elevation_deg < 50
+    assert left.implausible  # the scripted lift is a clinical one: 26 deg is beyond a pelvis
+    swung = dataclasses.replace(left, thigh_elevation_deg=70.0)
+    assert plausible_limit(swung, a.settings) == SWING_LIMIT_DEG
+    assert plausible_limit(dataclasses.replace(swung, obliquity_source="landmarks"),
+                           a.settings) == a.settings.max_plausible_drop_deg

@@ -39,7 +39,7 @@ from hipdrop.tiers import (
     landmark_reading,
     noise_sd,
 )
-from hipdrop.verdict import DROP, Verdict, make_verdict, phase_finding
+from hipdrop.verdict import DROP, Verdict, make_verdict, phase_finding, plausible_limit
 
 
 @dataclass
@@ -78,10 +78,11 @@ class Analysis:
             if p.implausible:
                 continue
             if p.obliquity_source in (MARKERS, WAIST) or self.landmarks is _GEOMETRY:
-                shown[p.start:p.stop] = self.drop[p.start:p.stop]
-        # A frame beyond what a pelvis can do is a glitch of that frame: not drawn either.
-        with np.errstate(invalid="ignore"):
-            shown[np.abs(shown) > self.settings.max_plausible_drop_deg] = np.nan
+                part = self.drop[p.start:p.stop].copy()
+                # A frame beyond what a pelvis can do is a glitch of that frame: not drawn.
+                with np.errstate(invalid="ignore"):
+                    part[np.abs(part) > plausible_limit(p, self.settings)] = np.nan
+                shown[p.start:p.stop] = part
         return shown
 
     def trunk_lean_deg(self) -> np.ndarray:

@@ -39,6 +39,22 @@ SOURCE_WORDS = {MARKERS: "your hip stickers", WAIST: "your waistband line",
                 LANDMARKS: "the pose model's hip points (approximate)"}
 
 
+# In the clinical test (thigh nearly upright) no pelvis tilts beyond settings'
+# max_plausible_drop_deg. With the leg swung out or the knee raised high, a real pelvis hikes
+# further (18-30 deg by skin markers on a gait-lab subject with the leg swung out, issue 8), so a
+# geometric tier (stickers, a waistband) may read up to this before it is called a failure.
+SWING_THIGH_DEG = 50.0
+SWING_LIMIT_DEG = 35.0
+
+
+def plausible_limit(phase: StancePhase, settings: Settings) -> float:
+    """The largest held |drop| a pelvis can produce in this phase, degrees."""
+    swung = math.isfinite(phase.thigh_elevation_deg) and phase.thigh_elevation_deg > SWING_THIGH_DEG
+    if swung and phase.obliquity_source in (MARKERS, WAIST):
+        return max(settings.max_plausible_drop_deg, SWING_LIMIT_DEG)
+    return settings.max_plausible_drop_deg
+
+
 @dataclass(frozen=True)
 class Finding:
     finding: str
@@ -52,14 +68,14 @@ def phase_finding(phase: StancePhase, settings: Settings, *, extreme_deg: float,
     """The finding of one measured phase.
 
     extreme_deg : the largest |drop| held for a peak window over the phase (a tracking failure
-        beyond ``settings.max_plausible_drop_deg``).
+        beyond :func:`plausible_limit`).
     thigh_too_high : the lifted thigh was raised beyond what the phase's tier can read past.
     markers_lost : markers were seen before the phase, not through it.
     landmarks_approximate : the phase was read from a pose model's hip landmarks.
     """
     thr = settings.drop_threshold_deg
     lo, hi = phase.drop_interval_deg
-    implausible = math.isfinite(extreme_deg) and extreme_deg > settings.max_plausible_drop_deg
+    implausible = math.isfinite(extreme_deg) and extreme_deg > plausible_limit(phase, settings)
     if thigh_too_high:  # the likeliest cause of an impossible reading too: say what to change
         return Finding(INCONCLUSIVE, THIGH_TOO_HIGH, implausible=implausible)
     if implausible:
