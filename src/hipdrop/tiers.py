@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hipdrop.stance import baseline
+from hipdrop.stance import DOUBLE, baseline, runs
 
 MARKERS, WAIST, LANDMARKS = "markers", "waist", "landmarks"
 TIERS = (MARKERS, WAIST, LANDMARKS)
@@ -180,8 +180,6 @@ def _steady_edge(signals: object, labels: np.ndarray, start: int, stop: int) -> 
 def _run_coverage(theta: np.ndarray, labels: np.ndarray, start: int) -> float:
     """Share of the frames of the double-stance run just before ``start`` with ``theta``
     read (0 when there is no such run)."""
-    from hipdrop.stance import DOUBLE, runs
-
     lo = max(0, start - 4096)
     starts, stops, values = runs(labels[lo:start])
     for s, e, v in zip(starts[::-1], stops[::-1], values[::-1], strict=True):
@@ -192,8 +190,6 @@ def _run_coverage(theta: np.ndarray, labels: np.ndarray, start: int) -> float:
 
 def _baseline_frames(theta: np.ndarray, labels: np.ndarray, start: int) -> int:
     """How many frames the double-stance run before ``start`` gives the tier's baseline."""
-    from hipdrop.stance import DOUBLE, runs
-
     lo = max(0, start - 4096)
     starts, stops, values = runs(labels[lo:start])
     for s, e, v in zip(starts[::-1], stops[::-1], values[::-1], strict=True):
