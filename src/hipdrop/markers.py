@@ -43,6 +43,9 @@ _MIN_SATURATION, _MIN_VALUE = 140, 25  # a sticker in shadow on a black belt: V 
 # mask, and differs from the blob by this CIELAB distance (OpenCV's 8-bit Lab units).
 _MAX_RING_IN_MASK = 0.25
 _MIN_RING_CONTRAST = 30.0
+# What surrounds a sticker and the body a little nearer the midline differ by less than this
+# (CIELAB, OpenCV's 8-bit units): the same skin or garment, shaded.
+_MAX_BODY_CONTRAST = 40.0
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ class _Blob:
     area: float  # px
     kind: int  # 0 colour, 1 dark, 2 bright
     hue: float  # OpenCV hue 0-180 (colour blobs), else 0
+    ring_lab: np.ndarray  # (3,) the median CIELAB colour just around the blob
 
 
 def _components(mask: np.ndarray, weight: np.ndarray, offset: np.ndarray, kind: int,
@@ -137,7 +141,7 @@ def _components(mask: np.ndarray, weight: np.ndarray, offset: np.ndarray, kind: 
         if hue is not None:
             ang = hue[y0:y1, x0:x1][sub].astype(np.float64) * (np.pi / 90.0)
             h_mean = (math.degrees(math.atan2(np.sin(ang).mean(), np.cos(ang).mean())) / 2.0) % 180.0
-        blobs.append(_Blob(centre, float(area), kind, h_mean))
+        blobs.append(_Blob(centre, float(area), kind, h_mean, background))
     return blobs
 
 
@@ -182,6 +186,21 @@ def _candidates(roi: np.ndarray, offset: np.ndarray, sep: float) -> list[_Blob]:
         blobs += _components(mask, np.clip(diff - 20.0, 0.0, None), offset, kind, None, lab,
                              min_area, max_area)
     return blobs
+
+
+def _on_body(blob: _Blob, lab: np.ndarray, offset: np.ndarray, toward: np.ndarray) -> bool:
+    """A sticker sits on the body: what is just around it looks like the body a little further
+    in, toward the midline (the same skin or garment). A blob on the wall between an arm and
+    the trunk (a brick between mortar lines, seen on the Blender renders) does not."""
+    h, w = lab.shape[:2]
+    for f in (0.3, 0.5):
+        x, y = (blob.centre + f * (toward - blob.centre) - offset).round().astype(int)
+        if not (1 <= x < w - 1 and 1 <= y < h - 1):
+            continue
+        inner = np.median(lab[y - 1:y + 2, x - 1:x + 2].reshape(-1, 3).astype(np.float32), axis=0)
+        if float(np.linalg.norm(inner - blob.ring_lab)) <= _MAX_BODY_CONTRAST:
+            return True
+    return False
 
 
 def _pair_score(a: _Blob, b: _Blob, centre: np.ndarray, u: np.ndarray, up: np.ndarray,
@@ -262,7 +281,11 @@ def find_markers(frame: np.ndarray, points: np.ndarray,
     x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
     if x1 - x0 < 8 or y1 - y0 < 8:
         return NO_MARKERS
-    blobs = _candidates(frame[y0:y1, x0:x1], np.array([x0, y0], np.float64), sep)
+    roi = frame[y0:y1, x0:x1]
+    offset = np.array([x0, y0], np.float64)
+    lab = cv2.cvtColor(roi, cv2.COLOR_BGR2LAB)
+    mid = centre + 0.4 * sep * up  # between the hips and the waist: on the body
+    blobs = [b for b in _candidates(roi, offset, sep) if _on_body(b, lab, offset, mid)]
     if len(blobs) < 2:
         return NO_MARKERS
     best, best_score = None, 0.0

@@ -64,6 +64,7 @@ class Signals:
     knee_flexion_right_deg: np.ndarray
     marker_obliquity_deg: np.ndarray  # the pelvis markers' line, NaN where not found
     marker_confidence: np.ndarray
+    marker_span_px: np.ndarray  # the distance between the two markers, px
     thigh_elevation_left_deg: np.ndarray  # kinematics.thigh_elevation_deg, 3-D where present
     thigh_elevation_right_deg: np.ndarray
     # The three readings of the obliquity as measured, before smoothing: their frame-to-frame
@@ -77,7 +78,7 @@ class Signals:
         "obliquity_deg", "landmark_obliquity_deg", "trunk_lean_left_deg",
         "abduction_left_deg", "abduction_right_deg", "lift_left", "lift_right",
         "waist_obliquity_deg", "waist_confidence", "waist_height", "knee_flexion_left_deg",
-        "knee_flexion_right_deg", "marker_obliquity_deg", "marker_confidence",
+        "knee_flexion_right_deg", "marker_obliquity_deg", "marker_confidence", "marker_span_px",
         "thigh_elevation_left_deg", "thigh_elevation_right_deg",
     )  # fmt: skip
     # Signals that change slowly in a held stance and are noisy: smoothed more.
@@ -216,6 +217,8 @@ def frame_signals(image: np.ndarray, world: np.ndarray, t: np.ndarray, scale: Le
         knee_flexion_right_deg=knee_flex[:, 1],
         marker_obliquity_deg=marker_line,
         marker_confidence=np.where(pose, marks[:, 4], np.nan),
+        marker_span_px=np.where(marked, np.hypot(marks[:, 0] - marks[:, 2], marks[:, 1] - marks[:, 3]),
+                                np.nan),
         thigh_elevation_left_deg=thigh[:, 0],
         thigh_elevation_right_deg=thigh[:, 1],
         landmark_obliquity_raw_deg=oblique.copy(),

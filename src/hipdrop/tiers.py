@@ -42,6 +42,9 @@ Z90 = 1.645
 # real woman in leggings; a hoodie hem dropped 0.26 as the man squatted, a loose shirt's
 # moved 0.10 as the leg lifted.
 MAX_WAIST_SHIFT = 0.08
+# Markers carry a phase only if their span stays within this fraction of its double-stance value
+# (a pelvis turning 25 deg shortens it by 10%).
+MAX_SPAN_CHANGE = 0.15
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,25 @@ def _steady_edge(signals: object, labels: np.ndarray, start: int, stop: int) -> 
     return not (math.isfinite(spread) and spread > MAX_WAIST_SHIFT)
 
 
+def _steady_pair(signals: object, labels: np.ndarray, start: int, stop: int) -> bool:
+    """The markers were the same pair from the double stance through the phase: seen in most of
+    the double-stance run before it, and their distance apart within MAX_SPAN_CHANGE of its
+    value there (stickers on the pelvis keep their distance, give or take the pelvis turning;
+    two chance blobs, such as the ends of a contrasting band, do not)."""
+    theta = signals.marker_obliquity_deg  # type: ignore[attr-defined]
+    if _run_coverage(theta, labels, start) < MIN_COVERAGE:
+        return False
+    span = signals.marker_span_px  # type: ignore[attr-defined]
+    before, source = baseline(span, labels, start)
+    inside = span[start:stop]
+    if source == "none" or not np.isfinite(inside).any() or before <= 0:
+        return False
+    ratio = inside[np.isfinite(inside)] / before
+    # Nearly every frame: a frame or two of another pair (a glitch the smoothing absorbs) does
+    # not discard stickers seen through the whole phase.
+    return bool(np.mean(np.abs(ratio - 1.0) <= MAX_SPAN_CHANGE) >= 0.9)
+
+
 def _run_coverage(theta: np.ndarray, labels: np.ndarray, start: int) -> float:
     """Share of the frames of the double-stance run just before ``start`` with ``theta``
     read (0 when there is no such run)."""
@@ -219,6 +241,8 @@ def read_phase(signals: object, labels: np.ndarray, start: int, stop: int,
         if source == "none" and tier != LANDMARKS:
             continue  # never seen in double stance: nothing to measure the phase against
         if tier == WAIST and not _steady_edge(signals, labels, start, stop):
+            continue
+        if tier == MARKERS and not _steady_pair(signals, labels, start, stop):
             continue
         chosen = (tier, theta, theta0)
     if chosen is None:  # not even the landmarks over most of the phase: read what there is
