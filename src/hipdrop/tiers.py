@@ -185,7 +185,8 @@ _LOOK_BACK = 4096  # frames before a phase that _run_coverage and _baseline_fram
 
 def _run_coverage(theta: np.ndarray, labels: np.ndarray, start: int) -> float:
     """Share of the frames of the double-stance run just before ``start`` with ``theta``
-    read (0 when there is no such run)."""
+    read (0 when there is no such run). One phase's scan: :meth:`Baselines.run_coverage`
+    gives the same for every phase of a recording (tests/test_baselines.py)."""
     from hipdrop.stance import DOUBLE, runs
 
     lo = max(0, start - _LOOK_BACK)
@@ -197,7 +198,8 @@ def _run_coverage(theta: np.ndarray, labels: np.ndarray, start: int) -> float:
 
 
 def _baseline_frames(theta: np.ndarray, labels: np.ndarray, start: int) -> int:
-    """How many frames the double-stance run before ``start`` gives the tier's baseline."""
+    """How many frames the double-stance run before ``start`` gives the tier's baseline
+    (one phase's scan; :meth:`Baselines.baseline_frames` is what the pipeline uses)."""
     from hipdrop.stance import DOUBLE, runs
 
     lo = max(0, start - _LOOK_BACK)
