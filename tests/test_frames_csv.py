@@ -60,3 +60,52 @@ def test_text_that_needs_quotes_is_quoted(analysis, tmp_path):
     path = tmp_path / "frames.csv"
     write_frames(path, a)
     assert path.read_bytes() == _reference(a)
+
+
+def _by_csv_module(path):
+    """read_frames_csv as it was: csv.reader's rows, padded, a column at a time."""
+    import math
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    if not rows:
+        return {}
+    out = {}
+    for j, name in enumerate(rows[0]):
+        col = [r[j] if j < len(r) else "" for r in rows[1:]]
+        try:
+            out[name] = np.array([float(v) if v != "" else math.nan for v in col], np.float64)
+        except ValueError:
+            out[name] = np.array(col, dtype=str)
+    return out
+
+
+@pytest.mark.parametrize("text", [
+    "", "t_s,stance\r\n", "t_s,stance\r\n0.000,none\r\n0.033,left\r\n",
+    "t_s,drop\r\n0.000,\r\n0.033,-0.000\r\n",
+    't_s,note\r\n0.000,"a,b"\r\n0.033,plain\r\n',  # quoted: the csv module's way
+    "t_s,drop\r\n0.000\r\n0.033,1.5\r\n",  # a short row, padded
+    "t_s,drop\r\n0.000,1\r\n\r\n0.033,1.5\r\n",  # a blank line
+    "t_s,drop\n0.000,1\n0.033,1.5\n",  # LF line ends
+])
+def test_read_frames_csv_as_the_csv_module(tmp_path, text):
+    from hipdrop.keyframes import read_frames_csv
+
+    path = tmp_path / "frames.csv"
+    path.write_bytes(text.encode("utf-8"))
+    got, want = read_frames_csv(path), _by_csv_module(path)
+    assert got.keys() == want.keys()
+    for k, v in want.items():
+        assert got[k].dtype == v.dtype
+        np.testing.assert_array_equal(got[k], v)
+
+
+def test_read_frames_csv_reads_what_write_frames_wrote(analysis, tmp_path):
+    from hipdrop.keyframes import read_frames_csv
+
+    path = tmp_path / "frames.csv"
+    write_frames(path, analysis)
+    got, want = read_frames_csv(path), _by_csv_module(path)
+    assert list(got) == list(FRAME_COLUMNS)
+    for k, v in want.items():
+        np.testing.assert_array_equal(got[k], v)
