@@ -111,13 +111,18 @@ def _column_text(col: np.ndarray) -> list[str]:
     if col.dtype.kind in "iub":
         return [str(v) for v in col.tolist()]  # Python ints and bools, as csv writes them
     out = []
+    seen: dict[object, str] = {}  # a text column holds a few words, each formatted once
     for v in col.tolist():
         if isinstance(v, float):
             out.append("" if not math.isfinite(v) else f"{v:.3f}")
             continue
-        text = "" if v is None else str(v)
-        if any(c in text for c in _NEEDS_QUOTES):
-            text = '"' + text.replace('"', '""') + '"'
+        text = seen.get(v) if isinstance(v, str) else None
+        if text is None:
+            text = "" if v is None else str(v)
+            if any(c in text for c in _NEEDS_QUOTES):
+                text = '"' + text.replace('"', '""') + '"'
+            if isinstance(v, str):
+                seen[v] = text
         out.append(text)
     return out
 
