@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hipdrop.baselines import Baselines
+from hipdrop.filters import median
 from hipdrop.stance import baseline
 
 MARKERS, WAIST, LANDMARKS = "markers", "waist", "landmarks"
@@ -160,7 +161,8 @@ def _robust_sd(x: np.ndarray) -> float:
     x = x[np.isfinite(x)]
     if x.size < 3:
         return math.nan
-    return float(1.4826 * np.median(np.abs(x - np.median(x))))
+    # hipdrop.filters.median: np.median's number without its overhead (twice a phase).
+    return float(1.4826 * median(np.abs(x - median(x))))
 
 
 def _steady_edge(signals: object, labels: np.ndarray, start: int, stop: int,
@@ -228,7 +230,9 @@ def read_phase(signals: object, labels: np.ndarray, start: int, stop: int,
     chosen = None
     for tier in TIERS:
         theta = getattr(signals, _SMOOTHED[tier])
-        coverage[tier] = float(np.isfinite(theta[start:stop]).mean()) if stop > start else 0.0
+        # The share of finite frames (np.mean's number of the mask, without its overhead).
+        coverage[tier] = (np.count_nonzero(np.isfinite(theta[start:stop])) / (stop - start)
+                          if stop > start else 0.0)
         if chosen is not None or coverage[tier] < MIN_COVERAGE or tier not in allowed:
             continue
         theta0, source = index.baseline(theta, start)
