@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from hipdrop.baselines import Baselines
 from hipdrop.errors import NoPoseError
 from hipdrop.landmarks import LandmarkSeries
 from hipdrop.measures import LegScale, Signals, frame_signals, smooth_offline
@@ -17,7 +18,6 @@ from hipdrop.stance import (
     LEFT,
     RIGHT,
     StancePhase,
-    baseline,
     contralateral_drop,
     find_phases,
     held_peak,
@@ -114,14 +114,15 @@ def analyze_signals(series: LandmarkSeries, signals: Signals, settings: Settings
                            settings.lift_fraction)
     found = find_phases(labels, signals.t, series.fps, settings.min_stance_s)
     allowed = TIERS if estimator == "hipdrop" else (LANDMARKS,)
-    obliquity, readings, source = estimate_obliquity(signals, labels, found, allowed)
+    index = Baselines(labels)  # every baseline of the recording from one pass over the labels
+    obliquity, readings, source = estimate_obliquity(signals, labels, found, allowed, index)
     signals = signals.with_matrix(signals.matrix())
     signals.obliquity_deg = obliquity
     phases, drop = measure_phases(obliquity, signals.trunk_lean_left_deg, labels, found,
-                                  signals.t, series.fps, settings)
+                                  signals.t, series.fps, settings, index)
     reading_of = landmark_reading(series.model)
     for phase, reading, (side, start, stop) in zip(phases, readings, found, strict=True):
-        _judge(phase, reading, signals, labels, side, start, stop, series.fps, settings,
+        _judge(phase, reading, signals, index, side, start, stop, series.fps, settings,
                drop[start:stop], reading_of)
     if phases and not (labels == DOUBLE).any():
         warnings.append("no double-leg stance in the recording: drops are measured against a "
@@ -136,7 +137,7 @@ def analyze_signals(series: LandmarkSeries, signals: Signals, settings: Settings
                     warnings, estimator, reading_of)
 
 
-def _judge(phase: StancePhase, reading: PhaseReading, signals: Signals, labels: np.ndarray,
+def _judge(phase: StancePhase, reading: PhaseReading, signals: Signals, index: Baselines,
            side: int, start: int, stop: int, fps: float, settings: Settings,
            cpd: np.ndarray, reading_of: LandmarkReading) -> None:
     """Set a measured phase's tier, interval and finding (hipdrop.tiers, hipdrop.verdict)."""
@@ -151,7 +152,7 @@ def _judge(phase: StancePhase, reading: PhaseReading, signals: Signals, labels: 
         # the markers' interval: on a real clip a shirt hem over the hips read a 4 deg hike
         # beside painted stickers' 8 deg drop: a lower tier that disagrees is the one off).
         waist = signals.waist_obliquity_deg
-        w0, src = baseline(waist, labels, start)
+        w0, src = index.baseline(waist, start)
         if src != "none":
             other = held_peak(contralateral_drop(waist[start:stop], w0, side), fps,
                               settings.peak_window_s)

@@ -8,6 +8,7 @@ in metres, NaN where no pose was found. Nothing here knows about MediaPipe's own
 from __future__ import annotations
 
 import math
+import tokenize
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -205,7 +206,9 @@ class LandmarkSeries:
                 except LandmarksFormatError as exc:
                     raise LandmarksFormatError(f"{path}: {exc}") from None
         except (OSError, ValueError, TypeError, OverflowError, zipfile.BadZipFile, EOFError,
-                zlib.error, NotImplementedError) as exc:
+                zlib.error, NotImplementedError, SyntaxError, tokenize.TokenError) as exc:
+            # SyntaxError, TokenError: a .npy header whose brackets do not match (NumPy parses
+            # it as Python, then retries with the tokenizer, which raises that).
             # TypeError: a field of the wrong kind (an array where a scalar belongs, a 0-d t).
             raise LandmarksFormatError(f"{path} is not a readable landmarks .npz ({exc})") from None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hipdrop.stance import baseline
+from hipdrop.baselines import Baselines
 from hipdrop.tiers import LANDMARKS, TIERS, PhaseReading, read_phase
 
 #: frames.csv's per-frame source outside stance phases, and inside them where the phase's
@@ -20,7 +20,7 @@ NOT_READ = "none"
 
 
 def estimate_obliquity(signals: object, labels: np.ndarray, phases: list[tuple[int, int, int]],
-                       allowed: tuple[str, ...] = TIERS
+                       allowed: tuple[str, ...] = TIERS, index: Baselines | None = None
                        ) -> tuple[np.ndarray, list[PhaseReading], np.ndarray]:
     """hipdrop's obliquity of every frame, the reading of each phase, and each frame's source.
 
@@ -30,6 +30,7 @@ def estimate_obliquity(signals: object, labels: np.ndarray, phases: list[tuple[i
     labels : (T,) stance labels.
     phases : (side, start, stop) stance phases of :func:`hipdrop.stance.find_phases`.
     allowed : the tiers that may carry a phase (``("landmarks",)`` reads the raw line only).
+    index : the labels' :class:`hipdrop.baselines.Baselines` (made here when not given).
 
     Returns
     -------
@@ -43,9 +44,10 @@ def estimate_obliquity(signals: object, labels: np.ndarray, phases: list[tuple[i
     obliquity = landmark.copy()
     source = np.full(len(obliquity), LANDMARKS, dtype=object)
     readings = []
+    index = index if index is not None else Baselines(labels)
     for _side, start, stop in phases:
-        theta0, _ = baseline(landmark, labels, start)
-        reading = read_phase(signals, labels, start, stop, theta0, allowed)
+        theta0, _ = index.baseline(landmark, start)
+        reading = read_phase(signals, labels, start, stop, theta0, allowed, index)
         obliquity[start:stop] = reading.obliquity_deg
         source[start:stop] = np.where(np.isfinite(reading.obliquity_deg), reading.tier, NOT_READ)
         readings.append(reading)

@@ -7,11 +7,15 @@ phase's baseline, contralateral pelvic drop, peak drop and trunk lean.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from hipdrop.filters import median, sliding_median
 from hipdrop.settings import Settings
+
+if TYPE_CHECKING:
+    from hipdrop.baselines import Baselines
 
 # Frame labels.
 UNKNOWN, DOUBLE, LEFT, RIGHT = -1, 0, 1, 2
@@ -235,7 +239,8 @@ def _round(value: object) -> object:
 
 def measure_phases(theta: np.ndarray, lean_left: np.ndarray, labels: np.ndarray,
                    found: list[tuple[int, int, int]], t: np.ndarray, fps: float,
-                   settings: Settings) -> tuple[list[StancePhase], np.ndarray]:
+                   settings: Settings, index: Baselines | None = None
+                   ) -> tuple[list[StancePhase], np.ndarray]:
     """Measure each stance phase; also the (T,) CPD series (NaN outside phases).
 
     Parameters
@@ -245,12 +250,17 @@ def measure_phases(theta: np.ndarray, lean_left: np.ndarray, labels: np.ndarray,
     labels : (T,) stance labels of :func:`stance_labels`.
     found : the (side, start, stop) phases of :func:`find_phases`.
     t : (T,) seconds.
+    index : the labels' :class:`hipdrop.baselines.Baselines` (made here when not given):
+        every phase's baseline found without scanning the series for each.
     """
+    from hipdrop.baselines import Baselines  # it builds on this module
+
+    index = index if index is not None else Baselines(labels)
     drop = np.full(len(t), np.nan)
     measured, series = [], []
     for side, start, stop in found:
-        theta0, source = baseline(theta, labels, start)
-        lean0, _ = baseline(lean_left, labels, start)
+        theta0, source = index.baseline(theta, start)
+        lean0, _ = index.baseline(lean_left, start)
         cpd = contralateral_drop(theta[start:stop], theta0, side)
         drop[start:stop] = cpd
         series += [cpd, lean_toward(lean_left[start:stop], side),

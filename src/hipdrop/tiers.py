@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hipdrop.baselines import Baselines
+from hipdrop.filters import median
 from hipdrop.stance import DOUBLE, baseline, runs
 
 MARKERS, WAIST, LANDMARKS = "markers", "waist", "landmarks"
@@ -162,17 +164,20 @@ def _robust_sd(x: np.ndarray) -> float:
     x = x[np.isfinite(x)]
     if x.size < 3:
         return math.nan
-    return float(1.4826 * np.median(np.abs(x - np.median(x))))
+    # hipdrop.filters.median: np.median's number without its overhead (twice a phase).
+    return float(1.4826 * median(np.abs(x - median(x))))
 
 
-def _steady_edge(signals: object, labels: np.ndarray, start: int, stop: int) -> bool:
+def _steady_edge(signals: object, labels: np.ndarray, start: int, stop: int,
+                 index: Baselines | None = None) -> bool:
     """The waist line followed one edge fixed to the body from the double stance through the
     phase (see MAX_WAIST_SHIFT); True where its height was not measured (older files)."""
     height = signals.waist_height  # type: ignore[attr-defined]
     inside = height[start:stop]
     if not np.isfinite(inside).any():
         return True
-    before, source = baseline(height, labels, start)
+    before, source = (baseline(height, labels, start) if index is None
+                      else index.baseline(height, start))
     now = float(np.nanmedian(inside))
     spread = _robust_sd(inside)
     if source != "none" and abs(now - before) > MAX_WAIST_SHIFT:
@@ -180,16 +185,16 @@ def _steady_edge(signals: object, labels: np.ndarray, start: int, stop: int) -> 
     return not (math.isfinite(spread) and spread > MAX_WAIST_SHIFT)
 
 
-def _steady_pair(signals: object, labels: np.ndarray, start: int, stop: int) -> bool:
+def _steady_pair(signals: object, start: int, stop: int, index: Baselines) -> bool:
     """The markers were the same pair from the double stance through the phase: seen in most of
     the double-stance run before it, and their distance apart within MAX_SPAN_CHANGE of its
     value there (stickers on the pelvis keep their distance, give or take the pelvis turning;
     two chance blobs, such as the ends of a contrasting band, do not)."""
     theta = signals.marker_obliquity_deg  # type: ignore[attr-defined]
-    if _run_coverage(theta, labels, start) < MIN_COVERAGE:
+    if index.run_coverage(theta, start, _LOOK_BACK) < MIN_COVERAGE:
         return False
     span = signals.marker_span_px  # type: ignore[attr-defined]
-    before, source = baseline(span, labels, start)
+    before, source = index.baseline(span, start)
     inside = span[start:stop]
     if source == "none" or not np.isfinite(inside).any() or before <= 0:
         return False
@@ -199,10 +204,14 @@ def _steady_pair(signals: object, labels: np.ndarray, start: int, stop: int) -> 
     return bool(np.mean(np.abs(ratio - 1.0) <= MAX_SPAN_CHANGE) >= 0.9)
 
 
+_LOOK_BACK = 4096  # frames before a phase that _run_coverage and _baseline_frames look at
+
+
 def _run_coverage(theta: np.ndarray, labels: np.ndarray, start: int) -> float:
     """Share of the frames of the double-stance run just before ``start`` with ``theta``
-    read (0 when there is no such run)."""
-    lo = max(0, start - 4096)
+    read (0 when there is no such run). One phase's scan: :meth:`Baselines.run_coverage`
+    gives the same for every phase of a recording (tests/test_baselines.py)."""
+    lo = max(0, start - _LOOK_BACK)
     starts, stops, values = runs(labels[lo:start])
     for s, e, v in zip(starts[::-1], stops[::-1], values[::-1], strict=True):
         if v == DOUBLE and e - s >= 3:
@@ -211,8 +220,9 @@ def _run_coverage(theta: np.ndarray, labels: np.ndarray, start: int) -> float:
 
 
 def _baseline_frames(theta: np.ndarray, labels: np.ndarray, start: int) -> int:
-    """How many frames the double-stance run before ``start`` gives the tier's baseline."""
-    lo = max(0, start - 4096)
+    """How many frames the double-stance run before ``start`` gives the tier's baseline
+    (one phase's scan; :meth:`Baselines.baseline_frames` is what the pipeline uses)."""
+    lo = max(0, start - _LOOK_BACK)
     starts, stops, values = runs(labels[lo:start])
     for s, e, v in zip(starts[::-1], stops[::-1], values[::-1], strict=True):
         if v == DOUBLE:
@@ -223,41 +233,47 @@ def _baseline_frames(theta: np.ndarray, labels: np.ndarray, start: int) -> int:
 
 
 def read_phase(signals: object, labels: np.ndarray, start: int, stop: int,
-               theta0_landmarks: float, allowed: tuple[str, ...] = TIERS) -> PhaseReading:
+               theta0_landmarks: float, allowed: tuple[str, ...] = TIERS,
+               index: Baselines | None = None) -> PhaseReading:
     """Choose the tier that carries the phase [start, stop) and read it.
 
     signals : hipdrop.measures.Signals (smoothed, with the RAW columns).
     labels : (T,) stance labels; theta0_landmarks : the landmark line's baseline, degrees.
     allowed : the tiers that may carry it, in order of trust.
+    index : the labels' :class:`hipdrop.baselines.Baselines`, shared by all the phases of a
+        recording (the same answers, found without scanning the series for each phase).
     """
+    index = index if index is not None else Baselines(labels)
     coverage = {}
     chosen = None
     for tier in TIERS:
         theta = getattr(signals, _SMOOTHED[tier])
-        coverage[tier] = float(np.isfinite(theta[start:stop]).mean()) if stop > start else 0.0
+        # The share of finite frames (np.mean's number of the mask, without its overhead).
+        coverage[tier] = (np.count_nonzero(np.isfinite(theta[start:stop])) / (stop - start)
+                          if stop > start else 0.0)
         if chosen is not None or coverage[tier] < MIN_COVERAGE or tier not in allowed:
             continue
-        theta0, source = baseline(theta, labels, start)
+        theta0, source = index.baseline(theta, start)
         if source == "none" and tier != LANDMARKS:
             continue  # never seen in double stance: nothing to measure the phase against
-        if tier == WAIST and not _steady_edge(signals, labels, start, stop):
+        if tier == WAIST and not _steady_edge(signals, labels, start, stop, index):
             continue
-        if tier == MARKERS and not _steady_pair(signals, labels, start, stop):
+        if tier == MARKERS and not _steady_pair(signals, start, stop, index):
             continue
         chosen = (tier, theta, theta0)
     if chosen is None:  # not even the landmarks over most of the phase: read what there is
         theta = getattr(signals, _SMOOTHED[LANDMARKS])
-        chosen = (LANDMARKS, theta, baseline(theta, labels, start)[0])
+        chosen = (LANDMARKS, theta, index.baseline(theta, start)[0])
     tier, theta, theta0 = chosen
     raw = getattr(signals, _RAW[tier])
     residual = raw[start:stop] - theta[start:stop]
     markers = getattr(signals, _SMOOTHED[MARKERS])
-    seen_before = _run_coverage(markers, labels, start) >= MIN_COVERAGE
+    seen_before = index.run_coverage(markers, start, _LOOK_BACK) >= MIN_COVERAGE
     return PhaseReading(
         tier=tier,
         obliquity_deg=theta[start:stop] - theta0 + theta0_landmarks,
         noise_deg=_robust_sd(residual),
-        baseline_frames=_baseline_frames(theta, labels, start),
+        baseline_frames=index.baseline_frames(theta, start, _LOOK_BACK),
         coverage=coverage,
         markers_lost=seen_before and coverage[MARKERS] < MIN_COVERAGE,
     )
