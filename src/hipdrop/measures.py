@@ -64,7 +64,6 @@ class Signals:
     knee_flexion_right_deg: np.ndarray
     marker_obliquity_deg: np.ndarray  # the pelvis markers' line, NaN where not found
     marker_confidence: np.ndarray
-    marker_span_px: np.ndarray  # the distance between the two markers, px
     thigh_elevation_left_deg: np.ndarray  # kinematics.thigh_elevation_deg, 3-D where present
     thigh_elevation_right_deg: np.ndarray
     # The three readings of the obliquity as measured, before smoothing: their frame-to-frame
@@ -72,19 +71,21 @@ class Signals:
     landmark_obliquity_raw_deg: np.ndarray
     waist_obliquity_raw_deg: np.ndarray
     marker_obliquity_raw_deg: np.ndarray
+    marker_span_px: np.ndarray  # the distance between the two markers as measured, px
 
     # The continuous signals, in the column order of :meth:`matrix`.
     CONTINUOUS = (
         "obliquity_deg", "landmark_obliquity_deg", "trunk_lean_left_deg",
         "abduction_left_deg", "abduction_right_deg", "lift_left", "lift_right",
         "waist_obliquity_deg", "waist_confidence", "waist_height", "knee_flexion_left_deg",
-        "knee_flexion_right_deg", "marker_obliquity_deg", "marker_confidence", "marker_span_px",
+        "knee_flexion_right_deg", "marker_obliquity_deg", "marker_confidence",
         "thigh_elevation_left_deg", "thigh_elevation_right_deg",
     )  # fmt: skip
     # Signals that change slowly in a held stance and are noisy: smoothed more.
     SLOW = ("obliquity_deg", "landmark_obliquity_deg", "trunk_lean_left_deg", "waist_obliquity_deg",
             "marker_obliquity_deg")
-    RAW = ("landmark_obliquity_raw_deg", "waist_obliquity_raw_deg", "marker_obliquity_raw_deg")
+    RAW = ("landmark_obliquity_raw_deg", "waist_obliquity_raw_deg", "marker_obliquity_raw_deg",
+           "marker_span_px")
 
     def __len__(self) -> int:
         return len(self.t)
