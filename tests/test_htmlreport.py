@@ -9,7 +9,8 @@ import re
 import numpy as np
 from test_history import record, summary
 
-from hipdrop.htmlreport import DISCLAIMER, HistoryContext, atomic_write_bytes, build_report
+from hipdrop.htmlreport import DISCLAIMER, HistoryContext, build_report
+from hipdrop.outputs import write_bytes as atomic_write_bytes
 
 
 def page(s: dict, person: str = "me", history: HistoryContext | None = None,

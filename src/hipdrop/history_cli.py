@@ -18,7 +18,7 @@ import json
 import sys
 from pathlib import Path
 
-from hipdrop.errors import InputError
+from hipdrop.errors import InputError, OutputError
 from hipdrop.history import History, SessionRecord, SideRecord, default_path, parse_when
 from hipdrop.sessionlog import DEFAULT_PERSON
 
@@ -111,12 +111,12 @@ def _export(records: list[SessionRecord], kind: str, dest: str, db: Path) -> Non
     path = Path(dest)
     if path.resolve() == db.resolve():
         raise InputError(f"{path} is the history database itself: choose another file")
-    from hipdrop.htmlreport import atomic_write_bytes
+    from hipdrop.outputs import write_bytes
 
     try:
-        atomic_write_bytes(path, text.encode("utf-8"))
-    except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+        write_bytes(path, text.encode("utf-8"))
+    except OutputError as exc:  # hipdrop.outputs' one line, as a bad argument's exit status
+        raise InputError(str(exc)) from None
     print(f"{len(rows)} sessions written to {path}", file=sys.stderr)
 
 
@@ -148,8 +148,8 @@ def run(args: argparse.Namespace) -> int:
             try:
                 write_trend(records, out, threshold_deg=threshold,
                             title=f"{person}: {len(records)} sessions")
-            except OSError as exc:
-                raise InputError(f"cannot write {out}: {exc.strerror or exc}") from None
+            except OutputError as exc:
+                raise InputError(str(exc)) from None
             print(f"Trend of {len(records)} sessions of {person!r} written to {out}")
             return 0
         records = _select(args, h, _get(args, "person"))

@@ -12,8 +12,6 @@ from __future__ import annotations
 import base64
 import html
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +20,7 @@ import numpy as np
 
 from hipdrop.history import SIDES, SessionRecord, SideRecord, previous_session, side_from_summary
 from hipdrop.keyframes import KeyFrame, double_stance_time, key_frames, read_frames_csv
+from hipdrop.outputs import write_bytes
 from hipdrop.trend import MDC_DEG, Change, new_figure, png_bytes, since_first, trend_png
 
 REPORT_NAME = "report.html"
@@ -41,22 +40,6 @@ class HistoryContext:
     current: SessionRecord | None = None  # this session as recorded (None: not recorded)
     sessions: list[SessionRecord] = field(default_factory=list)  # the person's, in order
     note: str = ""  # why there is no history, when there is none
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder and rename: complete or absent."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -449,5 +432,5 @@ def write_report(out_dir: Path, summary: dict, *, video: Path | None, person: st
     page = build_report(summary, frames=frames, pictures=pictures, pictures_note=note,
                         person=person, history=history)
     path = out_dir / REPORT_NAME
-    atomic_write_bytes(path, page.encode("utf-8"))
+    write_bytes(path, page.encode("utf-8"))
     return path

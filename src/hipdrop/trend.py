@@ -158,6 +158,6 @@ def trend_png(records: list[SessionRecord], *, threshold_deg: float = 4.0, title
 
 def write_trend(records: list[SessionRecord], out: Path, **kwargs) -> None:
     """Write :func:`trend_png` to ``out`` atomically."""
-    from hipdrop.htmlreport import atomic_write_bytes
+    from hipdrop.outputs import write_bytes
 
-    atomic_write_bytes(out, trend_png(records, **kwargs))
+    write_bytes(out, trend_png(records, **kwargs))

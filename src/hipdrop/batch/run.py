@@ -35,7 +35,7 @@ from hipdrop.batch.jobs import (
     run_key,
 )
 from hipdrop.batch.table import BatchTable
-from hipdrop.errors import HipdropError
+from hipdrop.errors import HipdropError, OutputError
 from hipdrop.models import ResolvedModel, sha256_of
 from hipdrop.offline import is_landmarks_file
 
@@ -232,6 +232,8 @@ def _write_errors(out: Path) -> Iterator[None]:
         yield
     except OSError as exc:
         raise BatchError(f"cannot write the results into {out}: {exc.strerror or exc}") from None
+    except OutputError as exc:  # the table, written through hipdrop.outputs
+        raise BatchError(str(exc)) from None
 
 
 def _is_npz(source: Path) -> bool:

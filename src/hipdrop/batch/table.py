@@ -6,13 +6,12 @@ import csv
 import io
 import json
 import math
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from hipdrop.batch.jobs import DONE, FAILED, PENDING, TABLE_CSV, TABLE_JSON, Job, Outcome
+from hipdrop.outputs import write_bytes
 
 CSV_COLUMNS = ("source", "folder", "status", "error", "frames", "frames_with_pose", "duration_s",
                "fps", "stance_phases", "findings", "verdict_left", "verdict_right", "reps_left",
@@ -54,20 +53,6 @@ def _cell(v: Any) -> Any:
     return "" if v is None else v
 
 
-def _atomic_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 class BatchTable:
     """The rows of a batch, written to batch.csv and batch.json after every change."""
 
@@ -106,8 +91,9 @@ class BatchTable:
         for r in rows:
             flat = r | {"stance_phases": len(r["phases"]), "findings": _findings(r["phases"])}
             w.writerow([_cell(flat[c]) for c in CSV_COLUMNS])
-        _atomic_text(self.out / TABLE_JSON, json.dumps(doc, indent=1, allow_nan=False) + "\n")
-        _atomic_text(self.out / TABLE_CSV, buf.getvalue())
+        write_bytes(self.out / TABLE_JSON,
+                    (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode("utf-8"))
+        write_bytes(self.out / TABLE_CSV, buf.getvalue().encode("utf-8"))
         self.dirty = False
         self._last = time.monotonic()
         self._cost = self._last - start
