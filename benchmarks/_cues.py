@@ -1,7 +1,7 @@
 """Image cues of the validity clips, recomputed from the videos when the cue code changes.
 
 A clip's landmarks are cached once (the pose model is slow); its waist-line cue is cheap to
-measure but changes whenever hipdrop.cues does, so it is cached apart, keyed by a hash of the
+measure but changes whenever hipdrop.vision.cues does, so it is cached apart, keyed by a hash of the
 cue module's source, and swapped into the series before analysis.
 """
 
@@ -14,8 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from hipdrop import cues
-from hipdrop.landmarks import LandmarkSeries
+from hipdrop.core.landmarks import LandmarkSeries
+from hipdrop.vision import cues
 
 CUE_VERSION = hashlib.sha256(inspect.getsource(cues).encode()).hexdigest()[:10]
 
@@ -38,7 +38,7 @@ def measure_waist(video: Path, series: LandmarkSeries) -> np.ndarray:
 
 
 def with_fresh_cues(series: LandmarkSeries, video: Path, cache_dir: Path) -> LandmarkSeries:
-    """``series`` with its waist cue measured by the current hipdrop.cues (cached)."""
+    """``series`` with its waist cue measured by the current hipdrop.vision.cues (cached)."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     path = cache_dir / f"{video.stem}.{CUE_VERSION}.npy"
     if path.is_file():

@@ -25,12 +25,12 @@ HOLD_REPEAT = 6  # frames of the holds variant per frame of the clip
 
 def clip_landmarks(cache: Path):
     """The knee-lift clip's LandmarkSeries from the full model, extracted once into ``cache``."""
-    from hipdrop.landmarks import LandmarkSeries
+    from hipdrop.core.landmarks import LandmarkSeries
 
     path = cache / "knee_lift_full.npz"
     if not path.is_file():
-        from hipdrop.extract import extract_landmarks
-        from hipdrop.models import resolve
+        from hipdrop.io.extract import extract_landmarks
+        from hipdrop.io.models import resolve
 
         src = VIDEO_DIR / KNEE_CLIP
         if not src.is_file():
@@ -45,15 +45,15 @@ def clip_landmarks(cache: Path):
 def recording(clip, variant: str, minutes: float, seed: int = 0):
     """``minutes`` of 30 fps landmarks made from ``clip`` (a LandmarkSeries), ``variant`` one
     of VARIANTS. Each copy gets its own small jitter (0.5 px) so no two tiles are identical."""
-    from hipdrop.landmarks import L_HIP, NO_MARKER_ROW, NO_WAIST_ROW, R_HIP, LandmarkSeries
+    from hipdrop.core.landmarks import L_HIP, NO_MARKER_ROW, NO_WAIST_ROW, R_HIP, LandmarkSeries
 
     rng = np.random.default_rng(seed)
     image, world = clip.image, clip.world
     if variant == "holds":
         image, world = np.repeat(image, HOLD_REPEAT, 0), np.repeat(world, HOLD_REPEAT, 0)
     elif variant == "nodouble":
-        from hipdrop.analysis import analyze
-        from hipdrop.stance import DOUBLE
+        from hipdrop.core.stance import DOUBLE
+        from hipdrop.pipeline.analysis import analyze
 
         keep = analyze(clip).labels != DOUBLE
         image, world = image[keep], world[keep]

@@ -1,14 +1,14 @@
 """The reference: hipdrop's offline pipeline as a straightforward per-frame Python loop.
 
 Plain ``math`` and lists, one frame at a time, written from the definitions (DESIGN.md and the
-docstrings of hipdrop.kinematics, filters, measures, stance, obliquity and reps), not from the
+docstrings of hipdrop.core.kinematics, filters, measures, stance, obliquity and reps), not from the
 vectorised code: it is what the vectorised pipeline must agree with, and what it is timed
 against. It uses the same zero-phase Gaussian as ``smooth_offline`` (a normalised convolution
 computed per output sample), so the two are compared end to end, smoothing included.
 
 Only hipdrop's constants are imported (settings, the tiers' coverage rule): no hipdrop
 function. The data it is run on has no markers and no waist heights, so of the tiers
-(hipdrop.tiers) only the waist and the landmarks are written out here.
+(hipdrop.core.tiers) only the waist and the landmarks are written out here.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import math
 import struct
 from dataclasses import dataclass
 
+from hipdrop.core.tiers import MIN_COVERAGE
 from hipdrop.settings import Settings
-from hipdrop.tiers import MIN_COVERAGE
 
 NAN = math.nan
 L_SH, R_SH, L_HIP, R_HIP, L_KNEE, R_KNEE, L_ANK, R_ANK = 11, 12, 23, 24, 25, 26, 27, 28

@@ -142,7 +142,7 @@ def clip_paths(quick: bool = False) -> list[Path]:
 def model_or_none(name: str):
     """The resolved model ``name``, or None when it is not on this machine (never downloads)."""
     from hipdrop.errors import ModelError
-    from hipdrop.models import resolve
+    from hipdrop.io.models import resolve
 
     try:
         return resolve(name, download=False)
@@ -159,7 +159,7 @@ def raw_limit(path: Path, model, max_frames: int | None = None) -> dict:
     """
     import cv2
 
-    from hipdrop.pose import PoseEstimator
+    from hipdrop.io.pose import PoseEstimator
 
     t0 = time.perf_counter()
     with PoseEstimator(model) as est:
@@ -193,7 +193,7 @@ def inference_ms(model, width: int = 640, height: int = 480, frames: int = 60,
     the first real clip found), one pose."""
     import cv2
 
-    from hipdrop.pose import PoseEstimator
+    from hipdrop.io.pose import PoseEstimator
 
     clip = clip or next(iter(clip_paths()), None)
     if clip is None:
@@ -254,7 +254,7 @@ def long_video(src: Path, out: Path, repeat: int) -> Path:
 def _chunk_segments(rng: np.random.Generator, minutes: float) -> list:
     """A varied script of about ``minutes``: stance tests (drops, leans, hold lengths),
     standing and side-lying abduction reps, holds, double stance in between."""
-    from hipdrop.scripted import Segment
+    from hipdrop.testing.scripted import Segment
 
     out, total = [], 0.0
     while total < 60.0 * minutes:
@@ -296,8 +296,8 @@ def synthetic_hour(minutes: float = 60.0, fps: float = 30.0, seed: int = 0, chun
     landmarks are sometimes unsure (visibility below the threshold), and a waist-line cue of
     varying confidence. Returns the series and its number of scripted stance phases and reps.
     """
-    from hipdrop.landmarks import LandmarkSeries
-    from hipdrop.scripted import Camera, landmarks
+    from hipdrop.core.landmarks import LandmarkSeries
+    from hipdrop.testing.scripted import Camera, landmarks
 
     rng = np.random.default_rng(seed)
     images, worlds, ts, waists = [], [], [], []

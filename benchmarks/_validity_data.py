@@ -24,7 +24,7 @@ from pathlib import Path
 
 from _validity_grid import SPLITS, Clip, check_outfits
 
-from hipdrop.models import ResolvedModel
+from hipdrop.io.models import ResolvedModel
 
 
 def video_path(data: Path, clip: Clip) -> Path:
@@ -68,7 +68,7 @@ def _write_text(path: Path, text: str) -> None:
 
 def build_clip(clip: Clip, data: Path, model: ResolvedModel) -> dict:
     """Render ``clip`` and extract its landmarks unless cached; returns the seconds spent."""
-    from hipdrop.extract import extract_landmarks
+    from hipdrop.io.extract import extract_landmarks
     from hipdrop.synth import render
 
     out = {"name": clip.name, "render_s": 0.0, "extract_s": 0.0}

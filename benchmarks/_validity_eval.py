@@ -1,6 +1,6 @@
 """What hipdrop reads on one clip of the validity dataset, beside the truth (no pose model).
 
-Each clip's cached landmarks go through ``hipdrop.analysis.analyze`` with default settings.
+Each clip's cached landmarks go through ``hipdrop.pipeline.analysis.analyze`` with default settings.
 A stance clip is read by two measures:
 
 * ``landmark``: the raw 23/24 hip line, ``analyze(..., estimator="landmarks")``;
@@ -9,7 +9,7 @@ A stance clip is read by two measures:
   computes at run time.
 
 The series' image cues (the waist line) are measured afresh from the clip's video by the
-current ``hipdrop.cues`` (``_cues.with_fresh_cues``, cached per cue version in
+current ``hipdrop.vision.cues`` (``_cues.with_fresh_cues``, cached per cue version in
 ``<data>/cues``), so a change to the cue code never needs the pose model again.
 
 The detected phase that matches the true one is the one on the true stance side that
@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 from _cues import with_fresh_cues
 
-from hipdrop.analysis import Analysis, analyze
+from hipdrop.core.landmarks import LandmarkSeries
+from hipdrop.core.stance import StancePhase
 from hipdrop.errors import NoPoseError
-from hipdrop.landmarks import LandmarkSeries
+from hipdrop.pipeline.analysis import Analysis, analyze
 from hipdrop.settings import Settings
-from hipdrop.stance import StancePhase
 
 MEASURES = ("landmark", "estimator")
 # analyze()'s estimator argument for each measure.

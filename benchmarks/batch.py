@@ -34,8 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _speed import VIDEO_DIR, log, machine
 
-from hipdrop import batch, models
+from hipdrop import batch
 from hipdrop.batch import BatchOptions
+from hipdrop.io import models
 
 CLIPS = ("side_leg_raise_standing_front_01.mp4", "side_lying_leg_raise_01.mp4",
          "side_lying_leg_raise_03.mp4", "alternating_knee_lift_front_01.mp4",
@@ -113,7 +114,7 @@ def main() -> int:
             rows.append(_run(f"pool --jobs {jobs}", lambda out, j=jobs: batch.run_pool(
                 sources, out, options=options, model=lambda: model, jobs=j), root / f"jobs{jobs}"))
         if not args.no_ray:
-            from hipdrop.raycluster import local_cluster
+            from hipdrop.batch.raycluster import local_cluster
 
             with local_cluster(nodes=2, cpus_per_node=1) as address:
                 rows.append(_run("ray 2x1 CPU", lambda out: batch.run_ray(

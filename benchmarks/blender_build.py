@@ -99,8 +99,8 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def build(data: Path, todo: list[Clip], model_name: str, options: BlenderOptions) -> dict:
-    from hipdrop.extract import extract_landmarks
-    from hipdrop.models import resolve
+    from hipdrop.io.extract import extract_landmarks
+    from hipdrop.io.models import resolve
     from hipdrop.synth.blender import render_blender
 
     model = resolve(model_name, download=False)

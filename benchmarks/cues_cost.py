@@ -3,7 +3,7 @@
 Real frames of tree_pose_front_lift_03.mp4 (1280x720; upscaled to 1920x1080 for the second
 size), decoded and passed through the full pose model one after the other as the live loop
 does (so the caches are as cold as they are there), then the pelvis markers
-(:class:`hipdrop.markers.MarkerTracker`) and the waist line (:func:`hipdrop.cues.waist_line`)
+(:class:`hipdrop.vision.markers.MarkerTracker`) and the waist line (:func:`hipdrop.vision.cues.waist_line`)
 timed on that frame and its landmarks. Figures: ms a frame of each cue and of both (p50, p95),
 and their share of the inference measured in the same loop. Goal: both together <= 2 ms.
 
@@ -28,9 +28,9 @@ GOAL_MS = 2.0
 def measure(size: tuple[int, int], passes: int, model) -> dict:
     import cv2
 
-    from hipdrop.cues import waist_line
-    from hipdrop.markers import MarkerTracker
-    from hipdrop.pose import PoseEstimator
+    from hipdrop.io.pose import PoseEstimator
+    from hipdrop.vision.cues import waist_line
+    from hipdrop.vision.markers import MarkerTracker
 
     markers_ms, waist_ms, both_ms, infer_ms = [], [], [], []
     found = {"markers": 0, "waist": 0}

@@ -14,7 +14,7 @@ analysis, and compares every stance phase with the truth:
   neither is visible, how many phases are "inconclusive" rather than a wrong verdict.
 
 Only "train" was ever looked at while building the tiers; every other domain is held out (no
-constant of hipdrop.tiers was fitted to any domain: the tiers' allowances were set from
+constant of hipdrop.core.tiers was fitted to any domain: the tiers' allowances were set from
 geometry, and the landmark bounds from SYNTH-NOTES.md and the real clips).
 
     python benchmarks/domains.py --data /work/data/domains --data /work/data/blender
@@ -38,10 +38,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from hipdrop import cues, markers
-from hipdrop.analysis import analyze
-from hipdrop.landmarks import LandmarkSeries
-from hipdrop.stance import held_peak
+from hipdrop.core.landmarks import LandmarkSeries
+from hipdrop.core.stance import held_peak
+from hipdrop.pipeline.analysis import analyze
+from hipdrop.vision import cues, markers
 
 CUE_VERSION = hashlib.sha256((inspect.getsource(cues) + inspect.getsource(markers)).encode()
                              ).hexdigest()[:10]

@@ -49,8 +49,8 @@ def paths(data: Path, clip: DomainClip, model: str = "full") -> tuple[Path, Path
 
 def build_clip(clip: DomainClip, data: Path, model_spec: str) -> dict:
     """Render and extract ``clip`` unless present; returns what was done and its seconds."""
-    from hipdrop.extract import extract_landmarks
-    from hipdrop.models import resolve
+    from hipdrop.io.extract import extract_landmarks
+    from hipdrop.io.models import resolve
     from hipdrop.synth import render
 
     model = resolve(model_spec, download=False)
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     data: Path = args.data
     try:
-        from hipdrop.models import resolve
+        from hipdrop.io.models import resolve
 
         resolve(args.model, download=False)
     except HipdropError as exc:

@@ -3,7 +3,7 @@
 The source is a video file played at its own frame rate by hipdrop's file source (the grabber
 thread hands out only the newest frame, so a slow loop drops frames instead of queueing them):
 a real clip letterboxed to 640x480 and played at 30 fps, repeated to the length asked (5 min by
-default), like a laptop webcam. The session runs through ``hipdrop.live.run_live`` itself,
+default), like a laptop webcam. The session runs through ``hipdrop.live.app.run_live`` itself,
 headless for the whole length, then for a minute in a window on a virtual X screen (Xvfb) when
 there is one, to time the drawing and the displayed frame rate.
 
@@ -73,8 +73,8 @@ def webcam_video(minutes: float) -> Path:
 
 def session(source: Path, model_name: str, seconds: float, headless: bool) -> dict:
     """One live session on ``source``; per-frame figures of the loop itself."""
-    from hipdrop import live
-    from hipdrop.models import resolve
+    from hipdrop.io.models import resolve
+    from hipdrop.live import app as live
 
     class RecordingStats(live.Stats):
         """The loop's own Stats, also keeping when each frame's result was ready."""

@@ -1,6 +1,6 @@
 """Pipeline benchmark: hipdrop's analysis, offline over an hour of landmarks and live per frame.
 
-Offline: ``hipdrop.analysis.analyze`` (frame signals -> zero-phase smoothing -> stance labels
+Offline: ``hipdrop.pipeline.analysis.analyze`` (frame signals -> zero-phase smoothing -> stance labels
 and phases -> obliquity estimator -> phase measures -> reps -> verdict) on an hour of 30 fps
 synthetic landmarks (108,000 frames: a scripted person with 1.5-3 px noise, a camera that
 changes every 5 minutes, short and long pose gaps, unsure feet, a waist cue of varying
@@ -49,13 +49,13 @@ from _speed import (
     table,
 )
 
-from hipdrop.analysis import analyze, analyze_signals
-from hipdrop.measures import LegScale, frame_signals, smooth_offline
-from hipdrop.obliquity import estimate_obliquity
-from hipdrop.reps import find_reps
+from hipdrop.core.measures import LegScale, frame_signals, smooth_offline
+from hipdrop.core.obliquity import estimate_obliquity
+from hipdrop.core.reps import find_reps
+from hipdrop.core.stance import find_phases, measure_phases, stance_labels
+from hipdrop.core.verdict import make_verdict
+from hipdrop.pipeline.analysis import analyze, analyze_signals
 from hipdrop.settings import Settings
-from hipdrop.stance import find_phases, measure_phases, stance_labels
-from hipdrop.verdict import make_verdict
 
 GOAL_HOUR_S, GOAL_SPEEDUP, GOAL_LIVE_SHARE = 0.2, 50.0, 0.01
 
@@ -142,9 +142,9 @@ def ref_side(side: int) -> str:
 def live_costs(series, settings: Settings, frames: int) -> dict:
     """Per-frame ms of StreamAnalyzer.update and LiveSession.update over ``frames`` frames of
     ``series`` (repeated as needed), reported for the first and the last minute."""
-    from hipdrop.live import LiveSession
-    from hipdrop.pose import PoseFrame
-    from hipdrop.stream import StreamAnalyzer
+    from hipdrop.io.pose import PoseFrame
+    from hipdrop.live.app import LiveSession
+    from hipdrop.pipeline.stream import StreamAnalyzer
 
     image, world, waist = series.image, series.world, series.waist
     seen = np.isfinite(image[:, :, 0]).any(axis=1)
@@ -182,18 +182,18 @@ def live_costs(series, settings: Settings, frames: int) -> dict:
 
 
 def _cue(cue):
-    from hipdrop.cues import WaistCue
+    from hipdrop.vision.cues import WaistCue
 
     return None if cue is None else WaistCue(*cue)
 
 
 def waist_cost(frames: int = 60) -> dict:
-    """ms of the waist-line image cue (hipdrop.cues.waist_line) on a real clip's frames at their
+    """ms of the waist-line image cue (hipdrop.vision.cues.waist_line) on a real clip's frames at their
     size and resized to 960x540, with the clip's landmarks from the full model."""
     import cv2
 
-    from hipdrop.cues import waist_line
-    from hipdrop.pose import PoseEstimator
+    from hipdrop.io.pose import PoseEstimator
+    from hipdrop.vision.cues import waist_line
 
     model = model_or_none("full")
     paths = clip_paths()

@@ -3,8 +3,8 @@
 On a scripted session's landmarks (the stance test plus abduction reps, 30 fps, no model needed):
 
 * whole processes, alternately, ``--repeat`` times each: the analysis and its files alone
-  (``hipdrop.offline.analyze_source``) against the same plus the history record and report.html
-  (``hipdrop.sessionlog.log_session``), each a fresh interpreter as `hipdrop analyze` is;
+  (``hipdrop.pipeline.offline.analyze_source``) against the same plus the history record and report.html
+  (``hipdrop.history.sessionlog.log_session``), each a fresh interpreter as `hipdrop analyze` is;
 * in one process, warm: analyze_source, log_session, and its parts (the history record, the
   drop chart, the trend chart);
 * the history with many sessions: adding one and listing a person's sessions with 1,000 and
@@ -35,11 +35,11 @@ from _speed import best_of, emit, log, machine, table
 PLAIN = """
 import sys
 from pathlib import Path
-from hipdrop.offline import analyze_source
+from hipdrop.pipeline.offline import analyze_source
 analyze_source(Path(sys.argv[1]), Path(sys.argv[2]))
 """
 LOGGED = PLAIN + """
-from hipdrop.sessionlog import log_session
+from hipdrop.history.sessionlog import log_session
 import json
 summary = json.loads((Path(sys.argv[2]) / "summary.json").read_text())
 log_session(summary, Path(sys.argv[2]), command="analyze", person="bench")
@@ -47,7 +47,7 @@ log_session(summary, Path(sys.argv[2]), command="analyze", person="bench")
 
 
 def landmarks(path: Path) -> None:
-    from hipdrop import scripted
+    from hipdrop.testing import scripted
 
     series, _ = scripted.landmarks(scripted.sample_session(), fps=30.0, noise_px=1.0, seed=1)
     series.save(path)
@@ -78,12 +78,12 @@ def warm(npz: Path, tmp: Path, repeat: int) -> dict:
     import os
 
     os.environ["HIPDROP_DATA_DIR"] = str(tmp / "warm-data")
-    from hipdrop.history import History, session_from_summary
-    from hipdrop.htmlreport import drop_chart_png
-    from hipdrop.keyframes import read_frames_csv
-    from hipdrop.offline import analyze_source
-    from hipdrop.sessionlog import log_session
-    from hipdrop.trend import trend_png
+    from hipdrop.history.sessionlog import log_session
+    from hipdrop.history.store import History, session_from_summary
+    from hipdrop.history.trend import trend_png
+    from hipdrop.pipeline.offline import analyze_source
+    from hipdrop.reports.html import drop_chart_png
+    from hipdrop.reports.keyframes import read_frames_csv
 
     out = tmp / "warm"
     t_analyze, result = best_of(lambda: analyze_source(npz, out), repeat)
@@ -107,7 +107,7 @@ def warm(npz: Path, tmp: Path, repeat: int) -> dict:
 
 
 def many(tmp: Path, sizes: list[int]) -> list[dict]:
-    from hipdrop.history import History, session_from_summary
+    from hipdrop.history.store import History, session_from_summary
 
     summary = json.loads((tmp / "warm" / "summary.json").read_text())
     rows = []

@@ -50,7 +50,7 @@ from _validity_stats import (
     format_cpd,
 )
 
-from hipdrop.models import REGISTRY, resolve
+from hipdrop.io.models import REGISTRY, resolve
 from hipdrop.settings import Settings
 
 LABELS = {"landmark": "raw landmark line (23/24)",

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from hipdrop.core.landmarks import LandmarkSeries
 from hipdrop.errors import ModelError
-from hipdrop.landmarks import LandmarkSeries
 
 REPO = Path(__file__).resolve().parents[1]
 VIDEO_DIR = Path(os.environ.get("HIPDROP_VIDEO_DIR", REPO.parent / "shared" / "videos"))
@@ -39,7 +39,7 @@ def clip_path(name: str) -> Path:
 @pytest.fixture(scope="session")
 def pose_model():
     """The default (full) model, found without downloading; skips when it is absent."""
-    from hipdrop import models
+    from hipdrop.io import models
 
     try:
         return models.resolve("full", download=False)
@@ -53,7 +53,7 @@ _LANDMARKS: dict[str, LandmarkSeries] = {}
 @pytest.fixture(scope="session")
 def clip_landmarks(pose_model):
     """``clip_landmarks(name)`` -> the LandmarkSeries of a real clip, extracted once a session."""
-    from hipdrop.extract import extract_landmarks
+    from hipdrop.io.extract import extract_landmarks
 
     def get(name: str) -> LandmarkSeries:
         if name not in _LANDMARKS:

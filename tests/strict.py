@@ -21,8 +21,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from hipdrop.landmarks import LandmarkSeries
-from hipdrop.report import FRAME_COLUMNS
+from hipdrop.core.landmarks import LandmarkSeries
+from hipdrop.reports.files import FRAME_COLUMNS
 
 REPO = Path(__file__).resolve().parents[1]
 OUTPUTS = ("landmarks.npz", "summary.json", "frames.csv", "obliquity.png", "annotated.mp4")

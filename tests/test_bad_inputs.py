@@ -23,9 +23,9 @@ from media import (
     write_npz,
 )
 
-from hipdrop import models
 from hipdrop.errors import InputError, ModelError, NoPoseError
-from hipdrop.pose import PoseEstimator
+from hipdrop.io import models
+from hipdrop.io.pose import PoseEstimator
 
 TREE = "single_leg_stance_tree_front_01.mp4"  # 72 frames at 10 fps: the cheapest real clip
 

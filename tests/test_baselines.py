@@ -1,4 +1,4 @@
-"""hipdrop.baselines gives every phase the baseline stance.baseline and the tiers' look-backs
+"""hipdrop.core.baselines gives every phase the baseline stance.baseline and the tiers' look-backs
 give it, found from one run-length encoding instead of a scan a phase."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hipdrop import tiers
-from hipdrop.baselines import Baselines
-from hipdrop.stance import DOUBLE, LEFT, RIGHT, UNKNOWN, baseline
+from hipdrop.core import tiers
+from hipdrop.core.baselines import Baselines
+from hipdrop.core.stance import DOUBLE, LEFT, RIGHT, UNKNOWN, baseline
 
 # Runs of labels, each (label, length), and a share of NaN frames in the signal.
 _RUNS = st.lists(st.tuples(st.sampled_from([DOUBLE, DOUBLE, LEFT, RIGHT, UNKNOWN]),

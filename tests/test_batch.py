@@ -19,7 +19,7 @@ from media import hang_guard, run_cli
 
 from hipdrop import batch
 from hipdrop.batch import BatchError, BatchOptions, discover_sources, output_name
-from hipdrop.models import ResolvedModel
+from hipdrop.io.models import ResolvedModel
 from hipdrop.settings import Settings
 
 # Short real clips (72-153 frames): the result of each is known from MANIFEST.md.
@@ -62,7 +62,7 @@ def crash_on_marked_ray(job, *args):
 
 
 def _model_loader():
-    from hipdrop import models
+    from hipdrop.io import models
 
     return lambda: models.resolve("full", download=False)
 
@@ -372,7 +372,7 @@ def test_resume_after_a_kill_mid_batch(tmp_path, pose_model, how):
 
 @pytest.mark.model
 def test_landmarker_loads_from_bytes_without_a_file(pose_model):
-    from hipdrop.pose import PoseEstimator
+    from hipdrop.io.pose import PoseEstimator
 
     model = ResolvedModel("full", Path("/nonexistent/full.task"), pose_model.path.read_bytes())
     with PoseEstimator(model) as estimator:
@@ -385,7 +385,7 @@ def test_landmarker_loads_from_bytes_without_a_file(pose_model):
 @pytest.mark.clips
 def test_ray_two_node_cluster_gives_the_same_table(one_process, tmp_path, monkeypatch):
     pytest.importorskip("ray", reason="needs hipdrop[cluster] (Ray)")
-    from hipdrop.raycluster import local_cluster
+    from hipdrop.batch.raycluster import local_cluster
 
     ref, _, _ = one_process
     out = tmp_path / "ray"

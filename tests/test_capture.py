@@ -10,8 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
-from hipdrop.capture import CameraSource, FileSource, open_source, parse_source
 from hipdrop.errors import CameraError, InputError
+from hipdrop.io.capture import CameraSource, FileSource, open_source, parse_source
 
 
 def write_video(path: Path, frames: int, fps: float = 20.0, size: tuple[int, int] = (64, 48)

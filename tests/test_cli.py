@@ -19,9 +19,9 @@ import pytest
 from conftest import clip_path
 from media import assert_one_error, hang_guard, read_frames, run_cli
 
-from hipdrop import models
 from hipdrop.cli import main
-from hipdrop.report import DISCLAIMER
+from hipdrop.io import models
+from hipdrop.reports.files import DISCLAIMER
 
 CLIP = "side_leg_raise_standing_front_01.mp4"
 FRAMES, FPS, WIDTH, HEIGHT = 285, 25.0, 640, 360
@@ -277,7 +277,7 @@ def modelless(tmp_path, monkeypatch):
         raise AssertionError("the model was asked for")
 
     monkeypatch.setattr(models, "resolve", no_model)
-    monkeypatch.setattr("hipdrop.pose.PoseEstimator.__init__", no_model)
+    monkeypatch.setattr("hipdrop.io.pose.PoseEstimator.__init__", no_model)
 
 
 def test_reanalysis_from_landmarks_needs_no_model(run, summary, tmp_path, capsys, modelless):

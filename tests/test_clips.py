@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from conftest import clip_path
 
-from hipdrop.analysis import analyze
-from hipdrop.kinematics import obliquity_deg
-from hipdrop.landmarks import L_HIP, R_HIP, LandmarkSeries, SeriesRecorder
-from hipdrop.pose import PoseEstimator
-from hipdrop.video import VideoReader
+from hipdrop.core.kinematics import obliquity_deg
+from hipdrop.core.landmarks import L_HIP, R_HIP, LandmarkSeries, SeriesRecorder
+from hipdrop.io.pose import PoseEstimator
+from hipdrop.io.video import VideoReader
+from hipdrop.pipeline.analysis import analyze
 
 # MANIFEST.md: reps per leg, single-leg stance phases (side, start, end) where they matter.
 EXPECTED = {

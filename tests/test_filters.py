@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from hipdrop.filters import OneEuroFilter, bridge_gaps, gaussian_smooth, median, sliding_median
+from hipdrop.core.filters import OneEuroFilter, bridge_gaps, gaussian_smooth, median, sliding_median
 
 
 def test_bridge_gaps_fills_short_keeps_long_and_ends():

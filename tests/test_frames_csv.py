@@ -8,10 +8,10 @@ import io
 import numpy as np
 import pytest
 
-from hipdrop import report
-from hipdrop import scripted as sc
-from hipdrop.analysis import analyze
-from hipdrop.report import FRAME_COLUMNS, frame_rows, write_frames
+from hipdrop.pipeline.analysis import analyze
+from hipdrop.reports import files as report
+from hipdrop.reports.files import FRAME_COLUMNS, frame_rows, write_frames
+from hipdrop.testing import scripted as sc
 
 
 def _reference(analysis) -> bytes:
@@ -89,7 +89,7 @@ def _by_csv_module(path):
     "t_s,drop\n0.000,1\n0.033,1.5\n",  # LF line ends
 ])
 def test_read_frames_csv_as_the_csv_module(tmp_path, text):
-    from hipdrop.keyframes import read_frames_csv
+    from hipdrop.reports.keyframes import read_frames_csv
 
     path = tmp_path / "frames.csv"
     path.write_bytes(text.encode("utf-8"))
@@ -101,7 +101,7 @@ def test_read_frames_csv_as_the_csv_module(tmp_path, text):
 
 
 def test_read_frames_csv_reads_what_write_frames_wrote(analysis, tmp_path):
-    from hipdrop.keyframes import read_frames_csv
+    from hipdrop.reports.keyframes import read_frames_csv
 
     path = tmp_path / "frames.csv"
     write_frames(path, analysis)

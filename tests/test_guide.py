@@ -7,13 +7,13 @@ import math
 import numpy as np
 import pytest
 
-from hipdrop import guide as gd
-from hipdrop.analysis import analyze
-from hipdrop.guide import FramingAdvice, Guide, GuideTiming, Hold, Issue, Step
-from hipdrop.measures import Signals
+from hipdrop.core.measures import Signals
+from hipdrop.core.verdict import make_verdict
+from hipdrop.live import guide as gd
+from hipdrop.live.guide import FramingAdvice, Guide, GuideTiming, Hold, Issue, Step
+from hipdrop.pipeline.analysis import analyze
+from hipdrop.pipeline.stream import FrameState
 from hipdrop.settings import Settings
-from hipdrop.stream import FrameState
-from hipdrop.verdict import make_verdict
 
 FPS = 25.0
 W, H = 1280, 720
@@ -307,8 +307,8 @@ def test_result_rests_on_the_phases_of_the_holds(clip_landmarks):
 
 
 def test_a_hidden_waist_is_advised_only_where_it_could_be_seen():
-    from hipdrop import scripted as sc
-    from hipdrop.guide import WAIST_HIDDEN, framing_issues
+    from hipdrop.live.guide import WAIST_HIDDEN, framing_issues
+    from hipdrop.testing import scripted as sc
 
     series, _ = sc.landmarks([sc.Segment("double", 0.2)], sc.Camera(1280, 720, 330.0), fps=10)
     image = series.image[0]

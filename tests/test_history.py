@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from hipdrop import history
 from hipdrop.errors import HistoryError
-from hipdrop.history import (
+from hipdrop.history import store as history
+from hipdrop.history.store import (
     MIGRATIONS,
     SCHEMA_VERSION,
     History,
@@ -21,7 +21,7 @@ from hipdrop.history import (
     session_from_summary,
     side_from_summary,
 )
-from hipdrop.trend import MDC_DEG, changes
+from hipdrop.history.trend import MDC_DEG, changes
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
 

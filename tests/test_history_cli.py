@@ -14,8 +14,9 @@ import cv2
 import pytest
 from media import assert_one_error, run_cli
 
-from hipdrop import history, scripted
-from hipdrop.htmlreport import meaning
+from hipdrop.history import store as history
+from hipdrop.reports.html import meaning
+from hipdrop.testing import scripted
 
 
 @pytest.fixture

@@ -28,12 +28,12 @@ from hypothesis import strategies as st
 from media import assert_one_error, hang_guard, landmark_arrays, read_frames, run_cli, write_npz
 from strict import assert_complete_or_absent, env
 
-from hipdrop import models
+from hipdrop.core.landmarks import MAX_FRAMES, LandmarkSeries
 from hipdrop.errors import LandmarksFormatError, ModelError, OutputError, SettingsError
-from hipdrop.landmarks import MAX_FRAMES, LandmarkSeries
-from hipdrop.outputs import OutputPlan, write_bytes
+from hipdrop.io import models
+from hipdrop.io.outputs import OutputPlan, write_bytes
+from hipdrop.io.video import FrameClock, VideoReader
 from hipdrop.settings import Settings, load_settings
-from hipdrop.video import FrameClock, VideoReader
 
 TREE = "single_leg_stance_tree_front_01.mp4"  # 72 frames at 10 fps, 600x338
 FEW = settings(max_examples=40, deadline=None,
@@ -52,7 +52,7 @@ def analyze(capsys, source, out, *extra):
 
 def _no_inference(monkeypatch):
     """Fail the test if the pose model is asked for a single frame."""
-    from hipdrop.pose import PoseEstimator
+    from hipdrop.io.pose import PoseEstimator
 
     def refuse(self, frame, t_s):
         raise AssertionError("the work started before the destination was checked")
@@ -523,7 +523,7 @@ def ffmpeg_clips(tmp_path_factory):
 
 class TestVideoContainers:
     def test_a_claimed_frame_count_is_never_preallocated(self, tmp_path, pose_model):
-        from hipdrop.extract import extract_landmarks
+        from hipdrop.io.extract import extract_landmarks
 
         video = _forged_avi(tmp_path / "forged.avi", 10, 2**31 - 1)
         assert read_frames(video)[:2] == (10, 2**31 - 1)
@@ -551,7 +551,7 @@ class TestVideoContainers:
             assert reader.fps() == pytest.approx(fps)
 
     def test_live_file_source_uses_the_same_times(self, ffmpeg_clips):
-        from hipdrop.capture import FileSource
+        from hipdrop.io.capture import FileSource
 
         with FileSource(ffmpeg_clips["vfr"], paced=False) as source:
             t = []
@@ -638,7 +638,7 @@ _LONG = """
 import sys
 import numpy as np
 from hipdrop.cli import main
-from hipdrop.scripted import Camera, landmarks, sample_session
+from hipdrop.testing.scripted import Camera, landmarks, sample_session
 
 n, path, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 s, _ = landmarks(sample_session(), Camera(width=960, height=540, px_per_m=250.0), fps=30.0,

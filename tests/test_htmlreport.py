@@ -9,8 +9,8 @@ import re
 import numpy as np
 from test_history import record, summary
 
-from hipdrop.htmlreport import DISCLAIMER, HistoryContext, build_report
-from hipdrop.outputs import write_bytes as atomic_write_bytes
+from hipdrop.io.outputs import write_bytes as atomic_write_bytes
+from hipdrop.reports.html import DISCLAIMER, HistoryContext, build_report
 
 
 def page(s: dict, person: str = "me", history: HistoryContext | None = None,

@@ -1,13 +1,13 @@
-"""Exact geometry on synthetic landmark streams (hipdrop.scripted), where the truth is known."""
+"""Exact geometry on synthetic landmark streams (hipdrop.testing.scripted), where the truth is known."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from hipdrop import kinematics as kin
-from hipdrop import scripted as sc
-from hipdrop.landmarks import L_HIP, R_HIP
+from hipdrop.core import kinematics as kin
+from hipdrop.core.landmarks import L_HIP, R_HIP
+from hipdrop.testing import scripted as sc
 
 
 def _points(left_hip, right_hip):

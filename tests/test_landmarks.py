@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hipdrop import scripted as sc
+from hipdrop.core.landmarks import LandmarkSeries, SeriesRecorder
 from hipdrop.errors import LandmarksFormatError
-from hipdrop.landmarks import LandmarkSeries, SeriesRecorder
+from hipdrop.testing import scripted as sc
 
 
 def test_npz_round_trip_keeps_everything(tmp_path):

@@ -8,8 +8,8 @@ import zipfile
 import numpy as np
 import pytest
 
+from hipdrop.core.landmarks import LandmarkSeries
 from hipdrop.errors import LandmarksFormatError
-from hipdrop.landmarks import LandmarkSeries
 
 
 def test_unbalanced_header_is_a_format_error(tmp_path):

@@ -24,12 +24,13 @@ from conftest import clip_path
 from media import assert_one_error, hang_guard, run_cli
 from test_stream import assert_same_phases_and_reps
 
-from hipdrop import capture, live
-from hipdrop.analysis import analyze
-from hipdrop.capture import FileSource
-from hipdrop.landmarks import LandmarkSeries
-from hipdrop.live import LiveOptions, run_live
-from hipdrop.overlay import LEFT_COLOUR, RIGHT_COLOUR
+from hipdrop.core.landmarks import LandmarkSeries
+from hipdrop.io import capture
+from hipdrop.io.capture import FileSource
+from hipdrop.live import app as live
+from hipdrop.live.app import LiveOptions, run_live
+from hipdrop.pipeline.analysis import analyze
+from hipdrop.reports.overlay import LEFT_COLOUR, RIGHT_COLOUR
 
 STANDING = "side_leg_raise_standing_front_01.mp4"  # 640x360, 25 fps, 11.4 s
 KNEES = "alternating_knee_lift_front_01.mp4"  # 640x360, 25 fps, 7.9 s
@@ -255,7 +256,7 @@ def test_no_display_is_one_clear_line(capsys, monkeypatch):
 
 
 class ScriptedWindow:
-    """Stands in for :class:`hipdrop.live.Window`: returns ``keys[frame]`` from ``show``."""
+    """Stands in for :class:`hipdrop.live.app.Window`: returns ``keys[frame]`` from ``show``."""
 
     def __init__(self, keys: dict[int, str], close_at: int | None = None) -> None:
         self.keys, self.close_at = keys, close_at
@@ -339,9 +340,9 @@ def test_sides_are_the_persons_whether_mirrored_or_not(mode, size):
     that half too; mirroring moves both. Every camera size is shown 720 px high."""
     from test_guide import standing
 
-    from hipdrop.screens import Screen, render
+    from hipdrop.live.screens import Screen, render
+    from hipdrop.pipeline.stream import StreamAnalyzer
     from hipdrop.settings import Settings
-    from hipdrop.stream import StreamAnalyzer
 
     w, h = size
     person = standing()  # laid out in a 1280x720 frame: scaled and centred into this one

@@ -1,7 +1,7 @@
 """The model registry: its pinned sizes and digests, where models are found, and downloading.
 
 No test touches the real network: downloads come from a local HTTP server started here, and
-every test that could download points ``hipdrop.models._URL`` at it or at a closed port.
+every test that could download points ``hipdrop.io.models._URL`` at it or at a closed port.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import pytest
 from conftest import REPO
 from media import assert_one_error, fake_bundle, hang_guard, run_cli, spoil_one_byte
 
-from hipdrop import models
 from hipdrop.errors import ModelError
+from hipdrop.io import models
 
 SHARED_MODELS = Path(os.environ.get("HIPDROP_MODEL_DIR", REPO.parent / "shared" / "models"))
 FULL_1_DIGEST = "5134a3aad27a58b93da0088d431f366da362b44e3ccfbe3462b3827a839011b1"

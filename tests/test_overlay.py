@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hipdrop.kinematics import obliquity_deg
-from hipdrop.overlay import mirror_points, pelvis_line
+from hipdrop.core.kinematics import obliquity_deg
+from hipdrop.reports.overlay import mirror_points, pelvis_line
 
 
 @pytest.mark.parametrize("theta", [-9.0, 0.0, 4.5, 12.0])

@@ -19,8 +19,8 @@ import cv2
 import pytest
 from media import run_cli
 
-from hipdrop import scripted
-from hipdrop.htmlreport import DISCLAIMER, meaning
+from hipdrop.reports.html import DISCLAIMER, meaning
+from hipdrop.testing import scripted
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_videos" / "stance_test.mp4"

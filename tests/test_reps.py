@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hipdrop import scripted as sc
-from hipdrop.analysis import analyze
-from hipdrop.reps import find_reps, hysteresis, leg_reps, running_counts
+from hipdrop.core.reps import find_reps, hysteresis, leg_reps, running_counts
+from hipdrop.pipeline.analysis import analyze
 from hipdrop.settings import Settings
+from hipdrop.testing import scripted as sc
 
 S = Settings(rep_up_deg=20.0, rep_down_deg=10.0)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hipdrop.analysis import analyze
-from hipdrop.extract import extract_landmarks
+from hipdrop.io.extract import extract_landmarks
+from hipdrop.pipeline.analysis import analyze
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_videos"
 

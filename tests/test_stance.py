@@ -5,11 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hipdrop import scripted as sc
-from hipdrop.analysis import analyze
-from hipdrop.landmarks import LandmarkSeries
-from hipdrop.settings import Settings
-from hipdrop.stance import (
+from hipdrop.core.landmarks import LandmarkSeries
+from hipdrop.core.stance import (
     DOUBLE,
     LEFT,
     RIGHT,
@@ -21,6 +18,9 @@ from hipdrop.stance import (
     runs,
     stance_labels,
 )  # fmt: skip
+from hipdrop.pipeline.analysis import analyze
+from hipdrop.settings import Settings
+from hipdrop.testing import scripted as sc
 
 
 def exact(series, settings=None):

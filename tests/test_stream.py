@@ -7,12 +7,12 @@ import math
 import numpy as np
 import pytest
 
-from hipdrop.analysis import analyze
+from hipdrop.core.landmarks import LandmarkSeries
+from hipdrop.core.stance import baseline
 from hipdrop.errors import NoPoseError
-from hipdrop.landmarks import LandmarkSeries
+from hipdrop.pipeline.analysis import analyze
+from hipdrop.pipeline.stream import StreamAnalyzer
 from hipdrop.settings import Settings
-from hipdrop.stance import baseline
-from hipdrop.stream import StreamAnalyzer
 
 
 def feed(series: LandmarkSeries, analyzer: StreamAnalyzer | None = None, repeat: int = 1):

@@ -14,12 +14,12 @@ import math
 import numpy as np
 import pytest
 
-from hipdrop import scripted as sc
-from hipdrop.analysis import analyze
-from hipdrop.landmarks import L_HIP, R_HIP
-from hipdrop.report import summary
+from hipdrop.core.landmarks import L_HIP, R_HIP
+from hipdrop.core.tiers import GEOMETRY, MEDIAPIPE, MEDIAPIPE_UNMEASURED, landmark_reading
+from hipdrop.pipeline.analysis import analyze
+from hipdrop.reports.files import summary
 from hipdrop.settings import Settings
-from hipdrop.tiers import GEOMETRY, MEDIAPIPE, MEDIAPIPE_UNMEASURED, landmark_reading
+from hipdrop.testing import scripted as sc
 
 
 def with_markers(series, seen=None):
@@ -155,7 +155,7 @@ def test_the_landmark_interval_holds_every_drop_the_bounds_allow(read, thigh):
 def test_a_swung_leg_may_hike_the_pelvis_beyond_the_clinical_limit_when_read_by_markers():
     """Markers on a pelvis hiking 26 deg with the thigh raised high (a leg swung out): a real
     hike, read as one; the same reading from the pose model's hip points is not a result."""
-    from hipdrop.verdict import SWING_LIMIT_DEG, plausible_limit
+    from hipdrop.core.verdict import SWING_LIMIT_DEG, plausible_limit
 
     series, _ = sc.landmarks(sc.stance_test(drop_left=-26.0, drop_right=0.0), fps=30)
     a = analyze(as_model(with_markers(series), "full"))

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from hipdrop import __version__
 from hipdrop.errors import HipdropError
+from hipdrop.io.signals import signum_of, stop_on_signals
 from hipdrop.settings import Settings, load_settings, setting_fields
-from hipdrop.signals import signum_of, stop_on_signals
 
 EXIT_INTERRUPTED = 130  # SIGINT's; SIGTERM and SIGHUP exit with 128 + their number
 EXIT_BROKEN_PIPE = 128 + 13  # as a process SIGPIPE ended: the reader of stdout went away
@@ -83,7 +83,7 @@ def _settings_from(args: argparse.Namespace) -> Settings:
 
 
 def _model_loader(spec: str | None, progress: bool) -> Callable:
-    from hipdrop import models
+    from hipdrop.io import models
 
     def load() -> models.ResolvedModel:
         bar = None
@@ -116,7 +116,7 @@ def _add_history_flags(parser: argparse.ArgumentParser) -> None:
 def _log_session(args: argparse.Namespace, summary: dict, out_dir: Path, command: str,
                  video: Path | None) -> Path | None:
     """Record the session in the history and write report.html, after every other output."""
-    from hipdrop.sessionlog import log_session
+    from hipdrop.history.sessionlog import log_session
 
     done = log_session(summary, out_dir, command=command, person=args.person,
                        history=not args.no_history, video=video)
@@ -127,8 +127,8 @@ def _log_session(args: argparse.Namespace, summary: dict, out_dir: Path, command
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     """Analyse a recorded video (or a landmarks .npz) and write the results to a folder."""
-    from hipdrop.offline import analyze_source
-    from hipdrop.report import human_summary
+    from hipdrop.pipeline.offline import analyze_source
+    from hipdrop.reports.files import human_summary
 
     settings = _settings_from(args)
     progress = not args.quiet
@@ -139,7 +139,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     for w in result.warnings:
         _err(f"warning: {w}")
     if result.summary is not None and not result.interrupted:
-        from hipdrop.offline import is_landmarks_file
+        from hipdrop.pipeline.offline import is_landmarks_file
 
         source = Path(args.source)
         report = _log_session(args, result.summary, result.out_dir, "analyze",
@@ -213,7 +213,7 @@ def cmd_live(args: argparse.Namespace) -> int:
     Keys: SPACE start/next, R restart, M mirror, Q or Esc quit. The session is saved when it
     ends, however it ends (a video file given as --source plays as a camera would).
     """
-    from hipdrop.live import ENDED_INTERRUPT, LiveOptions, run_live
+    from hipdrop.live.app import ENDED_INTERRUPT, LiveOptions, run_live
 
     options = LiveOptions(
         source=args.source, mode=args.mode, mirror=args.mirror, save_dir=args.save,
@@ -231,7 +231,7 @@ def cmd_live(args: argparse.Namespace) -> int:
 
 def cmd_models(args: argparse.Namespace) -> int:
     """List the pose models and where they are, or fetch one."""
-    from hipdrop import models
+    from hipdrop.io import models
 
     if args.action == "fetch":
         info = models.REGISTRY[args.name]
@@ -329,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("name", nargs="?", default="full", choices=["lite", "full", "heavy"])
     p.set_defaults(func=cmd_models)
 
-    from hipdrop import history_cli
+    from hipdrop.history import cli as history_cli
 
     p = sub.add_parser("history", help="sessions recorded on this computer; trend; forget",
                        description=history_cli.__doc__,
@@ -348,7 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     # SIGINT, SIGTERM and SIGHUP all stop a run the same way, from the first instant: what was
-    # measured is saved and the exit status is 128 + the signal (hipdrop.signals).
+    # measured is saved and the exit status is 128 + the signal (hipdrop.io.signals).
     with stop_on_signals():
         try:
             return _main(argv)

@@ -112,7 +112,7 @@ def read_settings_file(path: Path) -> dict[str, Any]:
     layouts: flat keys beside a ``[hipdrop]`` table would leave one of them silently unused.
     """
     from hipdrop.errors import InputError
-    from hipdrop.inputs import check_regular_file
+    from hipdrop.io.inputs import check_regular_file
 
     path = Path(path)
     try:

@@ -19,7 +19,7 @@ from hipdrop.batch.run import (
     sigterm_as_interrupt,
 )
 from hipdrop.batch.work import first_line, ray_task
-from hipdrop.models import ResolvedModel
+from hipdrop.io.models import ResolvedModel
 
 
 def run_ray(sources: list[Path], out: Path, *, address: str | None = None,

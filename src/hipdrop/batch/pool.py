@@ -17,7 +17,7 @@ from hipdrop.batch.run import (
     sigterm_as_interrupt,
 )
 from hipdrop.batch.work import first_line, pool_init, pool_task
-from hipdrop.models import ResolvedModel
+from hipdrop.io.models import ResolvedModel
 
 
 def run_pool(sources: list[Path], out: Path, *, options: BatchOptions | None = None,

@@ -36,8 +36,8 @@ from hipdrop.batch.jobs import (
 )
 from hipdrop.batch.table import BatchTable
 from hipdrop.errors import HipdropError, OutputError
-from hipdrop.models import ResolvedModel, sha256_of
-from hipdrop.offline import is_landmarks_file
+from hipdrop.io.models import ResolvedModel, sha256_of
+from hipdrop.pipeline.offline import is_landmarks_file
 
 
 @contextlib.contextmanager
@@ -232,7 +232,7 @@ def _write_errors(out: Path) -> Iterator[None]:
         yield
     except OSError as exc:
         raise BatchError(f"cannot write the results into {out}: {exc.strerror or exc}") from None
-    except OutputError as exc:  # the table, written through hipdrop.outputs
+    except OutputError as exc:  # the table, written through hipdrop.io.outputs
         raise BatchError(str(exc)) from None
 
 
@@ -244,7 +244,7 @@ def _is_npz(source: Path) -> bool:
 
 
 def _announced_frames(source: Path) -> int:
-    from hipdrop.video import probe
+    from hipdrop.io.video import probe
 
     if _is_npz(source):
         return 0

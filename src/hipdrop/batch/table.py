@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from hipdrop.batch.jobs import DONE, FAILED, PENDING, TABLE_CSV, TABLE_JSON, Job, Outcome
-from hipdrop.outputs import write_bytes
+from hipdrop.io.outputs import write_bytes
 
 CSV_COLUMNS = ("source", "folder", "status", "error", "frames", "frames_with_pose", "duration_s",
                "fps", "stance_phases", "findings", "verdict_left", "verdict_right", "reps_left",

@@ -19,8 +19,8 @@ from typing import Any
 from hipdrop import __version__
 from hipdrop.batch.jobs import DONE, FAILED, MARKER, BatchOptions, Job, Outcome
 from hipdrop.errors import HipdropError
-from hipdrop.models import ResolvedModel
-from hipdrop.offline import analyze_source
+from hipdrop.io.models import ResolvedModel
+from hipdrop.pipeline.offline import analyze_source
 
 
 def first_line(exc: BaseException) -> str:

@@ -1,6 +1,6 @@
 """Ground truth: DESIGN.md's angles on the projected true joints, and the truth JSON.
 
-The angles are DESIGN.md's, computed by hipdrop's own functions (hipdrop.kinematics) on the
+The angles are DESIGN.md's, computed by hipdrop's own functions (hipdrop.core.kinematics) on the
 projected true joints, so a perfect landmark detector would read exactly these values.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from hipdrop import kinematics as kin
+from hipdrop.core import kinematics as kin
 from hipdrop.synth.body import Body, Posed
 
 TRUTH_VERSION = 1
@@ -36,7 +36,7 @@ def _pose(shoulder_l, shoulder_r, hip_l, hip_r, ankle_l=None, ankle_r=None) -> n
 
 def obliquity_deg(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """DESIGN.md's pelvic obliquity atan2(y_R - y_L, |x_L - x_R|) in degrees: the one
-    implementation, :func:`hipdrop.kinematics.obliquity_deg`.
+    implementation, :func:`hipdrop.core.kinematics.obliquity_deg`.
 
     left, right : (..., 2) pixel x, y of the left and right points (y down).
 
@@ -55,7 +55,7 @@ def midline_abduction_deg(
     ankle_r: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """DESIGN.md's hip abduction of each leg against the body's midline, degrees
-    (:func:`hipdrop.kinematics.abduction_deg`). All inputs (..., 2) pixels.
+    (:func:`hipdrop.core.kinematics.abduction_deg`). All inputs (..., 2) pixels.
 
     >>> sl, sr = np.array([120.0, 0.0]), np.array([80.0, 0.0])
     >>> hl, hr = np.array([110.0, 100.0]), np.array([90.0, 100.0])
@@ -76,7 +76,7 @@ def trunk_lean_deg(
 ) -> np.ndarray:
     """Angle (deg) of the mid-hip -> mid-shoulder vector from image vertical, positive when it
     leans toward the person's side ``toward`` (..., values "left"/"right"), by
-    :func:`hipdrop.kinematics.trunk_lean_left_deg`. Inputs (..., 2) pixels; holds seen from the
+    :func:`hipdrop.core.kinematics.trunk_lean_left_deg`. Inputs (..., 2) pixels; holds seen from the
     front or the back.
     """
     lean_left = kin.trunk_lean_left_deg(_pose(shoulder_l, shoulder_r, hip_l, hip_r))

@@ -1,0 +1,1 @@
+"""The pure core: landmark arrays in, angles, phases, reps, tiers and findings out (NumPy, no I/O)."""

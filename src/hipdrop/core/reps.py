@@ -1,0 +1,189 @@
+"""Abduction reps and holds (DESIGN.md: rep), vectorised with a hysteresis state.
+
+A rep of leg S: its abduction rises above ``up`` and then falls below ``down``. It starts when
+the leg last left the rest zone (below ``down``) before crossing ``up`` and ends when it is
+back below ``down``; a rep shorter than ``min_rep_s`` is ignored. hipdrop adds two rules to
+DESIGN.md's:
+
+- at the rep's peak the other leg must be abducted less than half as much, because a squat or
+  a wide stance spreads both legs at once and is not a leg lift (the sumo-squat clip abducts
+  both legs 20 -> 40 deg three times);
+- the thresholds are measured from the leg's resting splay (:func:`resting_angle`, at most
+  ``down``): a person whose feet rest apart, or whose weight shifts over the standing leg, rests
+  the working leg at up to ~10 deg from the midline, so an absolute ``down`` of 8 deg is never
+  reached between reps (rendered standing abduction: three reps merged into one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hipdrop.core.filters import median, row_medians
+from hipdrop.settings import Settings
+
+BILATERAL_RATIO = 0.5
+LEGS = ("left", "right")
+REST_WINDOW_S = 1.0
+
+
+def resting_angle(alpha: np.ndarray, fps: float, settings: Settings) -> float:
+    """The leg's resting splay: the lowest 1 s median of its abduction, within [0, down].
+
+    Parameters
+    ----------
+    alpha : (T,) abduction of the leg, degrees (NaN where unseen).
+    fps : frames per second.
+
+    Returns 0 for a leg that rests along the midline or beyond it (crossed), and never more than
+    ``rep_down_deg``, so the thresholds move by at most that much.
+
+    >>> from hipdrop.settings import Settings
+    >>> resting_angle(np.r_[np.full(20, 9.0), np.full(20, 40.0)], 10, Settings())
+    8.0
+    """
+    finite = alpha[np.isfinite(alpha)]
+    if finite.size == 0:
+        return 0.0
+    window = max(1, round(REST_WINDOW_S * fps))
+    if finite.size <= window:
+        low = median(finite)
+    else:
+        low = _lowest_median(finite, window, settings.rep_down_deg)
+    return float(np.clip(low, 0.0, settings.rep_down_deg))
+
+
+def _lowest_median(x: np.ndarray, window: int, ceiling: float) -> float:
+    """The lowest median of ``window`` consecutive samples of ``x`` (no NaN) where it is below
+    ``ceiling``; else a value at or above ``ceiling`` (what the caller clips to anyway).
+
+    The exact minimum without sorting every window: the lowest median of every (window // 2)-th
+    window bounds it from above; a window can only go lower if at least half its samples are at
+    or below that bound (its lower middle sample is), which one cumulative sum tells, and only
+    those windows are sorted (an hour at rest has ~10x fewer).
+    """
+    windows = np.lib.stride_tricks.sliding_window_view(x, window)
+    bound = min(float(np.min(row_medians(windows[::max(1, window // 2)]))), ceiling)
+    at_or_below = np.concatenate(([0], np.cumsum(x <= bound)))
+    counts = at_or_below[window:] - at_or_below[:-window]
+    candidates = np.flatnonzero(counts >= (window - 1) // 2 + 1)
+    if len(candidates) == 0:  # every median is above the bound, which is then the ceiling
+        return ceiling
+    return float(np.min(row_medians(windows[candidates])))
+
+
+def hysteresis(x: np.ndarray, up: float, down: float, initial: bool | np.ndarray = False
+               ) -> np.ndarray:
+    """(T, ...) bool state: True once ``x`` rises above ``up``, False once it falls below ``down``.
+
+    ``x`` is (T,) or (T, k): k channels (the live path steps both legs in one call). Between the
+    thresholds, and where ``x`` is NaN, the state stays as it was; before the first decisive
+    sample it is ``initial`` (one for all channels, or one per channel).
+
+    >>> hysteresis(np.array([0, 15, 25, 15, np.nan, 5, 15]), up=20, down=10)
+    array([False, False,  True,  True,  True, False, False])
+    """
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        decided = np.where(x > up, 1, np.where(x < down, 0, -1))
+    frames = np.arange(len(x)).reshape((-1,) + (1,) * (x.ndim - 1))
+    idx = np.where(decided >= 0, frames, -1)
+    last = np.maximum.accumulate(idx, axis=0) if len(x) else idx
+    state = np.take_along_axis(decided, np.maximum(last, 0), axis=0) == 1
+    return np.where(last >= 0, state, initial)
+
+
+@dataclass
+class Rep:
+    """One rep (DESIGN.md summary.json ``reps.items`` item)."""
+
+    leg: str
+    start_s: float
+    end_s: float
+    peak_deg: float
+    held_s: float  # time above ``up``
+    complete: bool  # False when the recording ended before the leg was back down
+    peak_index: int
+
+    def to_json(self) -> dict:
+        return {"leg": self.leg, "start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3),
+                "peak_deg": round(self.peak_deg, 2), "held_s": round(self.held_s, 3),
+                "complete": self.complete}
+
+
+def leg_reps(alpha: np.ndarray, other: np.ndarray, t: np.ndarray, fps: float, leg: str,
+             settings: Settings, rest: float = 0.0, other_rest: float = 0.0) -> list[Rep]:
+    """Reps of one leg.
+
+    Parameters
+    ----------
+    alpha : (T,) abduction of the leg, degrees.
+    other : (T,) abduction of the other leg, degrees.
+    t : (T,) seconds.
+    rest, other_rest : the two legs' resting splays (:func:`resting_angle`), degrees; the
+        thresholds and the bilateral rule count from them. Peaks are reported as measured.
+
+    A rep still above ``down`` when the series ends counts, marked incomplete (a recording cut
+    mid-rep still shows the lift); one already above ``up`` when it begins counts from the start.
+    """
+    if len(alpha) == 0:
+        return []
+    peaks_at = alpha
+    alpha, other = alpha - rest, other - other_rest
+    state = hysteresis(alpha, settings.rep_up_deg, settings.rep_down_deg)
+    edges = np.diff(np.concatenate([[0], state.astype(np.int8), [0]]))
+    rises = np.flatnonzero(edges == 1)
+    falls = np.flatnonzero(edges == -1)  # first index back in the rest state (or T)
+    n = len(alpha)
+    with np.errstate(invalid="ignore"):
+        below = alpha < settings.rep_down_deg
+        above = alpha > settings.rep_up_deg
+    last_below = np.maximum.accumulate(np.where(below, np.arange(n), -1))
+    dt = np.diff(np.concatenate([t, [t[-1] + 1.0 / fps]]))
+    held = np.concatenate([[0.0], np.cumsum(np.where(above, dt, 0.0))])
+    if len(rises) == 0:
+        return []
+    peak_i = _first_peaks(alpha, rises, falls)
+    start, stop = np.maximum(last_below[rises], 0), np.minimum(falls, n - 1)
+    start_s, end_s = t[start], t[stop]
+    peak = alpha[peak_i]  # above the resting splay
+    with np.errstate(invalid="ignore"):
+        keep = ~(end_s - start_s < settings.min_rep_s) & ~(
+            np.isfinite(other[peak_i]) & (other[peak_i] >= BILATERAL_RATIO * peak))
+    return [Rep(leg, s0, s1, p, h, complete=f < n, peak_index=i)
+            for s0, s1, p, h, f, i in zip(
+                start_s[keep].tolist(), end_s[keep].tolist(), peaks_at[peak_i[keep]].tolist(),
+                (held[falls] - held[rises])[keep].tolist(), falls[keep].tolist(),
+                peak_i[keep].tolist(), strict=True)]
+
+
+def _first_peaks(alpha: np.ndarray, rises: np.ndarray, falls: np.ndarray) -> np.ndarray:
+    """Index of the first largest ``alpha`` (NaN ignored) in each [rise, fall): np.nanargmax of
+    each rep's frames, for all reps at once (each has a finite sample: it rose above ``up``)."""
+    lengths = falls - rises
+    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))  # each rep's start in ``frames``
+    frames = np.repeat(rises - offsets, lengths) + np.arange(lengths.sum())
+    values = alpha[frames]
+    top = np.fmax.reduceat(values, offsets)
+    hits = np.flatnonzero(values == np.repeat(top, lengths))
+    return frames[hits[np.searchsorted(hits, offsets)]]
+
+
+def find_reps(abduction_left: np.ndarray, abduction_right: np.ndarray, t: np.ndarray, fps: float,
+              settings: Settings) -> list[Rep]:
+    """Reps of both legs, ordered by start time."""
+    rest_l = resting_angle(abduction_left, fps, settings)
+    rest_r = resting_angle(abduction_right, fps, settings)
+    reps = leg_reps(abduction_left, abduction_right, t, fps, "left", settings, rest_l, rest_r)
+    reps += leg_reps(abduction_right, abduction_left, t, fps, "right", settings, rest_r, rest_l)
+    return sorted(reps, key=lambda r: r.start_s)
+
+
+def running_counts(reps: list[Rep], t: np.ndarray) -> np.ndarray:
+    """(T, 2) int: reps of each leg [left, right] completed by each frame (counted at their end)."""
+    counts = np.zeros((len(t), 2), np.int32)
+    for i, leg in enumerate(LEGS):
+        ends = np.sort([r.end_s for r in reps if r.leg == leg])
+        counts[:, i] = np.searchsorted(ends, t, side="right")
+    return counts

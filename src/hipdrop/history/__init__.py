@@ -1,0 +1,1 @@
+"""The local history of sessions, their trend, and the `hipdrop history` command."""

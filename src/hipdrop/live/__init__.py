@@ -1,0 +1,1 @@
+"""`hipdrop live`: the camera loop, the guided test, and the window."""

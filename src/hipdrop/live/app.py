@@ -1,0 +1,528 @@
+"""`hipdrop live`: frames from a camera (or a file played as one) through the pose model and the
+streaming analysis to the screen, and the session saved however it ends.
+
+The loop is: newest frame (:mod:`hipdrop.io.capture`) -> pose (:mod:`hipdrop.io.pose`) ->
+:class:`hipdrop.pipeline.stream.StreamAnalyzer` (the offline functions, fed frame by frame) -> the guide
+(:mod:`hipdrop.live.guide`) -> the window (:mod:`hipdrop.live.screens`). Keys are read once a frame with a
+single ``cv2.waitKey``. The session is saved (summary.json, frames.csv, landmarks.npz, the
+formats of DESIGN.md) on every way out: a key, the window closed, Ctrl-C, the end of a file,
+``max_seconds``, or the camera lost, the last of which is then raised as a CameraError.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import sys
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from hipdrop.core.reps import Rep
+from hipdrop.core.verdict import INCONCLUSIVE, NOT_TESTED, Verdict
+from hipdrop.errors import CameraError, DisplayError, InputError, SettingsError
+from hipdrop.io.capture import Frame, FrameSource, open_source
+from hipdrop.io.models import ResolvedModel
+from hipdrop.io.outputs import OutputPlan
+from hipdrop.io.pose import PoseEstimator, PoseFrame
+from hipdrop.io.signals import signum_of
+from hipdrop.live.guide import (
+    FramingAdvice,
+    Guide,
+    GuidedResult,
+    GuideTiming,
+    GuideView,
+    Step,
+    framing_issues,
+    guided_result,
+)
+from hipdrop.live.screens import COUNTER_KEYS, RESULT_KEYS, Hud, Screen, render
+from hipdrop.pipeline.analysis import Analysis
+from hipdrop.pipeline.stream import FrameState, StreamAnalyzer
+from hipdrop.reports.files import summary, write_frames, write_summary
+from hipdrop.settings import Settings
+from hipdrop.vision.cues import WaistCue, waist_line, waist_row
+from hipdrop.vision.markers import MarkerCue, MarkerTracker
+
+MODES = ("stance", "reps", "hold")
+FRAMING_EVERY_S = 0.1
+WINDOW = "hipdrop"
+
+# Keys, read with ``cv2.waitKey(...) & 0xFF``.
+NEXT, RESTART, MIRROR, QUIT = "next", "restart", "mirror", "quit"
+KEYS = {32: NEXT, 13: NEXT, ord("r"): RESTART, ord("R"): RESTART, ord("m"): MIRROR,
+        ord("M"): MIRROR, ord("q"): QUIT, ord("Q"): QUIT, 27: QUIT}
+
+SESSION_FILES = ("landmarks.npz", "summary.json", "frames.csv")
+
+# How a session ended.
+ENDED_QUIT, ENDED_FILE, ENDED_TIME = "quit", "end of file", "max seconds"
+ENDED_INTERRUPT, ENDED_CAMERA = "interrupted", "camera lost"
+
+
+@dataclass
+class LiveOptions:
+    """The choices of one `hipdrop live` run (the command-line flags)."""
+
+    source: str = "0"
+    mode: str = "stance"
+    mirror: bool = True
+    save_dir: Path | None = None  # default: ./hipdrop-session-YYYYmmdd-HHMMSS
+    max_seconds: float | None = None
+    headless: bool = False
+    paced: bool = True  # a file plays at its frame rate, as a camera would
+    settings: Settings = field(default_factory=Settings)
+    num_poses: int = 1
+    linger: bool = True  # at the end of a file, keep the result on screen until a key
+
+
+# ---------------------------------------------------------------------------------------------
+# Throughput
+
+
+def _percentiles(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"p50": None, "p95": None}
+    p50, p95 = np.percentile(np.array(values), [50, 95])
+    return {"p50": round(float(p50), 3), "p95": round(float(p95), 3)}
+
+
+class Stats:
+    """Per-frame timings (milliseconds) and the frame rate the loop achieves."""
+
+    def __init__(self) -> None:
+        self.latency_ms: list[float] = []  # capture -> FrameState ready
+        self.pose_ms: list[float] = []  # pose model + image cue
+        self.post_ms: list[float] = []  # streaming analysis + framing + guide
+        self.draw_ms: list[float] = []  # render + imshow + waitKey
+        self._recent: deque[float] = deque(maxlen=31)  # monotonic times of the last frames
+        self._first = math.nan
+        self.dropped = 0
+        self.frames = 0
+
+    def frame_done(self, now: float) -> None:
+        """A frame's result is ready at ``now`` (time.monotonic)."""
+        self.frames += 1
+        self._recent.append(now)
+        if self.frames == 1:
+            self._first = now
+
+    @property
+    def fps(self) -> float:
+        if len(self._recent) < 2 or self._recent[-1] <= self._recent[0]:
+            return math.nan
+        return (len(self._recent) - 1) / (self._recent[-1] - self._recent[0])
+
+    def hud(self) -> Hud:
+        recent = self.latency_ms[-15:]
+        return Hud(self.fps, float(np.median(recent)) if recent else math.nan)
+
+    def to_json(self, source: FrameSource) -> dict:
+        span = self._recent[-1] - self._first if self.frames > 1 else 0.0
+        return {
+            "source_fps": round(source.fps, 3), "frames_processed": self.frames,
+            "frames_dropped": self.dropped,
+            "processed_fps": round((self.frames - 1) / span, 2) if span > 0 else None,
+            "latency_ms": _percentiles(self.latency_ms), "pose_ms": _percentiles(self.pose_ms),
+            "postprocess_ms": _percentiles(self.post_ms), "draw_ms": _percentiles(self.draw_ms),
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# The session
+
+
+class LiveSession:
+    """What the person has done since the program started, and the run shown since the last
+    restart (R, or SPACE on the result).
+
+    The analyzer spans the whole session, so a restart loses no measurement: it starts a new
+    guided test and resets the counters shown (the saved summary has every phase and rep, and
+    each guided test's result).
+    """
+
+    def __init__(self, mode: str, settings: Settings, width: int, height: int, fps: float,
+                 model: str) -> None:
+        self.mode, self.settings = mode, settings
+        self.width, self.height = width, height
+        self.analyzer = StreamAnalyzer(settings, width, height, fps, model)
+        self.advice = FramingAdvice()
+        self.guide = self._new_guide()
+        self.view: GuideView | None = None
+        self.tests: list[Guide] = []  # finished or abandoned guided tests with holds
+        self.result: GuidedResult | None = None
+        self.state: FrameState | None = None
+        self.issues: list = []
+        self.last_rep: Rep | None = None
+        self._rep_offset = (0, 0)
+        self._best = [0.0, 0.0]
+        self._framed_t = -math.inf
+
+    def _new_guide(self) -> Guide | None:
+        return Guide(GuideTiming.of(self.settings)) if self.mode == "stance" else None
+
+    def update(self, pose: PoseFrame, t: float, waist: WaistCue | None = None,
+               markers: MarkerCue | None = None) -> FrameState:
+        """One frame through the analysis, the framing advice and the guide."""
+        cue = waist_row(waist)
+        state = self.analyzer.update(pose.image, pose.world, t, cue,
+                                     None if markers is None else markers.as_row())
+        # The advice is debounced over 0.6 s: ten looks a second are plenty, and save time.
+        if state.t - self._framed_t >= FRAMING_EVERY_S or state.t < self._framed_t:
+            self._framed_t = state.t
+            raw = framing_issues(pose.image, self.width, self.height,
+                                 pelvis_seen=None if waist is None else bool(state.pelvis_seen))
+            if self.mode != "stance":  # a side-lying exercise is not badly framed
+                raw = [i for i in raw if i.code not in ("not_facing", "tilted", "waist_hidden")]
+            self.issues = self.advice.update(raw, state.t)
+        if state.last_rep is not None:
+            self.last_rep = state.last_rep
+        self._best = [max(b, h) for b, h in zip(self._best, state.hold_s, strict=True)]
+        self.state = state
+        if self.guide is not None:
+            before = self.guide.step
+            self.view = self.guide.update(state, self.issues)
+            if self.guide.step == Step.RESULT and before != Step.RESULT:
+                self.result = guided_result(self.analyzer.finish(require_pose=False),
+                                            self.guide.holds)
+        return state
+
+    def next(self) -> None:
+        """SPACE: the guide's next step; on the result, a new test."""
+        if self.guide is None:
+            return
+        if self.guide.step == Step.RESULT:
+            self.restart()
+            return
+        self.guide.next()
+        if self.guide.step == Step.RESULT and self.result is None:
+            self.result = guided_result(self.analyzer.finish(require_pose=False),
+                                        self.guide.holds)
+
+    def restart(self) -> None:
+        if self.guide is not None and self.guide.holds:
+            self.tests.append(self.guide)
+        self.guide = self._new_guide()
+        self.result = None
+        self.advice.reset()
+        self.last_rep = None
+        self._rep_offset = (self.analyzer.count("left"), self.analyzer.count("right"))
+        self._best = [0.0, 0.0]
+
+    def finish_test(self) -> None:
+        """The session ends: the guided test in progress shows its result."""
+        if self.guide is not None and self.guide.step != Step.RESULT:
+            self.guide.finish()
+            self.result = guided_result(self.analyzer.finish(require_pose=False),
+                                        self.guide.holds)
+            if self.state is not None:
+                self.view = self.guide.update(self.state, [])
+
+    def screen(self, hud: Hud, mirrored: bool) -> Screen:
+        state = self.state
+        if state is not None:
+            reps = (state.reps[0] - self._rep_offset[0], state.reps[1] - self._rep_offset[1])
+            state = dataclasses.replace(state, reps=reps,
+                                        best_hold_s=(self._best[0], self._best[1]))
+        screen = Screen(self.mode, self.settings, state, self.view, self.result, self.issues,
+                        self.last_rep, hud, mirrored)
+        if self.guide is None:
+            screen.footer = COUNTER_KEYS
+        elif self.guide.step == Step.RESULT:
+            screen.footer = RESULT_KEYS
+        return screen
+
+    def all_tests(self) -> list[Guide]:
+        current = [self.guide] if self.guide is not None and self.guide.holds else []
+        return self.tests + current
+
+
+# ---------------------------------------------------------------------------------------------
+# The window
+
+
+class Window:
+    """The OpenCV window; :meth:`show` displays a frame and returns the one key read."""
+
+    def __init__(self, name: str = WINDOW) -> None:
+        self.check_display()
+        self.name = name
+        self._sized = False
+        cv2.namedWindow(name, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
+
+    @staticmethod
+    def check_display() -> None:
+        """Raise DisplayError where opening a window would abort the process (Qt without X)."""
+        if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
+            raise DisplayError("no display to open the window on (DISPLAY is not set): run on "
+                               "a desktop, or add --headless")
+
+    def show(self, image: np.ndarray, wait_ms: int = 1) -> int:
+        """Display ``image``; the key pressed (``waitKey & 0xFF``) or -1. Read once a frame."""
+        if not self._sized:
+            cv2.resizeWindow(self.name, image.shape[1], image.shape[0])
+            self._sized = True
+        cv2.imshow(self.name, image)
+        key = cv2.waitKey(wait_ms)
+        return -1 if key < 0 else key & 0xFF
+
+    @property
+    def closed(self) -> bool:
+        """The person closed the window (its close button)."""
+        try:
+            return cv2.getWindowProperty(self.name, cv2.WND_PROP_VISIBLE) < 1
+        except cv2.error:
+            return True
+
+    def close(self) -> None:
+        try:
+            cv2.destroyWindow(self.name)
+            cv2.waitKey(1)  # let the GUI thread process the destruction
+        except cv2.error:
+            pass
+
+
+# ---------------------------------------------------------------------------------------------
+# Saving
+
+
+@dataclass
+class LiveResult:
+    """How a live session ended and what was saved."""
+
+    reason: str
+    out_dir: Path | None
+    summary: dict | None
+    line: str
+    error: CameraError | None = None
+    stats: dict = field(default_factory=dict)
+    signum: int = 0  # the stop signal, when reason is ENDED_INTERRUPT
+
+
+def default_save_dir(now: datetime | None = None) -> Path:
+    return Path(f"hipdrop-session-{(now or datetime.now()).strftime('%Y%m%d-%H%M%S')}")
+
+
+def _side_words(verdict: Verdict) -> str:
+    parts = []
+    for side in ("left", "right"):
+        sv = getattr(verdict, side)
+        if sv.code == NOT_TESTED:
+            parts.append(f"{side} leg not tested")
+        elif sv.code == INCONCLUSIVE:
+            parts.append(f"{side} leg: can't tell ({sv.reason})")
+        else:
+            word = "DROP" if sv.code == "drop" else sv.code
+            lo, hi = sv.interval_deg
+            parts.append(f"{side} leg {word} (peak {sv.peak_drop_deg:+.1f} deg, 90% "
+                         f"{lo:+.1f} to {hi:+.1f})")
+    return ", ".join(parts)
+
+
+def result_line(mode: str, analysis: Analysis, test: GuidedResult | None,
+                best_hold: tuple[float, float]) -> str:
+    """The one-line outcome printed at the end."""
+    if analysis.signals.pose.sum() == 0:
+        return "no person was seen"
+    reps = f"reps L {sum(r.leg == 'left' for r in analysis.reps)} " \
+           f"R {sum(r.leg == 'right' for r in analysis.reps)}"
+    if mode == "hold":
+        return f"best hold L {best_hold[0]:.1f} s R {best_hold[1]:.1f} s; {reps}"
+    if mode == "reps":
+        return reps
+    verdict = test.verdict if test is not None and test.holds else analysis.verdict
+    return f"{_side_words(verdict)}; {reps}"
+
+
+def save_session(session: LiveSession, out_dir: Path, source: str, extra: dict) -> LiveResult:
+    """Write landmarks.npz, summary.json and frames.csv of ``session`` into ``out_dir``.
+
+    The landmarks go first: they are what every other output can be recomputed from. Each
+    file is complete or absent (:mod:`hipdrop.io.outputs`), whatever interrupts the saving.
+    """
+    out_dir = OutputPlan.prepare(out_dir, SESSION_FILES, what="session folder").out_dir
+    analyzer = session.analyzer
+    analyzer.series().save(out_dir / "landmarks.npz")
+    analysis = analyzer.finish(require_pose=False)
+    tests = [guided_result(analysis, g.holds) for g in session.all_tests()]
+    best = analyzer.best_hold_s
+    more: dict = {"mode": session.mode}
+    if session.mode == "stance":
+        more["tests"] = [t.to_json() for t in tests]
+    if session.mode == "hold":
+        more["best_hold_s"] = {"left": round(best[0], 3), "right": round(best[1], 3)}
+    data = summary(analysis, source, more | extra)
+    if not analysis.signals.pose.any():
+        data["warnings"].append("no person was seen during the session")
+    write_summary(out_dir / "summary.json", data)
+    write_frames(out_dir / "frames.csv", analysis)
+    line = result_line(session.mode, analysis, tests[-1] if tests else None, best)
+    return LiveResult("", out_dir, data, f"Saved session to {out_dir}/: {line}")
+
+
+# ---------------------------------------------------------------------------------------------
+# The loop
+
+
+class _Runner:
+    """The capture loop of one session; keeps what the end of the session needs."""
+
+    def __init__(self, options: LiveOptions, source: FrameSource, window: Window | None,
+                 model: str) -> None:
+        self.options, self.source, self.window, self.model = options, source, window, model
+        self.stats = Stats()
+        self.mirror = options.mirror
+        self.session: LiveSession | None = None
+        self.last: Frame | None = None
+        self.restarts = 0
+        self._markers = MarkerTracker()
+        self.plan: OutputPlan | None = None
+
+    def run(self, estimator: PoseEstimator) -> str:
+        """Process frames until the session ends; returns how it ended."""
+        opts, stats = self.options, self.stats
+        first_t: float | None = None
+        while True:
+            frame = self.source.read()
+            if frame is None:
+                return ENDED_FILE
+            first_t = frame.t if first_t is None else first_t
+            if opts.max_seconds is not None and frame.t - first_t >= opts.max_seconds:
+                return ENDED_TIME
+            t0 = time.perf_counter()
+            pose = estimator.detect(frame.image, frame.t)
+            # The image cues of the pelvis, read as `hipdrop analyze` reads them.
+            cue = waist_line(frame.image, pose.image) if pose.image is not None else None
+            marks = self._markers(frame.image, pose.image)
+            t1 = time.perf_counter()
+            session = self.session or self._open(frame)
+            session.update(pose, frame.t, cue, marks)
+            t2 = time.perf_counter()
+            stats.latency_ms.append((time.monotonic() - frame.captured) * 1000.0)
+            stats.pose_ms.append((t1 - t0) * 1000.0)
+            stats.post_ms.append((t2 - t1) * 1000.0)
+            stats.frame_done(time.monotonic())
+            stats.dropped = self.source.dropped
+            self.last = frame
+            if self.window is not None:
+                action = self._show(session)
+                stats.draw_ms.append((time.perf_counter() - t2) * 1000.0)
+                if action == QUIT:
+                    return ENDED_QUIT
+
+    def _open(self, frame: Frame) -> LiveSession:
+        h, w = frame.image.shape[:2]
+        self.session = LiveSession(self.options.mode, self.options.settings, w, h,
+                                   self.source.fps, self.model)
+        return self.session
+
+    def _show(self, session: LiveSession) -> str | None:
+        """Draw, read the frame's one key, act on it; QUIT when the session should end."""
+        assert self.window is not None and self.last is not None
+        screen = session.screen(self.stats.hud(), self.mirror)
+        action = KEYS.get(self.window.show(render(self.last.image, screen)))
+        if action == QUIT or self.window.closed:
+            return QUIT
+        if action == NEXT:
+            session.next()
+        elif action == RESTART:
+            session.restart()
+            self.restarts += 1
+        elif action == MIRROR:
+            self.mirror = not self.mirror
+        return action
+
+    def linger(self) -> None:
+        """At the end of a file: keep the last frame and the result up until a key."""
+        if self.window is None or self.session is None or self.last is None:
+            return
+        screen = self.session.screen(self.stats.hud(), self.mirror)
+        screen.footer = "End of the video: press any key to close"
+        image = render(self.last.image, screen)
+        while not self.window.closed:
+            if self.window.show(image, wait_ms=100) >= 0:
+                return
+
+
+def run_live(options: LiveOptions, model: ResolvedModel | Callable[[], ResolvedModel], *,
+             source: FrameSource | None = None, window: Window | None = None) -> LiveResult:
+    """Run a live session until it ends, save it, and say how it ended.
+
+    ``model`` may be a loader, called once the source is open (a missing camera is reported
+    before a model download). ``source`` and ``window`` replace the ones ``options`` names
+    (tests pass fakes). A camera lost mid-session is returned in :attr:`LiveResult.error` after
+    the session is saved; one that cannot be opened raises CameraError: nothing was recorded.
+    """
+    if options.mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, not {options.mode!r}")
+    if options.max_seconds is not None and not (math.isfinite(options.max_seconds)
+                                                and options.max_seconds > 0):
+        raise SettingsError(f"max_seconds must be a number of seconds above 0, not "
+                            f"{options.max_seconds}")
+    if window is None and not options.headless:
+        Window.check_display()
+    source = source or open_source(options.source, paced=options.paced)
+    try:
+        model = model if isinstance(model, ResolvedModel) else model()
+        # The session folder is checked and made before the session: a folder that cannot be
+        # written fails now, not after the person did the test.
+        inputs = [Path(options.source)] if not source.live else []
+        plan = OutputPlan.prepare(options.save_dir or default_save_dir(), SESSION_FILES,
+                                  [*inputs, model.path], what="session folder")
+    except BaseException:
+        source.close()
+        raise
+    reason, error, signum = ENDED_QUIT, None, 0
+    with source:
+        if window is None and not options.headless:
+            window = Window()
+        runner = _Runner(options, source, window, model.name)
+        runner.plan = plan
+        try:
+            try:
+                with PoseEstimator(model, num_poses=options.num_poses) as estimator:
+                    reason = runner.run(estimator)
+            except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP (hipdrop.io.signals)
+                reason, signum = ENDED_INTERRUPT, signum_of(exc)
+            except CameraError as exc:
+                reason, error = ENDED_CAMERA, exc
+            runner.stats.dropped = source.dropped
+            result = _save(runner, reason, error)
+            result.signum = signum
+            if reason == ENDED_FILE and options.linger:
+                try:
+                    runner.linger()
+                except KeyboardInterrupt:
+                    pass
+        except BaseException:
+            plan.discard()  # only if nothing was saved in it
+            raise
+        finally:
+            if window is not None:
+                window.close()
+    return result
+
+
+def _save(runner: _Runner, reason: str, error: CameraError | None) -> LiveResult:
+    session, options, source = runner.session, runner.options, runner.source
+    live = runner.stats.to_json(source) | {"ended": reason, "restarts": runner.restarts}
+    if session is None:  # not one frame: nothing to save, and the error says why
+        if error is None and reason == ENDED_FILE:
+            raise InputError(f"{options.source} has no frames that can be decoded")
+        if runner.plan is not None:
+            runner.plan.discard()
+        return LiveResult(reason, None, None, "", error, live)
+    session.finish_test()
+    out_dir = runner.plan.out_dir if runner.plan is not None else options.save_dir or default_save_dir()
+    # As `hipdrop analyze` names it: a file by its path as given, a camera by its number.
+    name = source.name if source.live else options.source
+    result = save_session(session, Path(out_dir), name, {"live": live})
+    result.reason, result.error, result.stats = reason, error, live
+    return result

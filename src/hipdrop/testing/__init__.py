@@ -1,0 +1,1 @@
+"""Fixtures for tests and benchmarks: scripted people as landmark streams with known truth."""

@@ -1,0 +1,1 @@
+"""Image measurements around the hip landmarks: the waist line and skin markers."""

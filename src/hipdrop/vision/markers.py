@@ -1,0 +1,354 @@
+"""Skin markers on the pelvis: two small stickers found and tracked near the hip landmarks.
+
+2-D clinical video analysis of pelvic drop puts a marker on each anterior superior iliac spine
+(ASIS, the bony points at the front of the hips) or, seen from behind, on each posterior one
+(PSIS, the dimples above the buttocks). Both pairs are fixed to the pelvis, so the line through
+their centroids tilts exactly as the pelvis does: the obliquity is DESIGN.md's formula on the two
+centroids, with no fitted constant (what the pose model reads of the hips is not involved, except
+to say where to look and which marker is the person's left).
+
+:func:`find_markers` looks in one frame for two blobs that could be the pair: a small saturated
+colour (a green, pink, blue or orange sticker) or a small dark or bright dot, of about the same
+size and colour, one each side of the body's midline, between hip and waist height;
+:class:`MarkerTracker` keeps following the pair it found, so a similar blob elsewhere (a
+button, a logo) does not steal it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from hipdrop.core.landmarks import L_HIP, L_SHOULDER, R_HIP, R_SHOULDER
+
+# Below this hip-landmark separation a 4 cm sticker is under ~3 px across: not findable.
+MIN_HIP_SEPARATION_PX = 14.0
+# Marker diameter, in units of the hip-landmark separation w (~18 cm on an adult): stickers of
+# about 1 to 7 cm.
+_MIN_DIAMETER, _MAX_DIAMETER = 0.05, 0.40
+# Where the pair may sit, in units of w around the mid-hip point: ASIS are 1.1-1.5 w apart and
+# 0.3-0.5 w above the hip joints; PSIS 0.4-0.6 w apart and 0.5-0.7 w above.
+_MIN_SPAN, _MAX_SPAN = 0.3, 2.2
+_MAX_OFF_MIDLINE = 0.4
+_ABOVE, _BELOW = 1.1, 0.4
+_MAX_PAIR_TILT_DEG = 25.0  # relative to the hip-landmark line; a pelvis tilts well under this
+# A tracked marker moves less than this (units of w) between frames.
+_TRACK_RADIUS = 0.3
+# Colour candidates: OpenCV HSV saturation and value (0-255).
+_MIN_SATURATION, _MIN_VALUE = 140, 25  # a sticker in shadow on a black belt: V 41
+# A sticker stands out from the ring around it: that ring lies mostly outside the candidate
+# mask, and differs from the blob by this CIELAB distance (OpenCV's 8-bit Lab units).
+_MAX_RING_IN_MASK = 0.25
+_MIN_RING_CONTRAST = 30.0
+# What surrounds a sticker and the body a little nearer the midline differ by less than this
+# (CIELAB, OpenCV's 8-bit units): the same skin or garment, shaded.
+_MAX_BODY_CONTRAST = 40.0
+
+
+@dataclass(frozen=True)
+class MarkerCue:
+    """The pelvis markers of one frame.
+
+    left, right : (2,) px centroids of the markers on the person's left and right (NaN where
+        not found); confidence in [0, 1] (0: none).
+    """
+
+    left: np.ndarray
+    right: np.ndarray
+    confidence: float
+
+    @property
+    def found(self) -> bool:
+        return self.confidence > 0.0
+
+    @property
+    def obliquity_deg(self) -> float:
+        """DESIGN.md's obliquity of the marker pair, degrees (NaN when not found)."""
+        if not self.found:
+            return math.nan
+        return math.degrees(math.atan2(self.right[1] - self.left[1],
+                                       abs(self.left[0] - self.right[0])))
+
+    def as_row(self) -> tuple[float, float, float, float, float]:
+        """(xL, yL, xR, yR, confidence), the row of LandmarkSeries.markers."""
+        return (float(self.left[0]), float(self.left[1]), float(self.right[0]),
+                float(self.right[1]), self.confidence)
+
+
+_NAN2 = np.array([np.nan, np.nan])
+NO_MARKERS = MarkerCue(_NAN2, _NAN2, 0.0)
+
+
+@dataclass(frozen=True)
+class _Blob:
+    centre: np.ndarray  # (2,) px in the frame
+    area: float  # px
+    kind: int  # 0 colour, 1 dark, 2 bright
+    hue: float  # OpenCV hue 0-180 (colour blobs), else 0
+    ring_lab: np.ndarray  # (3,) the median CIELAB colour just around the blob
+
+
+def _components(mask: np.ndarray, weight: np.ndarray, offset: np.ndarray, kind: int,
+                hue: np.ndarray | None, lab: np.ndarray, min_area: float, max_area: float
+                ) -> list[_Blob]:
+    """Isolated compact blobs of ``mask`` (uint8) with sizes in [min_area, max_area] px;
+    centroids weighted by ``weight`` (float32, same shape) to a fraction of a pixel.
+
+    A sticker is a spot that stands out from what is right around it: the ring just outside
+    the blob must be mostly outside the mask and differ from the blob in colour (CIELAB,
+    ``lab`` of the same region) by _MIN_RING_CONTRAST. Fragments of a larger patch of the same
+    colour (saturated skin in shadow, a patterned top) fail that.
+    """
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    blobs = []
+    for i in range(1, n):
+        x, y, w, h, area = stats[i]
+        if not min_area <= area <= max_area or max(w, h) > 3.0 * max(1, min(w, h)):
+            continue
+        if area < 0.4 * w * h:  # a ring, a stroke or a corner: not a dot
+            continue
+        pad = max(2, round(0.6 * max(w, h)))
+        x0, y0 = max(0, x - pad), max(0, y - pad)
+        x1, y1 = min(mask.shape[1], x + w + pad), min(mask.shape[0], y + h + pad)
+        sub = labels[y0:y1, x0:x1] == i
+        grown = cv2.dilate(sub.astype(np.uint8), np.ones((2 * pad + 1, 2 * pad + 1), np.uint8)) > 0
+        ring = grown & ~cv2.dilate(sub.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        if ring.sum() < 4 or mask[y0:y1, x0:x1][ring].mean() > _MAX_RING_IN_MASK:
+            continue
+        patch = lab[y0:y1, x0:x1].astype(np.float32)
+        background = np.median(patch[ring], axis=0)
+        core = weight[y0:y1, x0:x1] >= np.percentile(weight[y0:y1, x0:x1][sub], 75)
+        fg = patch[sub & core].mean(axis=0) - background
+        contrast = float(np.linalg.norm(fg))
+        if contrast < _MIN_RING_CONTRAST:
+            continue
+        # Each pixel's coverage by the sticker, from where its colour lies between the
+        # background's and the sticker's: the centroid of an anti-aliased disc on its
+        # surroundings is then unbiased to a small fraction of a pixel (a centroid weighted by
+        # saturation pulls toward a coloured background).
+        near = cv2.dilate(sub.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        alpha = np.clip(((patch - background) @ fg) / (contrast * contrast), 0.0, 1.0)
+        wgt = np.where(near, alpha, 0.0)
+        total = float(wgt.sum())
+        if total <= 0:
+            continue
+        ys, xs = np.mgrid[y0:y1, x0:x1]
+        centre = np.array([(wgt * xs).sum() / total, (wgt * ys).sum() / total]) + offset
+        h_mean = 0.0
+        if hue is not None:
+            ang = hue[y0:y1, x0:x1][sub].astype(np.float64) * (np.pi / 90.0)
+            h_mean = (math.degrees(math.atan2(np.sin(ang).mean(), np.cos(ang).mean())) / 2.0) % 180.0
+        blobs.append(_Blob(centre, float(area), kind, h_mean, background))
+    return blobs
+
+
+def _candidates(roi: np.ndarray, offset: np.ndarray, sep: float) -> list[_Blob]:
+    """Colour, dark and bright dot candidates in ``roi`` (H, W, 3 uint8 BGR)."""
+    d_min, d_max = _MIN_DIAMETER * sep, _MAX_DIAMETER * sep
+    min_area = max(4.0, math.pi / 4.0 * d_min * d_min)
+    max_area = math.pi / 4.0 * d_max * d_max
+    hsv = cv2.cvtColor(roi, cv2.COLOR_BGR2HSV)
+    lab = cv2.cvtColor(roi, cv2.COLOR_BGR2LAB)
+    sat, val = hsv[..., 1].astype(np.int16), hsv[..., 2].astype(np.int16)
+    # Dark pixels' saturation is noisy (a codec's colour fringe along a shadow line): the darker
+    # the pixel, the more saturated it must be to count (a green sticker in shadow: S 243, V 41).
+    need = _MIN_SATURATION + 1.5 * np.clip(60 - val, 0, None)
+    colour = (sat >= need) & (val >= _MIN_VALUE)
+    # Weights: saturation above the threshold, so the anti-aliased rim counts less.
+    weight = np.clip(sat.astype(np.float32) - (_MIN_SATURATION - 40), 0.0, None)  # for the core
+    hue = hsv[..., 0].astype(np.int16)
+    blobs: list[_Blob] = []
+    # Components per band of hue (30 of OpenCV's 180, overlapping by half), so a sticker
+    # touching a saturated garment of another colour (a pink dot at the hem of an orange top)
+    # stays a blob of its own.
+    for lo in range(0, 180, 15):
+        band = ((hue - lo) % 180) < 30
+        mask = (colour & band).astype(np.uint8)
+        if not mask.any():
+            continue
+        if d_min * 3.0 >= 6.0:
+            # Stickers ~6 px across or more survive a 3x3 opening; thin bridges do not.
+            mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        for b in _components(mask, weight, offset, 0, hsv[..., 0], lab, min_area, max_area):
+            # The same sticker is seen in two overlapping bands: keep it once.
+            if all(np.hypot(*(b.centre - o.centre)) > 1.0 for o in blobs):
+                blobs.append(b)
+    # Dots darker or brighter than their surroundings by a clear margin (a marker pen dot, a
+    # black or white sticker): against the local mean over a few dot diameters.
+    grey = cv2.cvtColor(roi, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    k = max(3, round(3.0 * d_max) | 1)
+    local = cv2.blur(grey, (k, k))
+    for kind, diff in ((1, local - grey), (2, grey - local)):
+        mask = (diff >= 45.0).astype(np.uint8)
+        blobs += _components(mask, np.clip(diff - 20.0, 0.0, None), offset, kind, None, lab,
+                             min_area, max_area)
+    return blobs
+
+
+def _on_body(blob: _Blob, lab: np.ndarray, offset: np.ndarray, toward: np.ndarray) -> bool:
+    """A sticker sits on the body: what is just around it looks like the body a little further
+    in, toward the midline (the same skin or garment). A blob on the wall between an arm and
+    the trunk (a brick between mortar lines, seen on the Blender renders) does not."""
+    h, w = lab.shape[:2]
+    for f in (0.3, 0.5):
+        x, y = (blob.centre + f * (toward - blob.centre) - offset).round().astype(int)
+        if not (1 <= x < w - 1 and 1 <= y < h - 1):
+            continue
+        inner = np.median(lab[y - 1:y + 2, x - 1:x + 2].reshape(-1, 3).astype(np.float32), axis=0)
+        if float(np.linalg.norm(inner - blob.ring_lab)) <= _MAX_BODY_CONTRAST:
+            return True
+    return False
+
+
+def _pair_score(a: _Blob, b: _Blob, centre: np.ndarray, u: np.ndarray, up: np.ndarray,
+                sep: float) -> float:
+    """How much the blobs ``a``, ``b`` look like the marker pair (0 = not at all, <= 1)."""
+    if a.kind != b.kind:
+        return 0.0
+    if a.kind == 0:
+        dh = abs(a.hue - b.hue)
+        dh = min(dh, 180.0 - dh)
+        if dh > 15.0:
+            return 0.0
+        hue_term = 1.0 - dh / 30.0
+    else:
+        hue_term = 0.9  # a dot's colour says less than a sticker's
+    # Small stickers are a few pixels across: their areas differ more than their sizes do
+    # (anti-aliasing, a shirt of a similar hue eating into one's rim).
+    ratio = max(a.area, b.area) / min(a.area, b.area)
+    if ratio > 3.5:
+        return 0.0
+    d = a.centre - b.centre
+    span = abs(float(d @ u)) / sep
+    if not _MIN_SPAN <= span <= _MAX_SPAN:
+        return 0.0
+    mid = 0.5 * (a.centre + b.centre) - centre
+    off = abs(float(mid @ u)) / sep
+    height = float(mid @ up) / sep
+    if off > _MAX_OFF_MIDLINE or not -_BELOW <= height <= _ABOVE:
+        return 0.0
+    tilt = math.degrees(math.atan2(abs(float(d @ up)), abs(float(d @ u))))
+    if tilt > _MAX_PAIR_TILT_DEG:
+        return 0.0
+    return hue_term * (1.0 - (ratio - 1.0) / 5.0) * (1.0 - off / (2 * _MAX_OFF_MIDLINE))
+
+
+def _body_axes(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float] | None:
+    """Mid-hip point, the unit vector from the right hip to the left, the unit vector up the
+    body (toward the shoulders) and the hip separation, px; None when the hips are not seen."""
+    left, right = points[L_HIP, :2].astype(np.float64), points[R_HIP, :2].astype(np.float64)
+    if not (np.isfinite(left).all() and np.isfinite(right).all()):
+        return None
+    sep = float(np.hypot(*(left - right)))
+    if sep < MIN_HIP_SEPARATION_PX:
+        return None
+    centre = 0.5 * (left + right)
+    u = (left - right) / sep
+    shoulders = 0.5 * (points[L_SHOULDER, :2] + points[R_SHOULDER, :2]).astype(np.float64)
+    up = shoulders - centre
+    norm = float(np.hypot(*up))
+    if not np.isfinite(norm) or norm < 0.5 * sep:
+        # No trunk direction: take the normal of the hip line that points up the image.
+        up = np.array([-u[1], u[0]])
+        up = up if up[1] < 0 else -up
+    else:
+        up = up / norm
+    return centre, u, up, sep
+
+
+def find_markers(frame: np.ndarray, points: np.ndarray,
+                 previous: MarkerCue | None = None) -> MarkerCue:
+    """The pelvis marker pair in ``frame`` (H, W, 3 uint8 BGR) near the hips of ``points``
+    (33, >=2) px.
+
+    ``previous`` is the last frame's pair, if found: a pair near it is preferred to a better
+    looking one elsewhere, so that the markers are tracked rather than re-chosen each frame.
+    Returns :data:`NO_MARKERS` when no pair is found.
+    """
+    axes = _body_axes(points)
+    if axes is None:
+        return NO_MARKERS
+    centre, u, up, sep = axes
+    height, width = frame.shape[:2]
+    reach = 1.1 * _MAX_SPAN / 2.0 * sep + _MAX_DIAMETER * sep
+    corners = np.array([centre + s * reach * u + h * sep * up
+                        for s in (-1, 1) for h in (-_BELOW - 0.3, _ABOVE + 0.3)])
+    x0, y0 = np.floor(corners.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(corners.max(axis=0)).astype(int)
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return NO_MARKERS
+    roi = frame[y0:y1, x0:x1]
+    offset = np.array([x0, y0], np.float64)
+    lab = cv2.cvtColor(roi, cv2.COLOR_BGR2LAB)
+    mid = centre + 0.4 * sep * up  # between the hips and the waist: on the body
+    blobs = [b for b in _candidates(roi, offset, sep) if _on_body(b, lab, offset, mid)]
+    if len(blobs) < 2:
+        return NO_MARKERS
+    best, best_score = None, 0.0
+    for i in range(len(blobs)):
+        for j in range(i + 1, len(blobs)):
+            score = _pair_score(blobs[i], blobs[j], centre, u, up, sep)
+            if score <= 0.0:
+                continue
+            a, b = (blobs[i], blobs[j]) if float(blobs[i].centre @ u) > float(blobs[j].centre @ u) \
+                else (blobs[j], blobs[i])
+            if previous is not None and previous.found:
+                # Tracking: the pair that moved least since the last frame wins by a margin.
+                moved = max(np.hypot(*(a.centre - previous.left)),
+                            np.hypot(*(b.centre - previous.right))) / sep
+                score *= 1.5 if moved <= _TRACK_RADIUS else 0.6
+            if score > best_score:
+                best, best_score = (a, b), score
+    if best is None:
+        return NO_MARKERS
+    left, right = best
+    return MarkerCue(left.centre, right.centre, float(min(1.0, best_score)))
+
+
+class MarkerTracker:
+    """Finds the pelvis markers frame after frame, following the pair once found.
+
+    A pair is reported once it has been found in ``confirm`` frames in a row with a steady
+    span (stickers on the pelvis keep their distance; two chance blobs rarely do), and dropped
+    when its span jumps by more than ``max_span_change`` of its running value.
+    """
+
+    def __init__(self, confirm: int = 3, max_span_change: float = 0.15) -> None:
+        self.confirm = confirm
+        self.max_span_change = max_span_change
+        self.reset()
+
+    def reset(self) -> None:
+        self._last: MarkerCue | None = None
+        self._streak = 0
+        self._span = math.nan
+
+    def __call__(self, frame: np.ndarray, points: np.ndarray | None) -> MarkerCue:
+        if points is None:
+            self.reset()
+            return NO_MARKERS
+        cue = find_markers(frame, points, self._last)
+        if not cue.found:
+            self.reset()
+            return NO_MARKERS
+        span = float(np.hypot(*(cue.left - cue.right)))
+        if self._streak and abs(span - self._span) > self.max_span_change * self._span:
+            self._streak, self._span = 0, span  # another pair: start confirming it afresh
+        self._span = span if not self._streak else 0.8 * self._span + 0.2 * span
+        self._streak += 1
+        self._last = cue
+        return cue if self._streak >= self.confirm else NO_MARKERS
+
+
+def marker_obliquity_deg(markers: np.ndarray) -> np.ndarray:
+    """(T,) DESIGN.md's obliquity of (T, >=4) marker rows (xL, yL, xR, yR, ...) px, degrees.
+
+    >>> marker_obliquity_deg(np.array([[100.0, 200.0, 50.0, 205.0, 1.0]])).round(2)
+    array([5.71])
+    """
+    m = np.asarray(markers, dtype=np.float64)
+    return np.degrees(np.arctan2(m[:, 3] - m[:, 1], np.abs(m[:, 0] - m[:, 2])))
