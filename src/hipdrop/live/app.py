@@ -190,7 +190,7 @@ class LiveSession:
             before = self.guide.step
             self.view = self.guide.update(state, self.issues)
             if self.guide.step == Step.RESULT and before != Step.RESULT:
-                self.result = guided_result(self.analyzer.finish(require_pose=False),
+                self.result = guided_result(self.analyzer.so_far(),
                                             self.guide.holds)
         return state
 
@@ -203,7 +203,7 @@ class LiveSession:
             return
         self.guide.next()
         if self.guide.step == Step.RESULT and self.result is None:
-            self.result = guided_result(self.analyzer.finish(require_pose=False),
+            self.result = guided_result(self.analyzer.so_far(),
                                         self.guide.holds)
 
     def restart(self) -> None:
@@ -220,7 +220,7 @@ class LiveSession:
         """The session ends: the guided test in progress shows its result."""
         if self.guide is not None and self.guide.step != Step.RESULT:
             self.guide.finish()
-            self.result = guided_result(self.analyzer.finish(require_pose=False),
+            self.result = guided_result(self.analyzer.so_far(),
                                         self.guide.holds)
             if self.state is not None:
                 self.view = self.guide.update(self.state, [])

@@ -38,10 +38,10 @@ from hipdrop.core.landmarks import (
     R_SHOULDER,
 )  # fmt: skip
 from hipdrop.core.stance import StancePhase
-from hipdrop.core.tiers import MARKERS, MEDIAPIPE, WAIST
-from hipdrop.core.verdict import OTHER, Verdict, make_verdict
+from hipdrop.core.tiers import MARKERS, WAIST
+from hipdrop.core.verdict import OTHER, Verdict
 from hipdrop.pipeline.analysis import Analysis
-from hipdrop.pipeline.stream import FrameState
+from hipdrop.pipeline.stream import FrameState, SessionSoFar, verdict_over
 from hipdrop.settings import Settings
 
 # ---------------------------------------------------------------------------------------------
@@ -374,9 +374,8 @@ class Guide:
     def _check_lift(self, state: FrameState) -> None:
         """Tell the person when the lifted thigh is too high for the hip points to be read
         (held 1 s, and only while the drop is read from them)."""
-        thigh = state.lifted_thigh_deg
         high = (self.step == Step.HOLD and state.drop_source not in (MARKERS, WAIST)
-                and math.isfinite(thigh) and thigh > MEDIAPIPE.max_thigh_deg)
+                and state.lifted_thigh_too_high)
         if not high:
             self._high_since = None
             return
@@ -486,15 +485,12 @@ class GuidedResult:
                 "text": self.verdict.text}
 
 
-def guided_result(analysis: Analysis, holds: list[Hold]) -> GuidedResult:
-    """The verdict (:func:`hipdrop.core.verdict.make_verdict`) on the stance phases of ``analysis``
-    that overlap the test's holds: a foot lifted while getting into position is not the test.
+def guided_result(session: Analysis | SessionSoFar, holds: list[Hold]) -> GuidedResult:
+    """The verdict on the stance phases of ``session`` (the finished analysis, or the live
+    session so far) that overlap the test's holds (:func:`hipdrop.pipeline.stream.verdict_over`).
     """
-    eps = 1e-6
-    phases = [p for p in analysis.phases
-              if any(h.stance == p.stance and p.start_s < h.end_s + eps
-                     and p.end_s > h.start_s - eps for h in holds)]
-    verdict = make_verdict(phases, analysis.settings)
+    verdict = verdict_over(session.phases, [(h.stance, h.start_s, h.end_s) for h in holds],
+                           session.settings)
     chosen: dict[str, StancePhase | None] = {"left": verdict.left.phase,
                                              "right": verdict.right.phase}
     return GuidedResult(verdict, chosen, list(holds), verdict.comparison)
