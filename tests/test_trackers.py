@@ -220,3 +220,14 @@ def test_side():
 
     assert json.dumps({"leg": Side.LEFT}) == '{"leg": "left"}'
     assert not math.isnan(Side.LEFT.sign)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_running_rest_is_the_resting_angle_of_the_frames_so_far(seed):
+    from hipdrop.core.reps import resting_angle
+
+    rng = np.random.default_rng(100 + seed)
+    n, fps = int(rng.integers(0, 300)), float(rng.choice([3.0, 10.0, 30.0]))
+    alpha = _abduction(rng, max(n, 1))[:n, 0]
+    np.testing.assert_array_equal(running_rest(alpha, fps, S),
+                                  [resting_angle(alpha[:i + 1], fps, S) for i in range(n)])

@@ -104,32 +104,44 @@ def running_rest(alpha: np.ndarray, fps: float, settings: Settings) -> np.ndarra
     finite = np.isfinite(alpha)
     x = alpha[finite]
     n, window = x.size, rest_window(fps)
-    # by_count[c]: the splay once c finite samples have been seen.
-    by_count = np.zeros(n + 1)
+    # by_count[c]: the splay once c finite samples are seen (0 before any). Up to a window of
+    # them, the median of the first c (row c - 1 holds them, NaN after).
     head = min(n, window)
-    by_count[1:head + 1] = [median(x[:c]) for c in range(1, head + 1)]
+    by_count = np.zeros(head + 1)
+    if head:
+        by_count[1:] = row_medians(np.where(np.tri(head, dtype=bool), x[None, :head], np.nan))
     if n > window:
+        # Then the lowest median of a whole window so far. As a step function of the window
+        # index k: the running minimum over "events", the first window of each level of the
+        # bound and each window that can go below it (the only windows sorted).
         windows = np.lib.stride_tricks.sliding_window_view(x, window)
         step = max(1, window // 2)
-        coarse = np.minimum.accumulate(row_medians(windows[::step]))
-        bound = np.minimum(coarse[np.arange(len(windows)) // step], ceiling)  # (k,) per window
-        # Windows with at least half their samples at or below their bound: the bound is a
-        # step function (its few records), so each of its levels counts with one cumsum.
-        need = (window - 1) // 2 + 1
-        candidate = np.zeros(len(windows), bool)
-        edges = np.flatnonzero(np.diff(bound)) + 1
-        for a, b in zip(np.r_[0, edges], np.r_[edges, len(windows)], strict=True):
-            below = np.concatenate(([0], np.cumsum(x[a:b + window - 1] <= bound[a])))
-            candidate[a:b] = below[window:] - below[:-window] >= need
-        lows = bound.copy()
-        picked = np.flatnonzero(candidate)
-        if picked.size:
-            lows[picked] = np.minimum(lows[picked], row_medians(windows[picked]))
-        # (A window first seen at c = window + k samples.)
-        by_count[window + 1:] = np.minimum.accumulate(lows)[1:]
-    rest = np.clip(by_count, 0.0, ceiling)
-    rest[0] = 0.0
-    return rest[np.cumsum(finite)]
+        bound = np.minimum(np.minimum.accumulate(row_medians(windows[::step])), ceiling)
+        levels = np.r_[0, np.flatnonzero(np.diff(bound)) + 1]  # its blocks of one level
+        starts = levels * step
+        stops = np.r_[starts[1:], len(windows)]
+        need = (window - 1) // 2 + 1  # a median below the bound has this many samples below it
+        picked = []
+        for a, b, level in zip(starts.tolist(), stops.tolist(), bound[levels].tolist(),
+                               strict=True):
+            at_or_below = (x[a:b + window - 1] <= level).view(np.uint8)
+            below = np.concatenate(([0], np.cumsum(at_or_below, dtype=np.intp)))
+            picked.append(a + np.flatnonzero(below[window:] - below[:-window] >= need))
+        lower = np.concatenate(picked)
+        at = np.concatenate((starts, lower))
+        value = np.concatenate((bound[levels], row_medians(windows[lower])))
+        order = np.argsort(at, kind="stable")
+        at, value = at[order], np.minimum.accumulate(value[order])
+        last = np.r_[at[1:] != at[:-1], True]  # of the events at one window, the last (lowest)
+        at, value = at[last], value[last]
+        by_window = np.repeat(value, np.diff(np.r_[at, len(windows)]))  # (K,), at[0] == 0
+        # Window k is first seen with window + k samples (window 0 is the median above).
+        by_count = np.concatenate((by_count, by_window[1:]))
+    by_count = np.clip(by_count, 0.0, ceiling)
+    if n == len(alpha):  # every frame measured: frame i has seen i + 1 samples
+        return by_count[1:]
+    # (A cumulative sum of the mask as bytes: numpy's of a bool array is 20 times slower.)
+    return np.take(by_count, np.cumsum(finite.view(np.uint8), dtype=np.intp))
 
 
 def hysteresis(x: np.ndarray, up: float, down: float, initial: bool | np.ndarray = False
