@@ -101,7 +101,8 @@ def test_same_reps_holds_and_counts_frame_by_frame(session):
     for side in SIDES:
         ends = np.sort([r.end_s for r in complete if r.leg == side])
         expected = np.searchsorted(ends, batch.signals.t, side="right")
-        np.testing.assert_array_equal(counts[:, side.index], expected)
+        np.testing.assert_array_equal(counts[:, side.column], expected)
+        assert analyzer.count(side) == analyzer.count(side.label) == expected[-1]
     abduction = batch.signals.legs("abduction")
     rest = np.stack([running_rest(a, series.fps, S) for a in abduction.T], axis=-1)
     up = leg_states(abduction, rest, S)
@@ -177,8 +178,8 @@ def test_rest_and_rep_trackers_are_their_vectorised_rules(seed):
     assert sorted(reps, key=lambda r: r.start_s) == find_reps(alpha[:, 0], alpha[:, 1], t, fps, S)
     for side in SIDES:  # and leg by leg, in the order they ended
         mine = [r for r in reps if r.leg == side]
-        one = leg_reps(alpha[:, side.index], alpha[:, side.other.index], t, fps, side, S,
-                       rest_batch[:, side.index], rest_batch[:, side.other.index])
+        one = leg_reps(alpha[:, side.column], alpha[:, side.other.column], t, fps, side, S,
+                       rest_batch[:, side.column], rest_batch[:, side.other.column])
         assert mine == sorted(one, key=lambda r: r.end_s)
 
 
@@ -211,7 +212,7 @@ def test_side():
     assert Side.LEFT.other is Side.RIGHT and Side.RIGHT.other is Side.LEFT
     assert (Side.LEFT.sign, Side.RIGHT.sign) == (1.0, -1.0)
     assert [Side.of_code(s.code) for s in SIDES] == list(SIDES)
-    assert [Side.of_index(s.index) for s in SIDES] == list(SIDES)
+    assert [Side.of_column(s.column) for s in SIDES] == list(SIDES)
     assert Side.of("right") is Side.RIGHT and Side.of(1) is Side.LEFT
     assert Side.LEFT == "left" and f"{Side.RIGHT}" == "right" and str(Side.LEFT) == "left"
     with pytest.raises(ValueError):

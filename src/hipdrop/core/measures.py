@@ -98,7 +98,7 @@ class Signals:
     def leg(self, name: str, side: Side) -> np.ndarray:
         """(T,) the per-leg signal ``name`` (a key of :data:`PER_LEG`: "lift", "abduction",
         "knee_flexion", "thigh_elevation") of ``side``."""
-        return getattr(self, PER_LEG[name][side.index])
+        return getattr(self, PER_LEG[name][side.column])
 
     def legs(self, name: str) -> np.ndarray:
         """(T, 2) the per-leg signal ``name`` of both legs, columns [left, right]."""
@@ -124,7 +124,7 @@ class Signals:
                       for name in _FIELDS})
 
 
-# The per-leg signals of Signals: their fields for [left, right] (Side.index).
+# The per-leg signals of Signals: their fields for [left, right] (Side.column).
 PER_LEG = {
     "lift": ("lift_left", "lift_right"),
     "abduction": ("abduction_left_deg", "abduction_right_deg"),

@@ -252,7 +252,7 @@ def find_reps(abduction_left: np.ndarray, abduction_right: np.ndarray, t: np.nda
     rest = [running_rest(a, fps, settings) for a in alpha]
     reps = []
     for side in SIDES:
-        i, j = side.index, side.other.index
+        i, j = side.column, side.other.column
         reps += leg_reps(alpha[i], alpha[j], t, fps, side, settings, rest[i], rest[j])
     return sorted(reps, key=lambda r: r.start_s)
 
@@ -279,5 +279,5 @@ def running_counts(reps: list[Rep], t: np.ndarray) -> np.ndarray:
     counts = np.zeros((len(t), 2), np.int32)
     for side in SIDES:
         ends = np.sort([r.end_s for r in reps if r.leg == side])
-        counts[:, side.index] = np.searchsorted(ends, t, side="right")
+        counts[:, side.column] = np.searchsorted(ends, t, side="right")
     return counts

@@ -6,7 +6,7 @@ names built as ``f"lift_{leg}"``. :class:`Side` is all of them: it *is* the stri
 enum, so summary.json, frames.csv and any ``== "left"`` keep working unchanged), and it
 converts to and from the others.
 
->>> Side.LEFT.other, Side.RIGHT.sign, Side.of_code(2), Side("left").index
+>>> Side.LEFT.other, Side.RIGHT.sign, Side.of_code(2), Side("left").column
 (<Side.RIGHT: 'right'>, -1.0, <Side.RIGHT: 'right'>, 0)
 >>> f"{Side.LEFT} leg", Side.LEFT.label, Side.LEFT.code
 ('left leg', 'left', 1)
@@ -45,8 +45,9 @@ class Side(str, Enum):
         return 1.0 if self is Side.LEFT else -1.0
 
     @property
-    def index(self) -> int:
-        """The side's column in per-leg (T, 2) arrays and tuples: 0 left, 1 right."""
+    def column(self) -> int:
+        """The side's column in per-leg (T, 2) arrays and its place in (left, right) pairs:
+        0 left, 1 right. (Not ``index``: that is str.index.)"""
         return 0 if self is Side.LEFT else 1
 
     @property
@@ -71,9 +72,9 @@ class Side(str, Enum):
         return cls.of_code(int(value))
 
     @classmethod
-    def of_index(cls, index: int) -> Side:
-        """The side of column ``index`` (0 or 1) of a per-leg array."""
-        return (cls.LEFT, cls.RIGHT)[index]
+    def of_column(cls, column: int) -> Side:
+        """The side of column ``column`` (0 or 1) of a per-leg array."""
+        return (cls.LEFT, cls.RIGHT)[column]
 
 
 # The integer stance labels of a single-leg stance (hipdrop.core.stance's LEFT and RIGHT).

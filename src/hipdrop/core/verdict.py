@@ -20,7 +20,8 @@ from hipdrop.settings import Settings
 DROP, COMPENSATED, LEVEL, INCONCLUSIVE, NOT_TESTED = (
     "drop", "compensated", "no drop", "inconclusive", "not tested")
 FINDINGS = (DROP, LEVEL, COMPENSATED, INCONCLUSIVE, NOT_TESTED)
-OTHER = {side: side.other for side in SIDES}  # looked up with a Side or "left"/"right"
+# The other side, looked up with a Side or "left"/"right" (a Side is its string).
+OTHER: dict[str, Side] = {side: side.other for side in SIDES}
 
 # What each reason tells the person to change.
 WAIST_HIDDEN = ("your waist is hidden, so only the pose model's rough hip points could be "

@@ -248,7 +248,7 @@ class StreamAnalyzer:
         return left, right
 
     def count(self, leg: Side | str) -> int:
-        return self.legs.counts[Side.of(leg).index]
+        return self.legs.counts[Side.of(leg).column]
 
     def series(self) -> LandmarkSeries:
         return self.recorder.series()

@@ -191,7 +191,7 @@ class RepTracker:
         rel = alpha - rest
         ended = []
         for side in SIDES:
-            k = side.index
+            k = side.column
             leg, a, other = self._legs[k], float(rel[k]), float(rel[1 - k])
             if leg.above:  # the time the last frame spent above ``up`` (DESIGN: held)
                 leg.held += t - prev_t
@@ -215,7 +215,7 @@ class RepTracker:
         self.best_hold_s = np.maximum(self.best_hold_s, self.hold_s)
         for rep in ended:
             self.reps.append(rep)
-            self.counts[rep.leg.index] += 1
+            self.counts[rep.leg.column] += 1
         return ended
 
     def _rep(self, side: Side, leg: _Leg, end_s: float, complete: bool, held: float
@@ -236,7 +236,7 @@ class RepTracker:
         t = self._t[-1]
         out = []
         for side in SIDES:
-            leg = self._legs[side.index]
+            leg = self._legs[side.column]
             if leg.up:
                 held = leg.held + (((t + 1.0 / self.fps) - t) if leg.above else 0.0)
                 rep = self._rep(side, leg, t, complete=False, held=held)
