@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hipdrop.core.filters import median, row_medians
+from hipdrop.core.filters import median
 from hipdrop.core.kinematics import leg_lengths
 from hipdrop.core.measures import LegScale
 from hipdrop.core.reps import BILATERAL_RATIO, Rep, rest_window
@@ -131,11 +131,12 @@ class RestTracker:
             if len(seen) > w:
                 del seen[0]
             self._count[k] = c = self._count[k] + 1
+            # Up to a window, the median of what was seen; then the lowest window median (the
+            # same number: filters.median is row_medians' formula, the mean of the middle two).
+            now = median(np.asarray(seen))
             if c >= w:
-                window_median = float(row_medians(np.asarray(seen)[None, :])[0])
-                self._low[k] = min(self._low[k], window_median)
-            # Up to a window, the median of what was seen; then the lowest window median.
-            value = median(np.asarray(seen)) if c <= w else self._low[k]
+                self._low[k] = min(self._low[k], now)
+            value = now if c <= w else self._low[k]
             self.rest[k] = min(max(value, 0.0), self.ceiling)
         return self.rest
 
