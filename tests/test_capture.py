@@ -17,7 +17,7 @@ from hipdrop.io.capture import CameraSource, FileSource, open_source, parse_sour
 def write_video(path: Path, frames: int, fps: float = 20.0, size: tuple[int, int] = (64, 48)
                 ) -> Path:
     """A small mp4 whose frame i has the grey level 20 i mod 240 (so a frame says its index)."""
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, size)
     for i in range(frames):
         writer.write(np.full((size[1], size[0], 3), 20 * i % 240, np.uint8))
     writer.release()

@@ -50,7 +50,7 @@ def run_ray(sources: list[Path], out: Path, *, address: str | None = None,
             return batch.result(False)
         try:
             # Quiet: the workers' MediaPipe chatter and Ray's INFO lines would bury the bar.
-            quiet = {"log_to_driver": False, "logging_level": logging.ERROR}
+            quiet: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR}
             if address:
                 ray.init(address=address, **quiet)
             else:

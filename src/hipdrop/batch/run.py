@@ -56,16 +56,16 @@ def _signals_held() -> Iterator[None]:
     def defer(signum: int, frame: object) -> None:
         caught.append(signum)
 
-    previous = {s: signal.signal(s, defer) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous: dict[int, Any] = {s: signal.signal(s, defer) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-        for s in dict.fromkeys(caught):
-            handler = previous[s]
-            if callable(handler):
-                handler(s, None)  # KeyboardInterrupt, for Python's SIGINT and our SIGTERM
+        for signum in dict.fromkeys(caught):
+            old = previous[signum]
+            if callable(old):
+                old(signum, None)  # KeyboardInterrupt, for Python's SIGINT and our SIGTERM
             elif handler == signal.SIG_DFL:
                 os.kill(os.getpid(), s)
 
