@@ -142,7 +142,7 @@ def render_grid(
         from tqdm import tqdm
     else:
 
-        def tqdm(x, **_):  # type: ignore[no-redef]
+        def tqdm(x, **_):
             return x
 
     if jobs <= 1:
