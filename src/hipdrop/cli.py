@@ -20,7 +20,6 @@ from hipdrop.errors import HipdropError
 from hipdrop.io.signals import signum_of, stop_on_signals
 from hipdrop.settings import Settings, load_settings, setting_fields
 
-EXIT_INTERRUPTED = 130  # SIGINT's; SIGTERM and SIGHUP exit with 128 + their number
 EXIT_BROKEN_PIPE = 128 + 13  # as a process SIGPIPE ended: the reader of stdout went away
 
 
@@ -158,7 +157,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     for the whole batch, rewritten after every finished source. A re-run skips the sources whose
     results are complete (same file, settings and model) unless --force; a failing source is
     recorded and the batch goes on (exit status 1 when any failed); Ctrl-C or SIGTERM keeps
-    every finished source and leaves the table true (exit status 130).
+    every finished source and leaves the table true (exit status 128 + the signal).
     """
     from hipdrop import batch
 
@@ -182,7 +181,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
           f"{args.out / batch.TABLE_CSV}")
     if result.interrupted:
         _err("interrupted")
-        return EXIT_INTERRUPTED
+        return 128 + result.interrupted
     return 1 if counts["failed"] else 0
 
 

@@ -37,6 +37,7 @@ from hipdrop.batch.jobs import (
 from hipdrop.batch.table import BatchTable
 from hipdrop.errors import HipdropError, OutputError
 from hipdrop.io.models import ResolvedModel, sha256_of
+from hipdrop.io.signals import Interrupted
 from hipdrop.pipeline.offline import is_landmarks_file
 
 
@@ -56,16 +57,16 @@ def _signals_held() -> Iterator[None]:
     def defer(signum: int, frame: object) -> None:
         caught.append(signum)
 
-    previous = {s: signal.signal(s, defer) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous: dict[int, Any] = {s: signal.signal(s, defer) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-        for s in dict.fromkeys(caught):
-            handler = previous[s]
-            if callable(handler):
-                handler(s, None)  # KeyboardInterrupt, for Python's SIGINT and our SIGTERM
+        for signum in dict.fromkeys(caught):
+            old = previous[signum]
+            if callable(old):
+                old(signum, None)  # KeyboardInterrupt, for Python's SIGINT and our SIGTERM
             elif handler == signal.SIG_DFL:
                 os.kill(os.getpid(), s)
 
@@ -85,7 +86,7 @@ ProgressCallback = Callable[[BatchProgress], None]
 class BatchResult:
     out: Path
     rows: list[dict]
-    interrupted: bool = False
+    interrupted: int = 0  # the signal that stopped the batch (SIGINT for Ctrl-C); 0 if none
 
     def count(self, status: str) -> int:
         return sum(r["status"] == status for r in self.rows)
@@ -103,7 +104,7 @@ def sigterm_as_interrupt() -> Iterator[None]:
         return
 
     def handler(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
+        raise Interrupted(signum)
 
     previous = signal.signal(signal.SIGTERM, handler)
     try:
@@ -217,7 +218,7 @@ class BatchRun:
             with _signals_held(), _write_errors(self.out):
                 self.table.write(force=False)
 
-    def result(self, interrupted: bool) -> BatchResult:
+    def result(self, interrupted: int) -> BatchResult:
         if self.table.dirty:
             with _signals_held(), _write_errors(self.out):
                 self.table.write()

@@ -16,7 +16,6 @@ from hipdrop.core.filters import OneEuroFilter, bridge_gaps, gaussian_smooth
 from hipdrop.core.landmarks import L_ANKLE, L_HIP, L_SHOULDER, R_ANKLE, R_HIP, R_SHOULDER
 from hipdrop.core.side import Side
 from hipdrop.settings import Settings
-from hipdrop.vision.markers import marker_obliquity_deg
 
 # Landmarks without which no angle can be measured.
 _CORE = np.array([L_SHOULDER, R_SHOULDER, L_HIP, R_HIP, L_ANKLE, R_ANKLE])
@@ -220,7 +219,7 @@ def frame_signals(image: np.ndarray, world: np.ndarray, t: np.ndarray, scale: Le
     marks = (_NO_MARKERS[None, :] if markers is None
              else np.asarray(markers, dtype=np.float64))
     marked = (marks[:, 4] >= MARKER_MIN_CONFIDENCE) & pose
-    marker_line = np.where(marked, marker_obliquity_deg(marks), np.nan)
+    marker_line = np.where(marked, kin.marker_obliquity_deg(marks), np.nan)
     waist_line = np.where(confident, waist[:, 0], np.nan)
     return Signals(
         t=np.asarray(t, dtype=np.float64),

@@ -147,13 +147,13 @@ def resolve(spec: str | None = None, *, download: bool = True,
             raise ModelError(f"model file {path} fails its checksum (sha256 {digest[:12]}...)")
         return ResolvedModel(known.name if known else path.stem, path)
     info = REGISTRY[spec]
-    path = find(info)
-    if path is None:
+    found = find(info)
+    if found is None:
         if not download:
             raise ModelError(missing_message(info))
-        path = fetch(info, progress=progress)
-    verify(path, info)
-    return ResolvedModel(info.name, path)
+        found = fetch(info, progress=progress)
+    verify(found, info)
+    return ResolvedModel(info.name, found)
 
 
 def missing_message(info: ModelInfo) -> str:

@@ -88,7 +88,7 @@ def _draw(video: Path, analysis: Analysis, out: Path,
     threshold = analysis.settings.drop_threshold_deg
     with VideoReader(video) as reader:
         info = reader.info
-        writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), info.fps,
+        writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*"mp4v"), info.fps,
                                  (info.width, info.height))
         if not writer.isOpened():
             raise OutputError(f"cannot write video {out}")

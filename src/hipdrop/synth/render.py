@@ -369,7 +369,7 @@ def _fourcc_works(fourcc: str) -> bool:
     try:
         with open(os.devnull, "w") as null:
             os.dup2(null.fileno(), 2)
-            w = cv2.VideoWriter(str(probe), cv2.VideoWriter_fourcc(*fourcc), 10.0, (64, 64))
+            w = cv2.VideoWriter(str(probe), cv2.VideoWriter.fourcc(*fourcc), 10.0, (64, 64))
             ok = w.isOpened()
             w.release()
     finally:
@@ -391,7 +391,7 @@ def _writer(path: Path, fps: float, size: tuple[int, int], codec: str) -> tuple[
     for fourcc in ("avc1", "mp4v") if codec == "auto" else (codec,):
         if codec == "auto" and not _fourcc_works(fourcc):
             continue
-        w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, size)
+        w = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*fourcc), fps, size)
         if w.isOpened():
             return w, fourcc
         w.release()

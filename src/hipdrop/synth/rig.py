@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -74,7 +74,8 @@ class PoseParams:
 
     def with_side(self, side: Side, **values: float) -> PoseParams:
         """A copy with per-side fields set, e.g. ``with_side("left", hip_flex=35)``."""
-        return replace(self, **{f"{k}_{side}": v for k, v in values.items()})
+        fields: dict[str, Any] = {f"{k}_{side}": v for k, v in values.items()}
+        return replace(self, **fields)
 
 
 def bone_rotations(p: PoseParams) -> dict[str, np.ndarray]:

@@ -200,6 +200,8 @@ def add_trunk_shift(out: Script, shift_cm: float) -> None:
     tl = out.timeline
     for ph in out.phases:
         sign = toward(ph["stance"])  # type: ignore[arg-type]
+        top: float
+        lower: float
         top, lower = ph["full_drop_s"]  # type: ignore[misc]
         start, end = float(ph["start_s"]), float(ph["end_s"])  # type: ignore[arg-type]
         tl.ramp("trunk_shift_cm", start + 0.1, top, sign * shift_cm)
@@ -280,6 +282,8 @@ def _hold(s: ScenarioSettings) -> Script:
     tl.ramp("weight_shift_deg", t, t + SHIFT_S, sign * WEIGHT_SHIFT_DEG)
     t += SHIFT_S
     down = _rep(tl, out, leg, t, s.hold_angle_deg, s.effective_hold_s, 1.0, hike=True)
+    top: float
+    lower: float
     top, lower = out.reps[-1]["top_s"]  # type: ignore[misc]
     out.holds.append({"leg": leg, "start_s": top, "end_s": lower, "angle_deg": s.hold_angle_deg})
     tl.ramp("weight_shift_deg", down, down + SHIFT_S, 0.0)
