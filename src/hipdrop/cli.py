@@ -18,6 +18,7 @@ from pathlib import Path
 from hipdrop import __version__
 from hipdrop.errors import HipdropError
 from hipdrop.io.signals import signum_of, stop_on_signals
+from hipdrop.progress import DOWNLOAD, Progress
 from hipdrop.settings import Settings, load_settings, setting_fields
 
 EXIT_INTERRUPTED = 130  # SIGINT's; SIGTERM and SIGHUP exit with 128 + their number
@@ -28,24 +29,30 @@ def _err(message: str) -> None:
     print(f"hipdrop: {message}", file=sys.stderr)
 
 
-def _progress_factory(enabled: bool) -> Callable[[str, int], Callable[[int], None]] | None:
-    """tqdm bars on stderr (hidden when stderr is not a terminal)."""
+def _bars(enabled: bool) -> Progress | None:
+    """The one progress callback (:mod:`hipdrop.progress`) as tqdm bars on stderr, one a stage
+    (hidden when stderr is not a terminal)."""
     if not enabled:
         return None
     from tqdm import tqdm
 
-    def factory(label: str, total: int) -> Callable[[int], None]:
-        bar = tqdm(total=total or None, desc=label, unit="frame", leave=False, file=sys.stderr,
-                   disable=None, dynamic_ncols=True)
+    bars: dict[str, tqdm] = {}
 
-        def tick(done: int) -> None:
-            bar.update(done - bar.n)
-            if total and done >= total:
-                bar.close()
+    def tick(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            size = {"unit": "B", "unit_scale": True} if stage == DOWNLOAD else {"unit": "frame"}
+            bar = bars[stage] = tqdm(total=total or None, desc=_BAR_LABELS.get(stage, stage),
+                                     leave=False, file=sys.stderr, disable=None,
+                                     dynamic_ncols=True, **size)
+        bar.update(done - bar.n)
+        if total and done >= total:
+            bar.close()
 
-        return tick
+    return tick
 
-    return factory
+
+_BAR_LABELS = {DOWNLOAD: "download model"}
 
 
 def _positive_int(text: str) -> int:
@@ -86,22 +93,7 @@ def _model_loader(spec: str | None, progress: bool) -> Callable:
     from hipdrop.io import models
 
     def load() -> models.ResolvedModel:
-        bar = None
-
-        def tick(done: int, total: int) -> None:
-            nonlocal bar
-            if bar is None:
-                from tqdm import tqdm
-
-                bar = tqdm(total=total, unit="B", unit_scale=True, desc="download model",
-                           file=sys.stderr, disable=None)
-            bar.update(done - bar.n)
-
-        try:
-            return models.resolve(spec, progress=tick if progress else None)
-        finally:
-            if bar is not None:
-                bar.close()
+        return models.resolve(spec, progress=_bars(progress))
 
     return load
 
@@ -134,7 +126,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     progress = not args.quiet
     result = analyze_source(
         Path(args.source), args.out, settings=settings, model=_model_loader(args.model, progress),
-        video=not args.no_video, num_poses=args.people, progress=_progress_factory(progress),
+        video=not args.no_video, num_poses=args.people, progress=_bars(progress),
         estimator=args.obliquity, inputs=[args.settings] if args.settings else [])
     for w in result.warnings:
         _err(f"warning: {w}")
