@@ -96,7 +96,8 @@ class Analysis(pipeline.Analysis):
         (:func:`warnings.warn`): it does not describe this analysis.
         """
         names = self.output_names(video)
-        plan = OutputPlan.prepare(folder, names, [p for p in (self.path, self.model_path) if p])
+        plan = OutputPlan.prepare(os.fspath(folder), names,
+                                  [p for p in (self.path, self.model_path) if p])
         written: list[Path] = []
         if LANDMARKS_NPZ in names:
             path = plan.path(LANDMARKS_NPZ)
