@@ -18,7 +18,7 @@ from pathlib import Path
 from hipdrop import __version__
 from hipdrop.errors import HipdropError
 from hipdrop.io.signals import signum_of, stop_on_signals
-from hipdrop.progress import DOWNLOAD, Progress
+from hipdrop.progress import DOWNLOAD, FILES, Progress
 from hipdrop.settings import Settings, load_settings, setting_fields
 
 EXIT_INTERRUPTED = 130  # SIGINT's; SIGTERM and SIGHUP exit with 128 + their number
@@ -178,22 +178,26 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return 1 if counts["failed"] else 0
 
 
-def _batch_bar() -> Callable:
+def _batch_bar() -> Progress:
     """One bar for the batch: frames a second and time left, files done in its label."""
     from tqdm import tqdm
 
     bar = None
+    files = (0, 0)
 
-    def tick(p) -> None:
-        nonlocal bar
+    def tick(stage: str, done: int, total: int) -> None:
+        nonlocal bar, files
+        if stage == FILES:
+            files = (done, total)
+            return
         if bar is None:
-            bar = tqdm(total=p.frames_total or None, unit="frame", file=sys.stderr, disable=None,
+            bar = tqdm(total=total or None, unit="frame", file=sys.stderr, disable=None,
                        dynamic_ncols=True, smoothing=0.1)
-        if p.frames_total and bar.total != p.frames_total:  # counted on a thread: known later
-            bar.total = p.frames_total
-        bar.set_description(f"{p.files_done}/{p.files_total} files", refresh=False)
-        bar.update(p.frames_done - bar.n)
-        if p.files_done >= p.files_total:
+        if total and bar.total != total:  # counted on a thread: known later
+            bar.total = total
+        bar.set_description(f"{files[0]}/{files[1]} files", refresh=False)
+        bar.update(done - bar.n)
+        if files[0] >= files[1]:
             bar.close()
 
     return tick
