@@ -9,8 +9,6 @@ The names below are imported on first use, so ``import hipdrop`` loads neither N
 OpenCV nor MediaPipe.
 """
 
-from __future__ import annotations
-
 import os
 
 # FFmpeg (inside OpenCV) prints a line for every unreadable file; hipdrop reports those itself.
