@@ -208,3 +208,13 @@ def test_import_hipdrop_loads_no_heavy_module():
     assert hipdrop.analyze is api.analyze and hipdrop.Settings is hipdrop.settings.Settings
     with pytest.raises(AttributeError):
         _ = hipdrop.no_such_name
+
+
+def test_write_with_the_report(npz, tmp_path):
+    a = hipdrop.analyze(npz)
+    files = a.write(tmp_path / "o", report=True)
+    assert [p.name for p in files] == ["summary.json", "frames.csv", "obliquity.png",
+                                       "report.html"]
+    page = files[-1].read_text(encoding="utf-8")
+    assert "not recorded in the history" in page and "<html" in page.lower()
+    assert not any(p.name.startswith(".") for p in (tmp_path / "o").iterdir())  # no temporary
