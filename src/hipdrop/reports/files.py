@@ -218,14 +218,22 @@ def _column_bytes(col: np.ndarray) -> np.ndarray:
     return _text_bytes(_column_text(distinct))[codes]
 
 
+def _has_nul(col: np.ndarray) -> bool:
+    values = col.tolist()
+    try:
+        values = set(values)
+    except TypeError:  # an unhashable value: every one is looked at
+        pass
+    return any("\0" in str(v) for v in values)
+
+
 def write_frames(path: Path, analysis: Analysis) -> None:
     """frames.csv, formatted a column at a time into a byte matrix (cell by cell took seconds
     an hour, and Python strings a column at a time half the analysis' time); the bytes are those
     of csv.writer over :func:`frame_rows` (tests/test_frames_csv.py)."""
     columns = frame_columns(analysis)
     n = len(columns[0])
-    texts = [c for c in columns if c.dtype.kind not in "fiu"]
-    if any("\0" in str(v) for c in texts for v in set(c.tolist())):
+    if any(_has_nul(c) for c in columns if c.dtype.kind not in "fiu"):
         # A NUL byte in a text cell (no hipdrop text has one) would read as padding below.
         return _write_frames_text(path, columns)
 
