@@ -18,6 +18,7 @@ from pathlib import Path
 from hipdrop import __version__
 from hipdrop.errors import HipdropError
 from hipdrop.io.signals import signum_of, stop_on_signals
+from hipdrop.progress import DOWNLOAD, FILES, Progress
 from hipdrop.settings import Settings, load_settings, setting_fields
 
 EXIT_BROKEN_PIPE = 128 + 13  # as a process SIGPIPE ended: the reader of stdout went away
@@ -27,24 +28,30 @@ def _err(message: str) -> None:
     print(f"hipdrop: {message}", file=sys.stderr)
 
 
-def _progress_factory(enabled: bool) -> Callable[[str, int], Callable[[int], None]] | None:
-    """tqdm bars on stderr (hidden when stderr is not a terminal)."""
+def _bars(enabled: bool) -> Progress | None:
+    """The one progress callback (:mod:`hipdrop.progress`) as tqdm bars on stderr, one a stage
+    (hidden when stderr is not a terminal)."""
     if not enabled:
         return None
     from tqdm import tqdm
 
-    def factory(label: str, total: int) -> Callable[[int], None]:
-        bar = tqdm(total=total or None, desc=label, unit="frame", leave=False, file=sys.stderr,
-                   disable=None, dynamic_ncols=True)
+    bars: dict[str, tqdm] = {}
 
-        def tick(done: int) -> None:
-            bar.update(done - bar.n)
-            if total and done >= total:
-                bar.close()
+    def tick(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            size = {"unit": "B", "unit_scale": True} if stage == DOWNLOAD else {"unit": "frame"}
+            bar = bars[stage] = tqdm(total=total or None, desc=_BAR_LABELS.get(stage, stage),
+                                     leave=False, file=sys.stderr, disable=None,
+                                     dynamic_ncols=True, **size)
+        bar.update(done - bar.n)
+        if total and done >= total:
+            bar.close()
 
-        return tick
+    return tick
 
-    return factory
+
+_BAR_LABELS = {DOWNLOAD: "download model"}
 
 
 def _positive_int(text: str) -> int:
@@ -85,22 +92,7 @@ def _model_loader(spec: str | None, progress: bool) -> Callable:
     from hipdrop.io import models
 
     def load() -> models.ResolvedModel:
-        bar = None
-
-        def tick(done: int, total: int) -> None:
-            nonlocal bar
-            if bar is None:
-                from tqdm import tqdm
-
-                bar = tqdm(total=total, unit="B", unit_scale=True, desc="download model",
-                           file=sys.stderr, disable=None)
-            bar.update(done - bar.n)
-
-        try:
-            return models.resolve(spec, progress=tick if progress else None)
-        finally:
-            if bar is not None:
-                bar.close()
+        return models.resolve(spec, progress=_bars(progress))
 
     return load
 
@@ -133,7 +125,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     progress = not args.quiet
     result = analyze_source(
         Path(args.source), args.out, settings=settings, model=_model_loader(args.model, progress),
-        video=not args.no_video, num_poses=args.people, progress=_progress_factory(progress),
+        video=not args.no_video, num_poses=args.people, progress=_bars(progress),
         estimator=args.obliquity, inputs=[args.settings] if args.settings else [])
     for w in result.warnings:
         _err(f"warning: {w}")
@@ -185,22 +177,26 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return 1 if counts["failed"] else 0
 
 
-def _batch_bar() -> Callable:
+def _batch_bar() -> Progress:
     """One bar for the batch: frames a second and time left, files done in its label."""
     from tqdm import tqdm
 
     bar = None
+    files = (0, 0)
 
-    def tick(p) -> None:
-        nonlocal bar
+    def tick(stage: str, done: int, total: int) -> None:
+        nonlocal bar, files
+        if stage == FILES:
+            files = (done, total)
+            return
         if bar is None:
-            bar = tqdm(total=p.frames_total or None, unit="frame", file=sys.stderr, disable=None,
+            bar = tqdm(total=total or None, unit="frame", file=sys.stderr, disable=None,
                        dynamic_ncols=True, smoothing=0.1)
-        if p.frames_total and bar.total != p.frames_total:  # counted on a thread: known later
-            bar.total = p.frames_total
-        bar.set_description(f"{p.files_done}/{p.files_total} files", refresh=False)
-        bar.update(p.frames_done - bar.n)
-        if p.files_done >= p.files_total:
+        if total and bar.total != total:  # counted on a thread: known later
+            bar.total = total
+        bar.set_description(f"{files[0]}/{files[1]} files", refresh=False)
+        bar.update(done - bar.n)
+        if files[0] >= files[1]:
             bar.close()
 
     return tick

@@ -12,7 +12,6 @@ from hipdrop.batch.jobs import FAILED, BatchError, BatchOptions, Job, Outcome
 from hipdrop.batch.run import (
     BatchResult,
     BatchRun,
-    ProgressCallback,
     cpus,
     locked,
     prepare_out,
@@ -21,12 +20,13 @@ from hipdrop.batch.run import (
 from hipdrop.batch.work import first_line, ray_task
 from hipdrop.io.models import ResolvedModel
 from hipdrop.io.signals import signum_of
+from hipdrop.progress import Progress
 
 
 def run_ray(sources: list[Path], out: Path, *, address: str | None = None,
             options: BatchOptions | None = None, model: Callable[[], ResolvedModel] | None = None,
             jobs: int | None = None, force: bool = False,
-            progress: ProgressCallback | None = None,
+            progress: Progress | None = None,
             task: Callable[..., Outcome] = ray_task) -> BatchResult:
     """The same batch as Ray tasks, on the cluster at ``address`` or a local one (``jobs`` CPUs).
 

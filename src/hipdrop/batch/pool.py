@@ -10,7 +10,6 @@ from hipdrop.batch.jobs import FAILED, BatchOptions, Job, Outcome
 from hipdrop.batch.run import (
     BatchResult,
     BatchRun,
-    ProgressCallback,
     cpus,
     locked,
     prepare_out,
@@ -19,11 +18,12 @@ from hipdrop.batch.run import (
 from hipdrop.batch.work import first_line, pool_init, pool_task
 from hipdrop.io.models import ResolvedModel
 from hipdrop.io.signals import signum_of
+from hipdrop.progress import Progress
 
 
 def run_pool(sources: list[Path], out: Path, *, options: BatchOptions | None = None,
              model: Callable[[], ResolvedModel] | None = None, jobs: int | None = None,
-             force: bool = False, progress: ProgressCallback | None = None,
+             force: bool = False, progress: Progress | None = None,
              task: Callable[..., Outcome] = pool_task) -> BatchResult:
     """Analyse ``sources`` into ``out`` on ``jobs`` worker processes (default: one a core).
 

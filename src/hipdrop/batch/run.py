@@ -39,6 +39,7 @@ from hipdrop.errors import HipdropError, OutputError
 from hipdrop.io.models import ResolvedModel, sha256_of
 from hipdrop.io.signals import Interrupted
 from hipdrop.pipeline.offline import is_landmarks_file
+from hipdrop.progress import FILES, POSE, Progress
 
 
 @contextlib.contextmanager
@@ -71,15 +72,6 @@ def _signals_held() -> Iterator[None]:
                 os.kill(os.getpid(), s)
 
 
-@dataclass
-class BatchProgress:
-    files_done: int
-    files_total: int
-    frames_done: int
-    frames_total: int  # as the containers announce them (0: unknown)
-
-
-ProgressCallback = Callable[[BatchProgress], None]
 
 
 @dataclass
@@ -128,7 +120,7 @@ class BatchRun:
 
     def __init__(self, out: Path, sources: list[Path], options: BatchOptions,
                  model: Callable[[], ResolvedModel] | None, force: bool,
-                 progress: ProgressCallback | None) -> None:
+                 progress: Progress | None) -> None:
         self.out, self.options, self.progress = out, options, progress
         self.staging_root = out / STAGING
         shutil.rmtree(self.staging_root, ignore_errors=True)  # a killed run's leftovers
@@ -167,9 +159,9 @@ class BatchRun:
 
     def _tick(self) -> None:
         if self.progress is not None:
-            self.progress(BatchProgress(self.done_files, len(self.pending),
-                                        self.done_frames + sum(self.live.values()),
-                                        self.frames_total))
+            # The batch's files, then its frames (as the containers announce them, 0: unknown).
+            self.progress(FILES, self.done_files, len(self.pending))
+            self.progress(POSE, self.done_frames + sum(self.live.values()), self.frames_total)
 
     def running_frames(self, frames_queue: Any) -> None:
         """Take in the frames done by the sources still running (pool workers report them)."""

@@ -134,15 +134,6 @@ PER_LEG = {
 _FIELDS = tuple(f.name for f in fields(Signals))
 
 
-def mask_unseen(image: np.ndarray, world: np.ndarray, min_visibility: float
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """Copies of (T, 33, 4) image and (T, 33, 3) world landmarks with unseen points set to NaN."""
-    unseen = ~(image[..., 3] >= min_visibility)
-    image = np.where(unseen[..., None], np.nan, image)
-    world = np.where(unseen[..., None], np.nan, world)
-    return image, world
-
-
 # Below these confidences the waist cue and the markers are not used at all (see
 # hipdrop.vision.cues.waist_line and hipdrop.vision.markers.find_markers).
 WAIST_MIN_CONFIDENCE = 0.3
@@ -180,7 +171,7 @@ def frame_signals(image: np.ndarray, world: np.ndarray, t: np.ndarray, scale: Le
                           settings, None if waist is None else waist[i:i + _CHUNK],
                           None if markers is None else markers[i:i + _CHUNK])
             for i in range(0, n, _CHUNK)])
-    # The landmarks as float64 with unseen points NaN (mask_unseen), masked in place through
+    # The landmarks as float64, unseen points (below min_visibility) NaN, masked in place through
     # the indices of the unseen points (few): a contiguous copy and a scatter cost a fraction of
     # copying out x, y (a strided copy) and masking with a (n, 33) boolean.
     image = image.astype(np.float64, order="C")  # C order: the reshapes below are views
