@@ -139,10 +139,10 @@ class _Buffer:
                 grown = np.empty(self._cap, v.dtype)
                 grown[: self._n] = v[: self._n]
                 self._cols[k] = grown
-        for k, v in values.items():
+        for k, value in values.items():
             if k not in self._cols:
-                self._cols[k] = np.empty(self._cap, np.asarray(v).dtype)
-            self._cols[k][self._n] = v
+                self._cols[k] = np.empty(self._cap, np.asarray(value).dtype)
+            self._cols[k][self._n] = value
         self._n += 1
 
     def __len__(self) -> int:
