@@ -154,3 +154,53 @@ def test_real_shift_clip_reads_the_hand_measured_shift(clip_landmarks):
 def test_real_opencap_under_7_percent(clip_landmarks):
     reps = analyze(clip_landmarks("opencap_squat_front_01.mp4")).squats.reps
     assert all(abs(r.lateral_shift_pct) < 7.0 for r in reps)
+
+
+def test_live_tracker_counts_and_measures_as_offline():
+    series, _ = squats(reps=3, shift_pct=16.0, noise_px=0.5, seed=4)
+    tracker = sq.SquatTracker()
+    ended = [tracker.update(series.image[i], series.world[i], float(series.t[i]))
+             for i in range(len(series))]
+    reps = [r for r in ended if r is not None]
+    assert len(reps) == 3 and reps == tracker.reps
+    offline = _squats(series).reps
+    for live, off in zip(reps, offline, strict=True):
+        assert live.lateral_shift_pct == pytest.approx(16.0, abs=1.0)
+        assert live.bottom_s == pytest.approx(off.bottom_s, abs=0.15)
+        assert live.depth_deg == pytest.approx(off.depth_deg, abs=3.0)
+    assert tracker.finding().finding == sq.LEFT_SHIFT
+    assert tracker.update(None, None, 20.0) is None  # no pose: nothing breaks
+
+
+def test_squat_screen_shows_the_count_and_the_last_rep():
+    from hipdrop.live.screens import Screen, render
+    from hipdrop.live.squat_screen import rep_words
+    from hipdrop.pipeline.stream import StreamAnalyzer
+    from hipdrop.settings import Settings
+
+    series, _ = squats(reps=2, shift_pct=-16.0)
+    tracker, analyzer = sq.SquatTracker(), StreamAnalyzer(Settings(), 1280, 720, 30.0)
+    for i in range(len(series)):
+        state = analyzer.update(series.image[i], series.world[i], float(series.t[i]))
+        tracker.update(series.image[i], series.world[i], float(series.t[i]))
+    frame = np.full((720, 1280, 3), 90, np.uint8)
+    blank = render(frame, Screen("squat", Settings(), state, None))
+    shown = render(frame, Screen("squat", Settings(), state, None, squat=tracker))
+    assert shown.shape == blank.shape and (shown != blank).any()
+    assert rep_words(tracker.reps[-1]).endswith("16% of hip width toward your RIGHT")
+
+
+@pytest.mark.model
+def test_live_squat_mode_counts_a_real_clip(tmp_path, capsys):
+    import json
+
+    from conftest import clip_path
+    from media import run_cli
+
+    status, out, err = run_cli(capsys, "live", "--source", clip_path("sumo_squat_front_01.mp4"),
+                               "--headless", "--mode", "squat", "--save", tmp_path,
+                               "--no-history")
+    assert status == 0, err
+    data = json.loads((tmp_path / "summary.json").read_text())
+    assert data["mode"] == "squat" and data["squats"]["count"] == 3
+    assert "squats 3;" in out

@@ -260,7 +260,8 @@ def find_rep_windows(u: np.ndarray, t: np.ndarray, enter: float = ENTER, exit: f
 class SquatRep:
     """One squat, measured at its bottom against the standing start just before it.
 
-    start_s, bottom_s, end_s : seconds.
+    start_s, bottom_s, end_s : seconds; the bottom is the middle of the frames lowered at
+        least ``BOTTOM`` of the rep's deepest.
     depth_deg : knee flexion at the bottom, the mean of both knees (3-D where read so).
     lateral_shift_pct : the mid-hip's shift over the mid-ankle point from the standing start
         to the bottom, % of the standing hip width, + toward the person's left; NaN when not
@@ -398,7 +399,10 @@ def measure_rep(s: SquatSignals, u: np.ndarray, start: int, bottom: int, end: in
     fppa = np.array([_median(s.fppa_deg[low, 0]), _median(s.fppa_deg[low, 1])])
     lean0 = _median(s.trunk_lean_left_deg[pre]) if pre.size else float("nan")
     return SquatRep(
-        start_s=float(t[start]), bottom_s=float(t[bottom]), end_s=float(t[end]),
+        # The bottom's time is the middle of the frames at the bottom: the deepest frame of a
+        # held bottom is wherever the noise puts it.
+        start_s=float(t[start]), bottom_s=0.5 * float(t[low[0]] + t[low[-1]]) if low.size
+        else float(t[bottom]), end_s=float(t[end]),
         depth_deg=_median(s.knee_flexion_deg[low].mean(axis=1)),
         lateral_shift_pct=shift, shift_sd_pct=sd, shift_side=side, threshold_pct=threshold,
         knee_fppa_left_deg=float(fppa[0]), knee_fppa_right_deg=float(fppa[1]),
@@ -473,6 +477,95 @@ def analyze_squats(image: np.ndarray, world: np.ndarray | None, t: np.ndarray, f
     return find_squats(smooth(squat_signals(image, world, t), fps, sigma_s, max_gap_s), reading)
 
 
+class SquatTracker:
+    """Squats counted frame by frame (the live ``--mode squat``), measured as offline.
+
+    ``update(image, world, t)`` takes one frame's (33, >=2) image px and (33, 3) world m
+    landmarks (None when no pose) and returns the rep that just ended, or None. The standing
+    hip height is the highest seen so far of a 0.1 s moving mean (a live session starts
+    standing); each finished rep is measured by :func:`measure_rep` on the frames kept.
+    """
+
+    SMOOTH_S = 0.1
+
+    def __init__(self, min_visibility: float = 0.5, reading: LandmarkReading = GEOMETRY) -> None:
+        self.min_visibility, self.reading = min_visibility, reading
+        self.reps: list[SquatRep] = []
+        self._rows: list[SquatSignals] = []
+        self._world: bool | None = None  # the session's unit, fixed by its first pose
+        self._h = float("nan")
+        self._h0 = float("nan")
+        self._last_t = float("nan")
+        self._u: list[float] = []
+        self._start: int | None = None
+        self._standing = 0
+        self.lowering = float("nan")  # the latest frame's, for the screen
+
+    def _frame(self, image: np.ndarray | None, world: np.ndarray | None, t: float) -> SquatSignals:
+        img = np.full((1, 33, 2), np.nan)
+        wld = np.full((1, 33, 3), np.nan)
+        if image is not None:
+            points = np.asarray(image, np.float64)
+            img = points[None, :, :2].copy()
+            if world is not None:
+                wld = np.asarray(world, np.float64)[None].copy()
+            if points.shape[-1] > 3:
+                unseen = ~(points[:, 3] >= self.min_visibility)
+                img[0, unseen] = np.nan
+                wld[0, unseen] = np.nan
+        use_world = self._world is not False
+        row = squat_signals(img, wld if use_world else None, np.array([t]))
+        if self._world is None and np.isfinite(row.hip_height[0]):
+            self._world = bool(row.world[0])
+        elif self._world and not row.world[0]:
+            row.hip_height[:] = np.nan  # pixels where the session reads metres: not comparable
+        return row
+
+    def update(self, image: np.ndarray | None, world: np.ndarray | None, t: float
+               ) -> SquatRep | None:
+        row = self._frame(image, world, t)
+        self._rows.append(row)
+        h = float(row.hip_height[0])
+        if math.isfinite(h):
+            dt = t - self._last_t if math.isfinite(self._last_t) else 0.0
+            a = 1.0 - math.exp(-max(dt, 0.0) / self.SMOOTH_S)
+            self._h = h if not math.isfinite(self._h) else self._h + a * (h - self._h)
+            self._h0 = self._h if not math.isfinite(self._h0) else max(self._h0, self._h)
+            self._last_t = t
+        u = 1.0 - self._h / self._h0 if math.isfinite(self._h) and self._h0 > 0 else float("nan")
+        self.lowering = u
+        self._u.append(u)
+        i = len(self._u) - 1
+        if self._start is None:
+            if u <= EXIT:
+                self._standing = i
+            elif u > ENTER:
+                self._start = self._standing
+            return None
+        if not u <= EXIT:
+            return None
+        start, self._start, self._standing = self._start, None, i
+        s = self.signals()
+        if s.t[i] - s.t[start] < MIN_REP_S:
+            return None
+        lowered = np.array(self._u)
+        bottom = start + int(np.nanargmax(lowered[start:i + 1]))
+        rep = measure_rep(s, lowered, start, bottom, i)
+        self.reps.append(rep)
+        return rep
+
+    def signals(self) -> SquatSignals:
+        """The frames so far as one :class:`SquatSignals`."""
+        rows = self._rows
+        return SquatSignals(*(np.concatenate([getattr(r, f) for r in rows])
+                              for f in ("t", "hip_height", "world", "shift_px", "hip_width_px",
+                                        "stance_px", "feet_x_px", "knee_flexion_deg",
+                                        "fppa_deg", "trunk_lean_left_deg")))
+
+    def finding(self) -> SymmetryFinding:
+        return symmetry_finding(self.reps, self.reading)
+
+
 __all__ = [
     "CANT_TELL",
     "EVEN",
@@ -482,6 +575,7 @@ __all__ = [
     "SquatRep",
     "SquatSet",
     "SquatSignals",
+    "SquatTracker",
     "SymmetryFinding",
     "analyze_squats",
     "find_rep_windows",
