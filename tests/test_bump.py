@@ -86,3 +86,21 @@ def test_counter_ignores_nan_and_short_jitter():
     for ti, xi in zip(t, x, strict=True):
         c.update(float(ti), float(xi))
     assert c.bumps == []
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(("sides", "seed"), [(("left", "left", "left", "right", "right"), 0),
+                                             (("right", "left", "right", "left"), 3)])
+def test_rendered_bumps_are_counted_per_side(tmp_path, pose_model, sides, seed):
+    from test_squat import render_and_analyze
+
+    from hipdrop.synth import ScenarioSettings
+
+    truth, a = render_and_analyze(tmp_path, pose_model,
+                                  ScenarioSettings(name="hip-bump", bump_sides=sides), seed)
+    assert [b["side"] for b in truth["bumps"]] == list(sides)
+    assert a.bumps is not None and [b.side for b in a.bumps] == list(sides)
+    for got, want in zip(a.bumps, truth["bumps"], strict=True):
+        assert 100 * got.peak_shift == pytest.approx(abs(want["peak_shift_pct"]), abs=4.0)
+        assert want["start_s"] - 0.3 <= got.start_s <= want["top_s"][0]
+    assert a.squats.reps == []  # standing straight
