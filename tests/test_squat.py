@@ -261,3 +261,27 @@ def test_no_squat_in_clips_without_one(name, clip_landmarks):
     """Knee lifts, tree poses (arms overhead), lying leg raises and walking toward the camera
     (which lowers the hips in the picture) are no squats (MANIFEST.md)."""
     assert analyze(clip_landmarks(name)).squats.reps == []
+
+
+@pytest.mark.parametrize("shift_deg", [3.0, -3.0, 0.0])
+def test_squat_scenario_truth(shift_deg):
+    """The rendered squat's truth (no frame drawn): the feet stay put and flat, the hips go
+    down, and the true shift follows the rig's tilt, its sign toward the subject's side."""
+    pytest.importorskip("torch", reason="the synth renderer needs torch: pip install 'hipdrop[synth]'")
+    pytest.importorskip("anny", reason="the synth renderer needs anny: pip install 'hipdrop[synth]'")
+    from hipdrop.synth import ScenarioSettings, SynthSpec, compute_truth
+
+    truth = compute_truth(SynthSpec(ScenarioSettings("squat", reps=1, squat_shift_deg=shift_deg),
+                                    width=270, height=480, fps=10)).as_dict()
+    (q,) = truth["squats"]
+    joints = {k: np.array(v) for k, v in truth["per_frame"]["joints_world_m"].items()}
+    for foot in ("27", "28", "29", "31"):
+        assert np.ptp(joints[foot], axis=0).max() < 0.02  # planted: within 2 cm all along
+    t = np.array(truth["per_frame"]["t_s"])
+    bottom = (t >= q["bottom_s"][0]) & (t <= q["bottom_s"][1])
+    assert joints["23"][bottom, 2].mean() < joints["23"][t < 1.0, 2].mean() - 0.2
+    if shift_deg == 0.0:
+        assert q["lateral_shift_pct"] == pytest.approx(0.0, abs=0.5)
+    else:
+        assert np.sign(q["lateral_shift_pct"]) == np.sign(shift_deg)
+        assert 8.0 < abs(q["lateral_shift_pct"]) < 20.0

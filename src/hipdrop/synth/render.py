@@ -354,7 +354,8 @@ class _Accumulator:
             h["midline_angle_deg"] = float(np.median(ab[inside])) if inside.any() else np.nan
             truth.holds.append(h)
         shift, width = lateral_shift_truth(col[23], col[24], col[27], col[28])
-        truth.per_frame["lateral_shift_px"] = shift
+        if scene.script.squats or scene.script.bumps:  # (the other truths stay byte for byte)
+            truth.per_frame["lateral_shift_px"] = shift
         truth.squats = [dict(q, lateral_shift_pct=shift_pct(t, shift, width, float(q["start_s"]),  # type: ignore[arg-type]
                                                             tuple(q["bottom_s"])))  # type: ignore[arg-type]
                         for q in scene.script.squats]

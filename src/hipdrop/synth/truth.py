@@ -124,7 +124,8 @@ class Truth:
     left), its median over the bottom against its median over the second standing before
     the squat, in % of the standing true hip width. ``bumps`` (``hip-bump``): side, start_s,
     end_s, top_s and ``peak_shift_pct``, the same shift at the top against the second
-    before, in % of the hip width. ``per_frame.lateral_shift_px`` is that shift a frame.
+    before, in % of the hip width. ``per_frame.lateral_shift_px`` is that shift a frame (in these two
+    scenarios only).
 
     With markers (``SynthSpec.markers``), ``per_frame`` also has ``markers_px`` ((T, 2, 2):
     [[xL, yL], [xR, yR]] per frame, the discs' projected centres, the person's left first),

@@ -141,8 +141,8 @@ def hip_bumps(sides: tuple[str, ...] = ("left", "left", "left", "right", "right"
     d = shift_pct / 100.0 * (2 * HALF_PELVIS) * env * sign
     body = _figure(len(t))
     leg = THIGH + SHANK
-    for side, (hip, knee, ankle) in ((1.0, (23, 25, 27)), (-1.0, (24, 26, 28))):
-        hx = side * HALF_PELVIS + d
+    for outward, (hip, knee, ankle) in ((1.0, (23, 25, 27)), (-1.0, (24, 26, 28))):
+        hx = outward * HALF_PELVIS + d
         an = body[:, ankle]
         dx = hx - an[:, 0]
         hy = an[:, 1] + np.sqrt(leg ** 2 - dx ** 2)
