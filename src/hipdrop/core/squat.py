@@ -28,15 +28,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hipdrop.core import kinematics as kin
 from hipdrop.core.filters import bridge_gaps, gaussian_smooth
 from hipdrop.core.landmarks import (
     L_ANKLE,
     L_HIP,
     L_KNEE,
+    L_SHOULDER,
     R_ANKLE,
     R_HIP,
     R_KNEE,
+    R_SHOULDER,
 )  # fmt: skip
 from hipdrop.core.tiers import GEOMETRY, LandmarkReading
 
@@ -66,8 +67,6 @@ MIN_TURN_RATIO = 0.6  # hip width at the bottom below this of the standing one: 
 EVEN, LEFT_SHIFT, RIGHT_SHIFT, CANT_TELL, NOT_TESTED = (
     "even", "shifts toward the left", "shifts toward the right", "can't tell", "not tested")
 
-_HIPS = np.array([L_HIP, R_HIP])
-_ANKLES = np.array([L_ANKLE, R_ANKLE])
 
 
 @dataclass
@@ -102,6 +101,31 @@ class SquatSignals:
         return len(self.t)
 
 
+# The landmarks the squat reads, gathered into a compact (..., 8, C) layout first (the whole
+# (T, 33, C) arrays cost 5x as much to copy and mask): shoulders, hips, knees, ankles.
+USED = np.array([L_SHOULDER, R_SHOULDER, L_HIP, R_HIP, L_KNEE, R_KNEE, L_ANKLE, R_ANKLE])
+_LS, _RS, _LH, _RH, _LK, _RK, _LA, _RA = range(8)
+_C_HIPS, _C_KNEES, _C_ANKLES = np.array([_LH, _RH]), np.array([_LK, _RK]), np.array([_LA, _RA])
+
+
+def compact(points: np.ndarray, dims: int = 2, visibility: np.ndarray | None = None,
+            min_visibility: float | None = None) -> np.ndarray:
+    """(..., 8, dims) float64: landmarks :data:`USED` of ``points`` (..., 33, >=dims), NaN
+    where ``visibility`` (..., 33) is below ``min_visibility`` (when both are given)."""
+    out = np.take(np.asarray(points), USED, axis=-2)[..., :dims].astype(np.float64)
+    if visibility is not None and min_visibility is not None:
+        seen = np.take(np.asarray(visibility), USED, axis=-1) >= min_visibility
+        out[~seen] = np.nan
+    return out
+
+
+def _shift(c: np.ndarray) -> np.ndarray:
+    hip = 0.5 * (c[..., _LH, 0] + c[..., _RH, 0])
+    feet = 0.5 * (c[..., _LA, 0] + c[..., _RA, 0])
+    left = np.where(c[..., _LH, 0] >= c[..., _RH, 0], 1.0, -1.0)
+    return (hip - feet) * left
+
+
 def lateral_shift_px(points: np.ndarray) -> np.ndarray:
     """(...) mid-hip x minus mid-ankle x in pixels, + toward the person's anatomical left.
 
@@ -119,10 +143,34 @@ def lateral_shift_px(points: np.ndarray) -> np.ndarray:
     >>> float(lateral_shift_px(p))  # the pelvis 10 px toward the image's left = person's right
     -10.0
     """
-    hip = 0.5 * (points[..., L_HIP, 0] + points[..., R_HIP, 0])
-    feet = 0.5 * (points[..., L_ANKLE, 0] + points[..., R_ANKLE, 0])
-    left = np.where(points[..., L_HIP, 0] >= points[..., R_HIP, 0], 1.0, -1.0)
-    return (hip - feet) * left
+    return _shift(compact(points))
+
+
+def _bend(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(...) angle in degrees between vectors ``a`` and ``b`` (..., C)."""
+    cos = np.sum(a * b, axis=-1) / np.sqrt(np.sum(a * a, axis=-1) * np.sum(b * b, axis=-1))
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def _flexion(c: np.ndarray) -> np.ndarray:
+    """(..., 2) knee flexion [left, right] of compact landmarks (..., 8, C): 0 straight."""
+    knees = c[..., _C_KNEES, :]
+    return _bend(knees - c[..., _C_HIPS, :], c[..., _C_ANKLES, :] - knees)
+
+
+def _fppa(c: np.ndarray) -> np.ndarray:
+    hips, knees, ankles = c[..., _C_HIPS, :2], c[..., _C_KNEES, :2], c[..., _C_ANKLES, :2]
+    bend = _bend(knees - hips, ankles - knees)
+    # Which side of the hip-ankle line the knee is on, against the medial direction.
+    line = ankles - hips
+    medial = hips[..., ::-1, :] - hips
+    off = knees - hips
+
+    def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]
+
+    sign = np.sign(cross(line, off)) * np.sign(cross(line, medial))
+    return np.where(sign < 0, -bend, bend)
 
 
 def fppa_deg(points: np.ndarray) -> np.ndarray:
@@ -140,32 +188,24 @@ def fppa_deg(points: np.ndarray) -> np.ndarray:
     >>> np.round(fppa_deg(p), 3) + 0.0
     array([20.,  0.])
     """
-    xy = points[..., :2]
-    hips = xy[..., _HIPS, :]
-    knees = xy[..., np.array([L_KNEE, R_KNEE]), :]
-    ankles = xy[..., _ANKLES, :]
-    thigh, shank = knees - hips, ankles - knees
-    cos = np.sum(thigh * shank, axis=-1) / (np.linalg.norm(thigh, axis=-1)
-                                            * np.linalg.norm(shank, axis=-1))
-    bend = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
-    # Which side of the hip-ankle line the knee is on, against the medial direction.
-    line = ankles - hips
-    medial = hips[..., ::-1, :] - hips
-    off = knees - hips
-
-    def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]
-
-    sign = np.sign(cross(line, off)) * np.sign(cross(line, medial))
-    return np.where(sign < 0, -bend, bend)
+    return _fppa(compact(points))
 
 
-def squat_signals(image: np.ndarray, world: np.ndarray | None, t: np.ndarray) -> SquatSignals:
+def _lean(c: np.ndarray) -> np.ndarray:
+    """(...) :func:`hipdrop.core.kinematics.trunk_lean_left_deg` of compact landmarks."""
+    v = 0.5 * (c[..., _LS, :2] + c[..., _RS, :2]) - 0.5 * (c[..., _LH, :2] + c[..., _RH, :2])
+    left = np.where(c[..., _LH, 0] >= c[..., _RH, 0], 1.0, -1.0)
+    return np.degrees(np.arctan2(v[..., 0] * left, -v[..., 1]))
+
+
+def squat_signals(image: np.ndarray, world: np.ndarray | None, t: np.ndarray,
+                  min_visibility: float | None = None) -> SquatSignals:
     """The per-frame squat signals of a series.
 
-    image : (T, 33, >=2) pixels, NaN where unseen (mask low visibility before).
+    image : (T, 33, >=2) pixels (+ z, visibility), NaN where unseen.
     world : (T, 33, 3) metres (y down) or None; NaN where none.
     t : (T,) seconds.
+    min_visibility : landmarks below it (image column 3) count as unseen; None: no masking.
 
     The hip height is read in pixels, from the lower ankle (the foot on the floor, so a knee
     lift is no squat): seen from the front the hips go straight down the image, while
@@ -174,35 +214,35 @@ def squat_signals(image: np.ndarray, world: np.ndarray | None, t: np.ndarray) ->
     landmarks where whole (a frontal picture shows a bent knee coming toward the camera as
     nearly straight), in pixels elsewhere.
     """
-    xy = np.asarray(image[..., :2], dtype=np.float64)
+    image = np.asarray(image)
+    vis = image[..., 3] if image.shape[-1] > 3 and min_visibility is not None else None
+    xy = compact(image, 2, vis, min_visibility)
     n = len(xy)
-    hip_px = 0.5 * (xy[:, L_HIP, 1] + xy[:, R_HIP, 1])
-    ankle_px = np.fmax(xy[:, L_ANKLE, 1], xy[:, R_ANKLE, 1])
-    flexion = kin.knee_flexion_deg(xy)
+    hip_px = 0.5 * (xy[:, _LH, 1] + xy[:, _RH, 1])
+    ankle_px = np.fmax(xy[:, _LA, 1], xy[:, _RA, 1])
+    flexion = _flexion(xy)
     whole = np.zeros(n, dtype=bool)
     if world is not None:
-        w = np.asarray(world, dtype=np.float64)
-        wflex = kin.knee_flexion_deg(w)
+        wflex = _flexion(compact(world, 3, vis, min_visibility))
         whole = np.isfinite(wflex).all(axis=1)
         flexion = np.where(whole[:, None], wflex, flexion)
     # Upright only (the trunk within UPRIGHT_DEG of the image vertical, the hips above the
     # feet): lying down is no squat. (Not over the shoulder width, against walking toward the
     # camera: raising the arms overhead narrows the shoulder landmarks by 20%; a rep whose
     # scale changes is dropped instead, :func:`find_squats`.)
-    lean = kin.trunk_lean_left_deg(xy)
+    lean = _lean(xy)
     with np.errstate(invalid="ignore"):
         upright = (np.abs(lean) <= UPRIGHT_DEG) & (ankle_px > hip_px)
     return SquatSignals(
         t=np.asarray(t, dtype=np.float64),
         hip_height=np.where(upright, ankle_px - hip_px, np.nan),
         world=whole,
-        shift_px=lateral_shift_px(xy),
-        hip_width_px=np.hypot(xy[:, L_HIP, 0] - xy[:, R_HIP, 0], xy[:, L_HIP, 1] - xy[:, R_HIP, 1]),
-        stance_px=np.hypot(xy[:, L_ANKLE, 0] - xy[:, R_ANKLE, 0],
-                           xy[:, L_ANKLE, 1] - xy[:, R_ANKLE, 1]),
-        feet_x_px=0.5 * (xy[:, L_ANKLE, 0] + xy[:, R_ANKLE, 0]),
+        shift_px=_shift(xy),
+        hip_width_px=np.hypot(xy[:, _LH, 0] - xy[:, _RH, 0], xy[:, _LH, 1] - xy[:, _RH, 1]),
+        stance_px=np.hypot(xy[:, _LA, 0] - xy[:, _RA, 0], xy[:, _LA, 1] - xy[:, _RA, 1]),
+        feet_x_px=0.5 * (xy[:, _LA, 0] + xy[:, _RA, 0]),
         knee_flexion_deg=flexion,
-        fppa_deg=fppa_deg(xy),
+        fppa_deg=_fppa(xy),
         trunk_lean_left_deg=lean,
     )
 
@@ -495,11 +535,13 @@ def moved_closer(s: SquatSignals, start: int, end: int) -> bool:
 
 
 def analyze_squats(image: np.ndarray, world: np.ndarray | None, t: np.ndarray, fps: float,
-                   sigma_s: float, max_gap_s: float, reading: LandmarkReading = GEOMETRY
-                   ) -> SquatSet:
-    """The squats of masked landmarks (image (T, 33, >=2) px, world (T, 33, 3) m, t (T,) s),
-    smoothed as the stance signals are."""
-    return find_squats(smooth(squat_signals(image, world, t), fps, sigma_s, max_gap_s), reading)
+                   sigma_s: float, max_gap_s: float, reading: LandmarkReading = GEOMETRY,
+                   min_visibility: float | None = None) -> SquatSet:
+    """The squats of a series (image (T, 33, >=2) px (+ z, visibility), world (T, 33, 3) m,
+    t (T,) s; ``min_visibility`` as in :func:`squat_signals`), smoothed as the stance signals
+    are."""
+    signals = squat_signals(image, world, t, min_visibility)
+    return find_squats(smooth(signals, fps, sigma_s, max_gap_s), reading)
 
 
 class SquatTracker:
@@ -526,18 +568,10 @@ class SquatTracker:
         self.lowering = float("nan")  # the latest frame's, for the screen
 
     def _frame(self, image: np.ndarray | None, world: np.ndarray | None, t: float) -> SquatSignals:
-        img = np.full((1, 33, 2), np.nan)
-        wld = np.full((1, 33, 3), np.nan)
-        if image is not None:
-            points = np.asarray(image, np.float64)
-            img = points[None, :, :2].copy()
-            if world is not None:
-                wld = np.asarray(world, np.float64)[None].copy()
-            if points.shape[-1] > 3:
-                unseen = ~(points[:, 3] >= self.min_visibility)
-                img[0, unseen] = np.nan
-                wld[0, unseen] = np.nan
-        return squat_signals(img, wld, np.array([t]))
+        if image is None:
+            return squat_signals(np.full((1, 33, 2), np.nan), None, np.array([t]))
+        return squat_signals(np.asarray(image)[None], None if world is None else
+                             np.asarray(world)[None], np.array([t]), self.min_visibility)
 
     def update(self, image: np.ndarray | None, world: np.ndarray | None, t: float
                ) -> SquatRep | None:

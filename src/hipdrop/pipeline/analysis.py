@@ -147,11 +147,12 @@ def _squats_and_bumps(series: LandmarkSeries, signals: Signals, settings: Settin
                       ) -> tuple[_squat.SquatSet, list[_bump.Bump] | None]:
     """Squats (always looked for: a squat is no stance phase and no abduction rep) and, when
     ``settings.hip_bump`` asks for the drill, hip bumps."""
-    image, world = mask_unseen(series.image, series.world, settings.min_visibility)
-    squats = _squat.analyze_squats(image, world, series.t, series.fps, settings.smooth_sigma_s,
-                                   settings.max_gap_s, reading_of)
+    squats = _squat.analyze_squats(series.image, series.world, series.t, series.fps,
+                                   settings.smooth_sigma_s, settings.max_gap_s, reading_of,
+                                   settings.min_visibility)
     bumps = None
     if settings.hip_bump >= 0.5:
+        image, _ = mask_unseen(series.image, series.world, settings.min_visibility)
         bumps = _bump.analyze_bumps(image, signals.lift_left, signals.lift_right,
                                     settings.lift_fraction, series.t, series.fps,
                                     settings.smooth_sigma_s, settings.max_gap_s)
