@@ -301,9 +301,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description=cmd_live.__doc__)
     p.add_argument("--source", default="0", metavar="0|PATH|URL",
                    help="camera index, video file (played at its frame rate) or stream URL [0]")
-    p.add_argument("--mode", choices=["stance", "reps", "hold"], default="stance",
+    p.add_argument("--mode", choices=["stance", "reps", "hold", "squat"], default="stance",
                    help="stance: guided single-leg stance test; reps: abduction rep counter; "
-                        "hold: leg-hold timer [stance]")
+                        "hold: leg-hold timer; squat: squat counter with each squat's sideways "
+                        "pelvic shift [stance]")
     p.add_argument("--model", help="lite, full, heavy, or a .task file [full]")
     p.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=True,
                    help="show the picture as a mirror; labels stay anatomical [mirror]")
