@@ -549,8 +549,10 @@ def run_live(options: LiveOptions, model: ResolvedModel | Callable[[], ResolvedM
                 runner.announce(runner.session.coach.take())  # the result, said
             if reason in (ENDED_FILE, ENDED_DONE) and options.linger:
                 try:
-                    runner.linger() if reason == ENDED_FILE else runner.linger(
-                        "Finished: press any key to close")
+                    if reason == ENDED_FILE:
+                        runner.linger()
+                    else:
+                        runner.linger("Finished: press any key to close")
                 except KeyboardInterrupt:
                     pass
             if result.out_dir is not None and runner.session is not None:

@@ -13,6 +13,7 @@ stale rather than lag behind the person.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from hipdrop.core.verdict import COMPENSATED, DROP, INCONCLUSIVE, LEVEL, NOT_TESTED, Verdict
@@ -56,7 +57,9 @@ def spoken(text: str) -> str:
     for w in text.split(" "):
         words.append(w.lower() if w.isupper() and len(w) > 1 else w)
     text = " ".join(words)
-    return text.replace(" s ", " seconds ").replace(" deg", " degrees").replace(" s:", " seconds:")
+    text = re.sub(r"\b1 s\b", "1 second", text)
+    text = re.sub(r"(\d) s\b", r"\1 seconds", text)
+    return re.sub(r"(\d) deg\b", r"\1 degrees", text)
 
 
 def _seconds(x: float) -> str:
