@@ -15,7 +15,7 @@ from hipdrop.io.pose import PoseFrame
 from hipdrop.live.app import LiveSession
 from hipdrop.live.coach import only_measured, summary_text
 from hipdrop.live.cues import COUNT, RESULT, Announcer, Cue, result_sentence, spoken
-from hipdrop.live.guide import Issue
+from hipdrop.live.guide import Issue, Step
 from hipdrop.live.modes import HIKE, LEAN, HoldTimer, RepSets, angle_change
 from hipdrop.settings import Settings
 from hipdrop.testing.scripted import Segment, landmarks
@@ -289,3 +289,35 @@ def test_a_hold_session_counts_and_finishes():
     assert said.count("4 seconds, well done. Keep going, or lower the leg.") == 2
     assert said[-1].startswith("Both legs held 4 seconds. Well done")
     assert [c for c in session.coach.cues if c.kind == RESULT] == []
+
+
+# ---------------------------------------------------------------------------------------------
+# The guide goes on by itself
+
+
+def test_a_foot_never_lifted_moves_on_after_the_wait_and_the_test_ends():
+    g = quick_guide(wait_s=20.0)
+    s = Script(g)
+    s.play(4.5)  # ready, baseline: "lift your LEFT foot"
+    assert s.view.step == Step.LIFT and s.view.lift == "left"
+    s.play(19.0)
+    assert s.view.step == Step.LIFT  # still waiting
+    s.play(1.2)
+    assert s.view.step == Step.BASELINE and g.done == {"right"}
+    assert s.view.note == "No LEFT foot lifted for 20 s: going on"
+    s.play(3.1)
+    assert s.view.step == Step.LIFT and s.view.lift == "right"
+    s.play(20.2)
+    assert s.view.step == Step.RESULT and g.holds == []
+
+
+def test_the_wait_starts_again_after_a_foot_put_down_early():
+    g = quick_guide(wait_s=20.0)
+    s = Script(g)
+    s.play(4.5)
+    s.play(15.0)  # 15 s of the wait gone
+    s.play(2.0, "right")  # a 2 s hold, then down: "lift it again"
+    s.play(15.0)
+    assert s.view.step == Step.LIFT and s.view.lift == "left"  # a fresh 20 s
+    s.play(6.0)
+    assert s.view.step == Step.BASELINE and g.done == {"right"}

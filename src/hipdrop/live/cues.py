@@ -79,7 +79,8 @@ def result_sentence(verdict: Verdict) -> str:
     """The guided test's outcome in one spoken sentence, per standing leg.
 
     >>> from hipdrop.core.verdict import SideVerdict
-    >>> print(result_sentence(Verdict(SideVerdict("drop", ""), SideVerdict("no drop", ""), "")))
+    >>> v = Verdict(SideVerdict("drop", ""), SideVerdict("no drop", ""), "")
+    >>> print(result_sentence(v))  # doctest: +NORMALIZE_WHITESPACE
     Result: standing on the left leg, the pelvis dropped; standing on the right leg, the pelvis
     stayed level.
     """
