@@ -36,6 +36,7 @@ from hipdrop.live.voice import RecordingBackend, Speaker
 from hipdrop.pipeline.analysis import analyze
 from hipdrop.reports.files import human_summary
 from hipdrop.reports.overlay import LEFT_COLOUR, RIGHT_COLOUR
+from hipdrop.settings import Settings
 
 STANDING = "side_leg_raise_standing_front_01.mp4"  # 640x360, 25 fps, 11.4 s
 KNEES = "alternating_knee_lift_front_01.mp4"  # 640x360, 25 fps, 7.9 s
@@ -207,6 +208,43 @@ def test_a_reps_set_finishes_by_itself_and_says_each_rep(tmp_path, pose_model, m
     reps = [c["t_s"] for c in cues if c["kind"] == "rep"]
     assert reps == pytest.approx([r["end_s"] for r in summary["reps"]["items"]], abs=0.05)
     assert result.text == summary_text(summary)
+
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_videos" / "stance_test.mp4"
+
+
+def test_a_guided_test_reaches_its_result_without_a_key(tmp_path, pose_model):
+    """The rendered sample (8 deg drop standing on the left leg, none on the right; each foot
+    up ~5 s) with a 4 s hold: nobody touches the keyboard, the guide goes from "get into
+    position" to the result, says each step and the result in one sentence, and what it says
+    is what summary.json and the screen hold."""
+    screens = []
+    real_render = live.render
+    backend = RecordingBackend()
+    options = LiveOptions(source=str(SAMPLE), save_dir=tmp_path, paced=False, linger=False,
+                          settings=Settings(hold_target_s=4.0))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(live, "render", lambda frame, screen: (screens.append(screen),
+                                                          real_render(frame, screen))[1])
+        result = run_live(options, pose_model, source=FileSource(SAMPLE, paced=False),
+                          window=ScriptedWindow({}), speaker=Speaker(backend, threaded=False))
+    assert result.reason == "end of file"
+    summary = load_summary(tmp_path)
+    (test,) = summary["tests"]
+    assert [(h["stance"], h["completed"]) for h in test["holds"]] == [("right", True),
+                                                                       ("left", True)]
+    verdict = test["verdict"]
+    assert (verdict["left"], verdict["right"]) == ("drop", "no drop")
+    said = backend.said
+    assert said[0].startswith("Face the camera") and "Hold." in said
+    assert "Well done: left foot held 4 seconds" in said
+    assert said[-1] == ("Result: standing on the left leg, the pelvis dropped; standing on the "
+                        "right leg, the pelvis stayed level.")
+    # The result was said when the screen first showed it, not at the end of the file.
+    cues = read_cues(tmp_path)
+    (said_at,) = [c["t_s"] for c in cues if c["kind"] == "result"]
+    shown = [sc.state.t for sc in screens if sc.result is not None]
+    assert shown and said_at == pytest.approx(shown[0], abs=1e-3) and said_at < 16.0
 
 
 def test_headless_reps_talk_on_stderr_and_mute_is_logged(tmp_path, capsys):
