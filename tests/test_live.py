@@ -238,8 +238,9 @@ def test_a_guided_test_reaches_its_result_without_a_key(tmp_path, pose_model):
     said = backend.said
     assert said[0].startswith("Face the camera") and "Hold." in said
     assert "Well done: left foot held 4 seconds" in said
-    assert said[-1] == ("Result: standing on the left leg, the pelvis dropped; standing on the "
-                        "right leg, the pelvis stayed level.")
+    assert said[-2:] == ["Result: standing on the left leg, the pelvis dropped; standing on "
+                         "the right leg, the pelvis stayed level.",
+                         "To test again, raise both hands above your head."]
     # The result was said when the screen first showed it, not at the end of the file.
     cues = read_cues(tmp_path)
     (said_at,) = [c["t_s"] for c in cues if c["kind"] == "result"]

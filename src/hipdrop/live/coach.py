@@ -77,7 +77,7 @@ class Coach:
         """The session ends: the guided test's result is said, holds in progress end."""
         t = self._t if math.isfinite(self._t) else 0.0
         if view is not None:
-            self._add(self.announcer.stance(t, view, result))
+            self._add(self.announcer.stance(t, view, result, final=True))
         if self.timer is not None:
             self.timer.close()
 

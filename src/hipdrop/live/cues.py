@@ -161,7 +161,9 @@ class Announcer:
 
     # -- the guided stance test -------------------------------------------------------------
 
-    def stance(self, t: float, view: GuideView | None, result: GuidedResult | None) -> list[Cue]:
+    def stance(self, t: float, view: GuideView | None, result: GuidedResult | None,
+               final: bool = False) -> list[Cue]:
+        """The guided test's cues; ``final``: the session is ending (nothing more to do)."""
         out: list[Cue] = []
         if view is None:
             return out
@@ -177,13 +179,14 @@ class Announcer:
         if view.step != self._step:
             self._step, self._count = view.step, None
             if not (noted and view.step == Step.LIFT):
-                out += self._step_cues(t, view, result)
+                out += self._step_cues(t, view, result, final)
         elif view.step == Step.RESULT and result is not None and not self._result_said:
-            out += self._step_cues(t, view, result)
+            out += self._step_cues(t, view, result, final)
         out += self._countdown(t, view)
         return out
 
-    def _step_cues(self, t: float, view: GuideView, result: GuidedResult | None) -> list[Cue]:
+    def _step_cues(self, t: float, view: GuideView, result: GuidedResult | None,
+                   final: bool = False) -> list[Cue]:
         if view.step == Step.READY:
             text = "Face the camera, two to three metres away, with your whole body in view."
             return [Cue(t, STEP, text, "step: get into position")]
@@ -197,7 +200,10 @@ class Announcer:
             return []
         self._result_said = True
         sentence = result_sentence(result.verdict)
-        return [Cue(t, RESULT, sentence, f"result: {sentence}")]
+        cues = [Cue(t, RESULT, sentence, f"result: {sentence}")]
+        if not final:
+            cues.append(Cue(t, STEP, f"To test again, {GESTURE_WORDS}."))
+        return cues
 
     def _countdown(self, t: float, view: GuideView) -> list[Cue]:
         """3, 2, 1 at the end of each countdown, and every 10 s left of a hold."""
