@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from hipdrop.live.cues import Announcer, Cue
 from hipdrop.live.gesture import HandsUp
 from hipdrop.live.guide import GuidedResult, GuideView, Issue, Step
@@ -43,8 +45,8 @@ class Coach:
 
     def _new_counters(self, seen: tuple[int, int] = (0, 0)) -> None:
         if self.mode == "reps":
-            self.sets = RepSets(max(1, round(self.target or DEFAULT_REPS)), self.n_sets)
-            self.sets._seen = list(seen)
+            self.sets = RepSets(max(1, round(self.target or DEFAULT_REPS)), self.n_sets,
+                                seen=seen)
         elif self.mode == "hold":
             self.timer = HoldTimer(self.hold_target_s)
 
@@ -54,7 +56,7 @@ class Coach:
         return bool((self.sets is not None and self.sets.done)
                     or (self.timer is not None and self.timer.done))
 
-    def frame(self, state: FrameState, image, view: GuideView | None,
+    def frame(self, state: FrameState, image: np.ndarray | None, view: GuideView | None,
               result: GuidedResult | None, issues: list[Issue]) -> bool:
         """One frame; True when the raised-hands gesture stands in for SPACE now."""
         t = self._t = state.t

@@ -107,14 +107,15 @@ class RepSets:
     """
 
     def __init__(self, target: int = DEFAULT_REPS, sets: int = 1,
-                 limits: RepLimits | None = None) -> None:
+                 limits: RepLimits | None = None, seen: tuple[int, int] = (0, 0)) -> None:
+        """``seen``: the streaming analysis's counts so far (left, right), not this one's."""
         if target < 1 or sets < 1:
             raise ValueError("target and sets must be at least 1")
         self.target, self.n_sets = target, sets
         self.limits = limits or RepLimits()
         self.sets = [RepSet(1, target)]
         self.done = False
-        self._seen = [0, 0]  # cumulative counts seen so far
+        self._seen = list(seen)  # cumulative counts seen so far
         self._rest: list[tuple[float, float] | None] = [None, None]  # (obliquity, lean) at rest
         # Per leg: the largest (hike, lean) changes of this rep, NaN until one is read.
         self._worst = [[math.nan, math.nan], [math.nan, math.nan]]
