@@ -50,7 +50,9 @@ class Analysis:
 
     ``signals`` are smoothed, one row a frame; ``labels`` (T,) the stance label of each frame
     (see :mod:`hipdrop.core.stance`); ``drop`` (T,) the contralateral pelvic drop in degrees inside
-    stance phases, NaN elsewhere.
+    stance phases, NaN elsewhere and over a phase judged implausible (a tracking failure: its
+    numbers are not a result, so frames.csv leaves them empty; the readings stay in the signals'
+    RAW columns).
     """
 
     series: LandmarkSeries
@@ -73,6 +75,13 @@ class Analysis:
         """(T, 2) running rep counts [left, right]."""
         return running_counts(self.reps, self.signals.t)
 
+    def in_phase(self) -> np.ndarray:
+        """(T,) bool: the frame lies in a stance phase (implausible ones included)."""
+        mask = np.zeros(len(self.drop), bool)
+        for p in self.phases:
+            mask[p.start:p.stop] = True
+        return mask
+
     def shown_drop(self) -> np.ndarray:
         """(T,) the drop where hipdrop stands behind the number, NaN elsewhere: phases read
         from markers, a waist line or landmarks taken as geometry, and not a tracking failure.
@@ -93,7 +102,7 @@ class Analysis:
         """(T,) trunk lean, positive toward the stance side in a phase, else toward the left."""
         lean = self.signals.trunk_lean_left_deg.copy()
         right = self.labels == RIGHT
-        in_phase = np.isfinite(self.drop)
+        in_phase = self.in_phase()
         lean[right & in_phase] *= -1.0
         return lean
 
@@ -128,6 +137,8 @@ def analyze_signals(series: LandmarkSeries, signals: Signals, settings: Settings
     for phase, reading, (side, start, stop) in zip(phases, readings, found, strict=True):
         _judge(phase, reading, signals, index, side, start, stop, series.fps, settings,
                drop[start:stop], reading_of)
+        if phase.implausible:  # a tracking failure: no per-frame number either (frames.csv)
+            drop[start:stop] = np.nan
     if phases and not (labels == DOUBLE).any():
         warnings.append("no double-leg stance in the recording: drops are measured against a "
                         "level pelvis (baseline 0), so camera roll is not removed")
