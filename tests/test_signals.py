@@ -125,7 +125,7 @@ def test_ctrl_c_in_the_first_instant_is_one_line(tmp_path, long_clip, delay):
     # takes more than 0.4 s), so either is right at any delay; a traceback never is.
     assert status in (130, -signal.SIGINT), (status, err)
     if status == 130:
-        assert err.strip().splitlines()[-1:] == ["interrupted"] or "interrupted" in err, err
+        assert "interrupted" in err, err
     assert_complete_or_absent(tmp_path / "out")
 
 
