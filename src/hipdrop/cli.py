@@ -205,18 +205,23 @@ def _batch_bar() -> Progress:
 def cmd_live(args: argparse.Namespace) -> int:
     """Live from a webcam: the guided single-leg stance test, a rep counter, or a hold timer.
 
-    Keys: SPACE start/next, R restart, M mirror, Q or Esc quit. The session is saved when it
-    ends, however it ends (a video file given as --source plays as a camera would).
+    Keys: SPACE start/next (or raise both hands above your head for a second), R restart,
+    M mirror, V voice on/off, Q or Esc quit. Cues are spoken (espeak-ng; a beep without it).
+    The session is saved when it ends, however it ends (a video file given as --source plays
+    as a camera would).
     """
     from hipdrop.live.app import ENDED_INTERRUPT, LiveOptions, run_live
 
     options = LiveOptions(
         source=args.source, mode=args.mode, mirror=args.mirror, save_dir=args.save,
-        max_seconds=args.max_seconds, headless=args.headless, settings=_settings_from(args))
+        max_seconds=args.max_seconds, headless=args.headless, settings=_settings_from(args),
+        mute=args.mute, target=args.target, sets=args.sets)
     result = run_live(options, _model_loader(args.model, progress=True))
     if result.out_dir is not None and result.summary is not None:
         video = Path(args.source) if Path(args.source).is_file() else None
         _log_session(args, result.summary, result.out_dir, "live", video)
+    if result.text:
+        print(result.text)
     if result.line:
         print(result.line)
     if result.error is not None:
@@ -301,9 +306,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description=cmd_live.__doc__)
     p.add_argument("--source", default="0", metavar="0|PATH|URL",
                    help="camera index, video file (played at its frame rate) or stream URL [0]")
-    p.add_argument("--mode", choices=["stance", "reps", "hold"], default="stance",
+    p.add_argument("--mode", choices=["stance", "reps", "hold", "squat"], default="stance",
                    help="stance: guided single-leg stance test; reps: abduction rep counter; "
-                        "hold: leg-hold timer [stance]")
+                        "hold: leg-hold timer; squat: squat counter with each squat's sideways "
+                        "pelvic shift [stance]")
     p.add_argument("--model", help="lite, full, heavy, or a .task file [full]")
     p.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=True,
                    help="show the picture as a mirror; labels stay anatomical [mirror]")
@@ -311,7 +317,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="session folder [./hipdrop-session-YYYYmmdd-HHMMSS]")
     p.add_argument("--max-seconds", type=_positive_seconds, metavar="S",
                    help="end the session after S s (> 0)")
-    p.add_argument("--headless", action="store_true", help="no window (the session is saved)")
+    p.add_argument("--headless", action="store_true",
+                   help="no window: each event on stderr as it happens (the session is saved)")
+    p.add_argument("--mute", action="store_true", help="no spoken cues (still logged in cues.jsonl)")
+    p.add_argument("--target", type=_positive_seconds, metavar="N",
+                   help="reps: reps per leg in a set [10]; hold: seconds a leg [30]")
+    p.add_argument("--sets", type=_positive_int, default=1, metavar="N",
+                   help="reps: sets of --target reps per leg; the session ends after the last [1]")
     p.add_argument("--settings", type=Path, metavar="FILE.toml", help="thresholds from a TOML file")
     _add_history_flags(p)
     _add_settings_flags(p)

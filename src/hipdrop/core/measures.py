@@ -134,6 +134,15 @@ PER_LEG = {
 _FIELDS = tuple(f.name for f in fields(Signals))
 
 
+def mask_unseen(image: np.ndarray, world: np.ndarray, min_visibility: float
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Copies of (T, 33, 4) image and (T, 33, 3) world landmarks with unseen points set to NaN."""
+    unseen = ~(image[..., 3] >= min_visibility)
+    image = np.where(unseen[..., None], np.nan, image)
+    world = np.where(unseen[..., None], np.nan, world)
+    return image, world
+
+
 # Below these confidences the waist cue and the markers are not used at all (see
 # hipdrop.vision.cues.waist_line and hipdrop.vision.markers.find_markers).
 WAIST_MIN_CONFIDENCE = 0.3

@@ -271,6 +271,9 @@ class GuideTiming:
     hold_s: float = 30.0
     start_s: float = 0.5  # a stance must last this long to start a hold (DESIGN: 0.5 s phase)
     grace_s: float = 0.5  # a foot down for less than this does not end a hold
+    # A foot not lifted for this long: the side is skipped, so a test nobody is at the keyboard
+    # for still reaches its result (what SPACE did).
+    wait_s: float = 20.0
 
     @classmethod
     def of(cls, settings: Settings, **changes: float) -> GuideTiming:
@@ -361,6 +364,11 @@ class Guide:
             if stance is not None and stance in self.done:
                 self.note = (f"That is your {OTHER[stance].upper()} foot: lift your "
                              f"{OTHER[self._target].upper()} foot")
+            self._acc = 0.0 if stance is not None else self._acc + dt
+            if self._acc >= tm.wait_s:
+                foot = OTHER[self._target].upper()
+                self.done.add(self._target)
+                self._after_side(f"No {foot} foot lifted for {tm.wait_s:.0f} s: going on")
         elif self.step == Step.HOLD and self._hold is not None:
             if stance == self._hold.stance:
                 self._seen_t = t
@@ -406,10 +414,10 @@ class Guide:
             self._after_side(f"Well done: {OTHER[hold.stance].upper()} foot held "
                              f"{hold.duration_s:.0f} s" if completed else None)
         else:
-            self.step = Step.LIFT
+            self.step, self._acc = Step.LIFT, 0.0
             self.note = (f"Foot down after {hold.duration_s:.0f} s: lift your "
                          f"{OTHER[hold.stance].upper()} foot again and hold "
-                         f"{self.timing.hold_s:.0f} s, or press SPACE to go on")
+                         f"{self.timing.hold_s:.0f} s, or raise both hands to go on")
 
     def _after_side(self, note: str | None = None) -> None:
         """The next side starts from a new baseline (the analysis takes the double stance just

@@ -18,6 +18,7 @@ import numpy as np
 
 from hipdrop.core.landmarks import L_ANKLE, L_HIP, R_ANKLE, R_HIP
 from hipdrop.core.reps import Rep
+from hipdrop.core.squat import SquatTracker
 from hipdrop.core.tiers import MARKERS, WAIST
 from hipdrop.core.verdict import COMPENSATED, DROP, INCONCLUSIVE, LEVEL, OTHER, SOURCE_WORDS
 from hipdrop.live.guide import GuidedResult, GuideView, Issue, Step
@@ -85,6 +86,7 @@ class Screen:
     hud: Hud = field(default_factory=Hud)
     mirrored: bool = True
     footer: str = KEYS_HELP
+    squat: SquatTracker | None = None  # --mode squat: the counter (hipdrop.live.squat_screen)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -517,6 +519,10 @@ def render(frame: np.ndarray, screen: Screen) -> np.ndarray:
         _stance_screen(canvas, pts, screen)
     elif screen.mode == "reps":
         _reps_screen(canvas, pts, screen)
+    elif screen.mode == "squat":
+        from hipdrop.live.squat_screen import draw_squat_screen  # it builds on this module
+
+        draw_squat_screen(canvas, screen)
     else:
         _hold_screen(canvas, pts, screen)
     _footer(canvas, screen)

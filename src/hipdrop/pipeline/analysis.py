@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from hipdrop.core import bump as _bump
+from hipdrop.core import squat as _squat
 from hipdrop.core.baselines import Baselines
 from hipdrop.core.landmarks import LandmarkSeries
-from hipdrop.core.measures import LegScale, Signals, frame_signals, smooth_offline
+from hipdrop.core.measures import LegScale, Signals, frame_signals, mask_unseen, smooth_offline
 from hipdrop.core.obliquity import estimate_obliquity
 from hipdrop.core.reps import Rep, find_reps, hold_times, leg_states, running_counts, running_rest
 from hipdrop.core.side import Side
@@ -49,7 +51,9 @@ class Analysis:
 
     ``signals`` are smoothed, one row a frame; ``labels`` (T,) the stance label of each frame
     (see :mod:`hipdrop.core.stance`); ``drop`` (T,) the contralateral pelvic drop in degrees inside
-    stance phases, NaN elsewhere.
+    stance phases, NaN elsewhere and over a phase judged implausible (a tracking failure: its
+    numbers are not a result, so frames.csv leaves them empty; the readings stay in the signals'
+    RAW columns).
     """
 
     series: LandmarkSeries
@@ -64,6 +68,8 @@ class Analysis:
     warnings: list[str] = field(default_factory=list)
     estimator: str = "hipdrop"  # how the drop was read (see analyze_signals)
     landmarks: LandmarkReading = MEDIAPIPE  # how the hip landmarks were read (hipdrop.core.tiers)
+    squats: _squat.SquatSet = field(default_factory=_squat.SquatSet)  # hipdrop.core.squat
+    bumps: list[_bump.Bump] | None = None  # the hip bump drill, when settings.hip_bump asks
 
     @property
     def rep_counts(self) -> np.ndarray:
@@ -86,6 +92,13 @@ class Analysis:
         left, right = self.hold_s().max(axis=0).tolist()
         return left, right
 
+    def in_phase(self) -> np.ndarray:
+        """(T,) bool: the frame lies in a stance phase (implausible ones included)."""
+        mask = np.zeros(len(self.drop), bool)
+        for p in self.phases:
+            mask[p.start:p.stop] = True
+        return mask
+
     def shown_drop(self) -> np.ndarray:
         """(T,) the drop where hipdrop stands behind the number, NaN elsewhere: phases read
         from markers, a waist line or landmarks taken as geometry, and not a tracking failure.
@@ -106,7 +119,7 @@ class Analysis:
         """(T,) trunk lean, positive toward the stance side in a phase, else toward the left."""
         lean = self.signals.trunk_lean_left_deg.copy()
         right = self.labels == RIGHT
-        in_phase = np.isfinite(self.drop)
+        in_phase = self.in_phase()
         lean[right & in_phase] *= -1.0
         return lean
 
@@ -142,8 +155,26 @@ def analyze_signals(series: LandmarkSeries, signals: Signals, settings: Settings
     reps = find_reps(signals.abduction_left_deg, signals.abduction_right_deg, signals.t,
                      series.fps, settings)
     verdict = make_verdict(phases, settings)
+    squats, bumps = _squats_and_bumps(series, signals, settings, reading_of)
     return Analysis(series, settings, signals, labels, drop, phases, reps, verdict, source,
-                    warnings, estimator, reading_of)
+                    warnings, estimator, reading_of, squats, bumps)
+
+
+def _squats_and_bumps(series: LandmarkSeries, signals: Signals, settings: Settings,
+                      reading_of: LandmarkReading
+                      ) -> tuple[_squat.SquatSet, list[_bump.Bump] | None]:
+    """Squats (always looked for: a squat is no stance phase and no abduction rep) and, when
+    ``settings.hip_bump`` asks for the drill, hip bumps."""
+    squats = _squat.analyze_squats(series.image, series.world, series.t, series.fps,
+                                   settings.smooth_sigma_s, settings.max_gap_s, reading_of,
+                                   settings.min_visibility)
+    bumps = None
+    if settings.hip_bump >= 0.5:
+        image, _ = mask_unseen(series.image, series.world, settings.min_visibility)
+        bumps = _bump.analyze_bumps(image, signals.lift_left, signals.lift_right,
+                                    settings.lift_fraction, series.t, series.fps,
+                                    settings.smooth_sigma_s, settings.max_gap_s)
+    return squats, bumps
 
 
 def measure_stance(fps: float, model: str, signals: Signals, labels: np.ndarray,
@@ -160,9 +191,10 @@ def measure_stance(fps: float, model: str, signals: Signals, labels: np.ndarray,
         labels; found : (label, start, stop) phases among them (all of them, or those wanted).
 
     Returns the signals with hipdrop's obliquity, the phases (:class:`StancePhase`, each with
-    its tier, interval and finding), the (T,) drop (NaN outside the phases) and the (T,) tier
-    of each frame. The offline analysis runs it once on the whole recording; the live path on
-    the frames so far when it shows a result (:meth:`hipdrop.pipeline.stream.StreamAnalyzer.so_far`).
+    its tier, interval and finding), the (T,) drop (NaN outside the phases, and over a phase
+    judged implausible) and the (T,) tier of each frame. The offline analysis runs it once on
+    the whole recording; the live path on the frames so far when it shows a result
+    (:meth:`hipdrop.pipeline.stream.StreamAnalyzer.so_far`).
     """
     allowed = TIERS if estimator == "hipdrop" else (LANDMARKS,)
     index = Baselines(labels)  # every baseline of the recording from one pass over the labels
@@ -175,6 +207,8 @@ def measure_stance(fps: float, model: str, signals: Signals, labels: np.ndarray,
     for phase, reading, (side, start, stop) in zip(phases, readings, found, strict=True):
         _judge(phase, reading, signals, index, side, start, stop, fps, settings,
                drop[start:stop], reading_of)
+        if phase.implausible:  # a tracking failure: no per-frame number either (frames.csv)
+            drop[start:stop] = np.nan
     return signals, phases, drop, source
 
 

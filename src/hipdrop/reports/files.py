@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hipdrop.core.bump import bumps_json
 from hipdrop.io.outputs import write_file
 from hipdrop.pipeline.analysis import Analysis
 
@@ -47,9 +48,12 @@ def summary(analysis: Analysis, source: str, extra: dict | None = None) -> dict:
             "items": [r.to_json() for r in reps],
         },
         "verdict": analysis.verdict.to_json(),
+        "squats": analysis.squats.to_json(),  # hipdrop.core.squat
         "warnings": list(analysis.warnings),
         "disclaimer": DISCLAIMER,
     }
+    if analysis.bumps is not None:  # the hip bump drill, when asked (settings.hip_bump)
+        out["hip_bumps"] = bumps_json(analysis.bumps)
     out.update(extra or {})
     return out
 
@@ -283,6 +287,29 @@ def _phase_line(p: dict) -> str:
             f"trunk lean {'n/a' if lean is None else f'{round(lean):+d} deg'}")
 
 
+def squat_lines(squats: dict | None, bumps: dict | None) -> list[str]:
+    """The squats (when any) and the hip bumps (when asked) for the terminal."""
+    lines = []
+    if squats and squats["count"]:
+        lines.append(f"Squats: {squats['count']}")
+        for r in squats["items"]:
+            shift = r["lateral_shift_pct"]
+            said = (f"shift {shift:+.0f}% of hip width ({r['shift_side']})" if shift is not None
+                    else f"shift not measured ({r.get('reason')})")
+            depth = "n/a" if r["depth_deg"] is None else f"{r['depth_deg']:.0f} deg"
+            lines.append(f"  {r['start_s']:6.1f}-{r['end_s']:.1f} s: depth {depth}, {said}")
+        finding = squats["finding"]
+        if finding == "can't tell":
+            lines.append(f"Squat symmetry: can't tell ({squats.get('finding_reason')})")
+        else:
+            lo, hi = squats["shift_interval_pct"]
+            lines.append(f"Squat symmetry: {finding} (shift {squats['shift_pct']:+.0f}% of hip "
+                         f"width, 90%: {lo:+.0f} to {hi:+.0f})")
+    if bumps is not None:
+        lines.append(f"Hip bumps: left {bumps['left']}, right {bumps['right']}")
+    return lines
+
+
 def human_summary(data: dict) -> str:
     """A few lines for the terminal: the same findings and words as the screen and report."""
     lines = []
@@ -294,6 +321,7 @@ def human_summary(data: dict) -> str:
         lines.append("No single-leg stance found.")
     reps = data["reps"]
     lines.append(f"Abduction reps: left {reps['left']}, right {reps['right']}")
+    lines += squat_lines(data.get("squats"), data.get("hip_bumps"))
     verdict = data["verdict"]
     lines.append(f"Finding: left leg {FINDING_WORDS.get(verdict['left'], verdict['left'])}, "
                  f"right leg {FINDING_WORDS.get(verdict['right'], verdict['right'])}")
