@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 WIDTH, HEIGHT = 1100, 680
 CHART_WIDTH, CHART_HEIGHT = 820, 520  # report.html's chart
+LABELLED_PHASES = 60
 _FONT = cv2.FONT_HERSHEY_DUPLEX
 _INK, _GRID, _MUTED = (40, 40, 40), (225, 225, 225), (130, 130, 130)
 _RED = (40, 40, 200)
@@ -130,15 +131,24 @@ def _curve(img: np.ndarray, ax: _Axes, t: np.ndarray, v: np.ndarray,
             cv2.polylines(img, [seg], False, colour, thick, cv2.LINE_AA)
 
 
-def _shade(img: np.ndarray, ax: _Axes, t0: float, t1: float, colour: tuple[int, int, int]
+def _shade(img: np.ndarray, ax: _Axes, spans: list[tuple[float, float, tuple[int, int, int]]]
            ) -> None:
-    x0, x1 = round(float(ax.x(t0))), round(float(ax.x(t1)))
-    roi = img[ax.y0 + 1:ax.y1, max(ax.x0 + 1, x0):min(ax.x1, x1)]
-    if roi.size == 0:  # a phase narrower than a pixel in a long recording: nothing to tint
+    """Tint the axes' columns from t0 to t1 of each (t0, t1, colour) span, in one blend: a
+    column two spans share (an hour's 3,273 phases on 700 px) takes the later one's tint."""
+    left = ax.x0 + 1
+    tint = np.zeros((ax.x1 - left, 3), np.uint8)
+    covered = np.zeros(ax.x1 - left, bool)
+    for t0, t1, colour in spans:
+        a, b = max(left, round(float(ax.x(t0)))) - left, min(ax.x1, round(float(ax.x(t1)))) - left
+        if b > a:  # else a phase narrower than a pixel: nothing to tint
+            tint[a:b] = colour
+            covered[a:b] = True
+    if not covered.any():
         return
-    tint = np.empty_like(roi)
-    tint[:] = colour
-    roi[:] = cv2.addWeighted(roi, 0.82, tint, 0.18, 0.0)
+    roi = img[ax.y0 + 1:ax.y1, left:ax.x1]
+    blended = cv2.addWeighted(roi, 0.82, np.ascontiguousarray(np.broadcast_to(tint, roi.shape)),
+                              0.18, 0.0)
+    roi[:, covered] = blended[:, covered]
 
 
 def _legend(img: np.ndarray, x: int, y: int, items: list[tuple[str, tuple[int, int, int], str]]
@@ -163,9 +173,8 @@ def render_obliquity(analysis: Analysis, title: str = "") -> np.ndarray:
     top = _Axes(150, 60, 860, 330, t0, t1, *_range(s.obliquity_deg, s.landmark_obliquity_deg))
     bottom = _Axes(150, 370, 860, 630, t0, t1,
                    *_range(analysis.drop, np.array([threshold + 1.0, -1.0])))
-    for p in analysis.phases:
-        for ax in (top, bottom):
-            _shade(img, ax, p.start_s, p.end_s, _PHASE[p.stance])
+    for ax in (top, bottom):
+        _shade(img, ax, [(p.start_s, p.end_s, _PHASE[p.stance]) for p in analysis.phases])
     _frame(img, top, "obliquity\n(deg)\n+ = right\nhip lower", ticks_x=False)
     _frame(img, bottom, "drop\n(deg)\n- = hike", ticks_x=True)
     _text(img, "time (s)", ((bottom.x0 + bottom.x1) / 2, bottom.y1 + 34), 0.45, _INK, "center")
@@ -187,7 +196,8 @@ def render_obliquity(analysis: Analysis, title: str = "") -> np.ndarray:
     for r in analysis.reps:
         x0, x1 = round(float(bottom.x(r.start_s))), round(float(bottom.x(r.end_s)))
         cv2.rectangle(img, (x0, bottom.y1 - 9), (x1, bottom.y1 - 3), _PHASE[r.leg], -1)
-    for p in analysis.phases:
+    # Beyond LABELLED_PHASES the labels would overlap into a smear: none is drawn.
+    for p in analysis.phases if len(analysis.phases) <= LABELLED_PHASES else []:
         xm = float(bottom.x(0.5 * (p.start_s + p.end_s)))
         lo, hi = p.drop_interval_deg
         label = ("can't tell" if p.finding == "inconclusive" or not math.isfinite(lo)
@@ -215,7 +225,7 @@ def plot_obliquity(analysis: Analysis, out: Path, title: str = "") -> None:
 
 
 def render_drop_chart(frames: dict[str, np.ndarray], phases: list[dict], threshold_deg: float,
-                      labelled_phases: int = 60) -> np.ndarray:
+                      labelled_phases: int = LABELLED_PHASES) -> np.ndarray:
     """report.html's chart as a (CHART_HEIGHT, CHART_WIDTH, 3) BGR image: obliquity (hipdrop's
     and the hip landmarks' line) and the drop over time, from frames.csv's columns ``t_s``,
     ``obliquity_deg``, ``drop_deg`` (and ``landmark_obliquity_deg`` when present), stance
@@ -238,10 +248,9 @@ def render_drop_chart(frames: dict[str, np.ndarray], phases: list[dict], thresho
     bottom = _Axes(130, 282, 790, 470, t0, t1,
                    *_range(drop, np.array([threshold_deg + 1.0, -1.0])))
     shown = [p for p in phases if p.get("start_s") is not None and p.get("end_s") is not None]
-    for p in shown:
-        colour = _PHASE.get(str(p.get("stance")), (200, 200, 200))
-        for ax in (top, bottom):
-            _shade(img, ax, float(p["start_s"]), float(p["end_s"]), colour)
+    for ax in (top, bottom):
+        _shade(img, ax, [(float(p["start_s"]), float(p["end_s"]),
+                          _PHASE.get(str(p.get("stance")), (200, 200, 200))) for p in shown])
     _frame(img, top, "obliquity\n(deg)\n+ = right\nhip lower", ticks_x=False)
     _frame(img, bottom, "drop\n(deg)\n- = hike", ticks_x=True)
     _text(img, "time (s)", ((bottom.x0 + bottom.x1) / 2, bottom.y1 + 32), 0.45, _INK, "center")
