@@ -111,3 +111,10 @@ def test_shading_in_one_blend_is_the_phase_by_phase_blend():
             roi[:] = cv2.addWeighted(roi, 0.82, tint, 0.18, 0.0)
     plot._shade(img, ax, spans)
     np.testing.assert_array_equal(img, want)
+
+
+def test_waist_median_is_numpys():
+    rng = np.random.default_rng(12)
+    for _ in range(3000):
+        values = (rng.random(int(rng.integers(1, 400))) * 500.0).astype(np.float32)
+        assert cues._median(values) == float(np.median(values))
