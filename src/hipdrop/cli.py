@@ -14,6 +14,7 @@ import traceback
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from hipdrop import __version__
 from hipdrop.errors import HipdropError
@@ -105,12 +106,18 @@ def _add_history_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _log_session(args: argparse.Namespace, summary: dict, out_dir: Path, command: str,
-                 video: Path | None) -> Path | None:
-    """Record the session in the history and write report.html, after every other output."""
+                 video: Path | None, analysis: Any = None) -> Path | None:
+    """Record the session in the history and write report.html, after every other output
+    (from ``analysis``'s frames when given: frames.csv need not be read back)."""
     from hipdrop.history.sessionlog import log_session
 
+    frames = None
+    if analysis is not None:
+        from hipdrop.reports.html import frames_of
+
+        frames = frames_of(analysis)
     done = log_session(summary, out_dir, command=command, person=args.person,
-                       history=not args.no_history, video=video)
+                       history=not args.no_history, video=video, frames=frames)
     for w in done.warnings:
         _err(f"warning: {w}")
     return done.report
@@ -134,7 +141,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
         source = Path(args.source)
         report = _log_session(args, result.summary, result.out_dir, "analyze",
-                              None if is_landmarks_file(source) else source)
+                              None if is_landmarks_file(source) else source, result.analysis)
         result.files += [report] if report else []
     if not args.quiet and result.summary is not None:
         print(human_summary(result.summary))

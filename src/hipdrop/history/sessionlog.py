@@ -27,11 +27,14 @@ class Logged:
 
 
 def log_session(summary: dict, out_dir: Path, *, command: str, person: str = DEFAULT_PERSON,
-                history: bool = True, video: Path | None = None, db: Path | None = None) -> Logged:
+                history: bool = True, video: Path | None = None, db: Path | None = None,
+                frames: dict | None = None) -> Logged:
     """Record the finished session of ``summary`` (written to ``out_dir``) and write its report.
 
     ``video`` is the recording the session came from (key frames), None for a landmarks file or
     a camera. ``db`` overrides the history's location (default: :func:`hipdrop.history.store.default_path`).
+    ``frames``: the session's frames.csv columns, when the caller has them
+    (:func:`hipdrop.reports.html.frames_of`), so the report does not read frames.csv back.
     """
     done = Logged()
     context = HistoryContext(note="This session was not recorded in the history (--no-history).")
@@ -47,7 +50,8 @@ def log_session(summary: dict, out_dir: Path, *, command: str, person: str = DEF
             done.warnings.append(f"{exc}; this session is not in the history")
             context = HistoryContext(note=f"The history was not available: {exc}.")
     try:
-        done.report = write_report(out_dir, summary, video=video, person=person, history=context)
+        done.report = write_report(out_dir, summary, video=video, person=person, history=context,
+                                   frames=frames)
     except (OSError, HipdropError) as exc:
         done.warnings.append(f"report.html not written: {exc}")
     return done

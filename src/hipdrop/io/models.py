@@ -13,8 +13,6 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-import urllib.error
-import urllib.request
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,6 +178,10 @@ def fetch(info: ModelInfo, dest_dir: Path | None = None,
                          f"{missing_message(info)}") from None
     target = dest_dir / info.filename
     tmp = Path(tmp_name)
+    # Imported here: urllib.request (http.client, email, ...) was ~0.1 s of every start-up.
+    import urllib.error
+    import urllib.request
+
     try:
         try:
             with urllib.request.urlopen(info.url, timeout=timeout) as response, os.fdopen(fd, "wb") as out:

@@ -15,13 +15,17 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from hipdrop.history.store import SIDES, SessionRecord, SideRecord, previous_session, side_from_summary
-from hipdrop.history.trend import MDC_DEG, Change, new_figure, png_bytes, since_first, trend_png
+from hipdrop.history.trend import MDC_DEG, Change, since_first, trend_png
 from hipdrop.io.outputs import write_bytes
 from hipdrop.reports.keyframes import KeyFrame, double_stance_time, key_frames, read_frames_csv
+
+if TYPE_CHECKING:
+    from hipdrop.pipeline.analysis import Analysis
 
 REPORT_NAME = "report.html"
 DISCLAIMER = "hipdrop is a self-assessment aid, not a diagnosis"
@@ -103,68 +107,16 @@ def _img(data: bytes, mime: str, alt: str, klass: str = "") -> str:
 
 # Beyond this many phases their labels would overlap into a smear on the chart: none is drawn.
 MAX_LABELLED_PHASES = 60
-# Lines of more samples than this many times the chart's bins are drawn as each bin's min and
-# max (the same picture at 810 px wide; matplotlib took a second an hour for every sample).
-_BINS, _PER_BIN = 2000, 4
-
-
-def _envelope(t: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(t, y) of a chart line: as they are, or for a long series each of _BINS runs of
-    samples as its min and max at its first time (NaN where a run has no finite sample, so
-    that gaps stay gaps)."""
-    n = len(t)
-    if n <= _BINS * _PER_BIN or len(y) != n:
-        return t, y
-    starts = np.linspace(0, n, _BINS + 1).astype(np.intp)[:-1]
-    y = np.asarray(y, dtype=np.float64)
-    lo, hi = np.fmin.reduceat(y, starts), np.fmax.reduceat(y, starts)
-    return np.repeat(t[starts], 2), np.column_stack([lo, hi]).ravel()
 
 
 def drop_chart_png(frames: dict[str, np.ndarray], phases: list[dict], threshold_deg: float) -> bytes:
     """Obliquity (hipdrop's and the raw landmark line) and the drop over time, stance phases
     shaded, the threshold drawn: the report's version of obliquity.png."""
-    from matplotlib.collections import PolyCollection  # only when a chart is drawn
+    # Drawn with OpenCV, as obliquity.png is: matplotlib's import and layout were ~1.2 s of
+    # every report (the larger part of `hipdrop analyze` on a landmarks file).
+    from hipdrop.reports.plot import png, render_drop_chart
 
-    t = frames["t_s"]
-    fig = new_figure(figsize=(9, 5.6))
-    top, bottom = fig.subplots(2, 1, sharex=True)
-    colour = {"left": "#3b82f6", "right": "#f97316"}
-    shown = [p for p in phases if p.get("start_s") is not None and p.get("end_s") is not None]
-    # The phases shaded as one collection an axis (an axvspan each took 5 ms: 30 s an hour).
-    boxes = [[(p["start_s"], 0.0), (p["end_s"], 0.0), (p["end_s"], 1.0), (p["start_s"], 1.0)]
-             for p in shown]
-    for ax in (top, bottom):
-        if boxes:
-            ax.add_collection(PolyCollection(
-                boxes, facecolors=[colour.get(p.get("stance"), "#ccc") for p in shown],
-                alpha=0.15, linewidths=0, transform=ax.get_xaxis_transform()), autolim=False)
-    for p in shown if len(shown) <= MAX_LABELLED_PHASES else []:
-        if p.get("peak_drop_deg") is not None:
-            bottom.annotate(f"{p.get('stance')}\n{p['peak_drop_deg']:+.1f}",
-                            (0.5 * (p["start_s"] + p["end_s"]), 1.0),
-                            xycoords=("data", "axes fraction"), ha="center", va="top",
-                            fontsize=8)
-    if "landmark_obliquity_deg" in frames:
-        top.plot(*_envelope(t, frames["landmark_obliquity_deg"]), color="#999", lw=1, ls="--",
-                 label="hip landmark line")
-    top.plot(*_envelope(t, frames["obliquity_deg"]), color="#222", lw=1.5, label="hipdrop")
-    top.set_ylabel("obliquity (deg)\n+ = right hip lower")
-    top.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=8, frameon=False, ncol=2)
-    bottom.axhline(threshold_deg, color="#c62828", lw=1, ls="--",
-                   label=f"threshold {threshold_deg:g} deg")
-    bottom.axhline(0, color="#999", lw=0.8)
-    bottom.plot(*_envelope(t, frames["drop_deg"]), color="#c62828", lw=1.5,
-                label="pelvic drop")
-    bottom.set_ylabel("drop (deg)\n- = hike")
-    bottom.set_xlabel("time (s)")
-    bottom.legend(loc="upper left", bbox_to_anchor=(0.0, -0.28), fontsize=8, frameon=False,
-                  ncol=2)
-    for ax in (top, bottom):
-        ax.grid(True, color="#e5e5e5", lw=0.8)
-        ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    return png_bytes(fig, dpi=90)
+    return png(render_drop_chart(frames, phases, threshold_deg, MAX_LABELLED_PHASES))
 
 
 def _moments(summary: dict, frames: dict[str, np.ndarray]) -> list[tuple[str, float, str, bool]]:
@@ -407,16 +359,32 @@ def build_report(summary: dict, *, frames: dict[str, np.ndarray] | None, picture
             f"<body><main>{''.join(parts)}</main></body></html>")
 
 
+def frames_of(analysis: Analysis) -> dict[str, np.ndarray]:
+    """frames.csv's columns as :func:`read_frames_csv` returns them (numbers as float arrays,
+    text as str arrays), straight from ``analysis`` (unrounded): what a caller that has the
+    analysis passes to :func:`write_report` instead of having it read back (0.4 s an hour)."""
+    from hipdrop.reports.files import FRAME_COLUMNS, frame_columns
+
+    out: dict[str, np.ndarray] = {}
+    for name, col in zip(FRAME_COLUMNS, frame_columns(analysis), strict=True):
+        col = np.asarray(col)
+        out[name] = col.astype(np.float64) if col.dtype.kind in "fiub" else col.astype(str)
+    return out
+
+
 def write_report(out_dir: Path, summary: dict, *, video: Path | None, person: str,
-                 history: HistoryContext) -> Path:
+                 history: HistoryContext, frames: dict[str, np.ndarray] | None = None) -> Path:
     """Write ``out_dir``/report.html from the session's outputs in ``out_dir``; returns its path.
 
     ``video`` is the recording the session came from, for the key frames (None for a landmarks
-    file or a camera: the page says why there are none).
+    file or a camera: the page says why there are none). ``frames`` are the session's
+    frames.csv columns when the caller has them (:func:`frames_of`); else frames.csv is read
+    (a session re-rendered from the history).
     """
     out_dir = Path(out_dir)
     frames_path = out_dir / "frames.csv"
-    frames = read_frames_csv(frames_path) if frames_path.is_file() else None
+    if frames is None:
+        frames = read_frames_csv(frames_path) if frames_path.is_file() else None
     pictures: list[KeyFrame] = []
     lm_path = out_dir / "landmarks.npz"
     if video is None:

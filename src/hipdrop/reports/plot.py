@@ -10,15 +10,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from hipdrop.errors import OutputError
 from hipdrop.io.outputs import write_bytes
-from hipdrop.pipeline.analysis import Analysis
+
+if TYPE_CHECKING:
+    from hipdrop.pipeline.analysis import Analysis
 
 WIDTH, HEIGHT = 1100, 680
+CHART_WIDTH, CHART_HEIGHT = 820, 520  # report.html's chart
+LABELLED_PHASES = 60
 _FONT = cv2.FONT_HERSHEY_DUPLEX
 _INK, _GRID, _MUTED = (40, 40, 40), (225, 225, 225), (130, 130, 130)
 _RED = (40, 40, 200)
@@ -88,9 +93,30 @@ def _frame(img: np.ndarray, ax: _Axes, ylabel: str, ticks_x: bool) -> None:
         _text(img, line, (12, ax.y0 + 10 + 18 * i), 0.42, _INK)
 
 
+# A line of more samples than this many per pixel column is drawn as each column's min and
+# max: the same picture, where an hour's 108,000 samples (with every NaN gap a segment of its
+# own, and a dashed line a cv2.line a pair) took seconds to draw.
+_PER_PX = 4
+
+
+def _envelope(t: np.ndarray, v: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray]:
+    """(t, v) as they are, or, beyond _PER_PX samples a column, each of ``columns`` runs of
+    samples as its min and max at the run's first time (NaN where a run has no finite
+    sample, so a gap stays a gap)."""
+    n = len(t)
+    if n <= _PER_PX * columns or len(v) != n:
+        return t, v
+    starts = np.linspace(0, n, columns + 1).astype(np.intp)[:-1]
+    v = np.asarray(v, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        lo, hi = np.fmin.reduceat(v, starts), np.fmax.reduceat(v, starts)
+    return np.repeat(np.asarray(t)[starts], 2), np.column_stack([lo, hi]).ravel()
+
+
 def _curve(img: np.ndarray, ax: _Axes, t: np.ndarray, v: np.ndarray,
            colour: tuple[int, int, int], thick: int = 2, dashed: bool = False) -> None:
     """Polyline through the finite samples; NaN breaks the line."""
+    t, v = _envelope(t, v, ax.x1 - ax.x0)
     ok = np.isfinite(v)
     pts = np.stack([ax.x(t), ax.y(np.clip(v, ax.v0, ax.v1))], axis=1)
     breaks = np.flatnonzero(np.diff(ok.astype(np.int8)) != 0) + 1
@@ -105,15 +131,24 @@ def _curve(img: np.ndarray, ax: _Axes, t: np.ndarray, v: np.ndarray,
             cv2.polylines(img, [seg], False, colour, thick, cv2.LINE_AA)
 
 
-def _shade(img: np.ndarray, ax: _Axes, t0: float, t1: float, colour: tuple[int, int, int]
+def _shade(img: np.ndarray, ax: _Axes, spans: list[tuple[float, float, tuple[int, int, int]]]
            ) -> None:
-    x0, x1 = round(float(ax.x(t0))), round(float(ax.x(t1)))
-    roi = img[ax.y0 + 1:ax.y1, max(ax.x0 + 1, x0):min(ax.x1, x1)]
-    if roi.size == 0:  # a phase narrower than a pixel in a long recording: nothing to tint
+    """Tint the axes' columns from t0 to t1 of each (t0, t1, colour) span, in one blend: a
+    column two spans share (an hour's 3,273 phases on 700 px) takes the later one's tint."""
+    left = ax.x0 + 1
+    tint = np.zeros((ax.x1 - left, 3), np.uint8)
+    covered = np.zeros(ax.x1 - left, bool)
+    for t0, t1, colour in spans:
+        a, b = max(left, round(float(ax.x(t0)))) - left, min(ax.x1, round(float(ax.x(t1)))) - left
+        if b > a:  # else a phase narrower than a pixel: nothing to tint
+            tint[a:b] = colour
+            covered[a:b] = True
+    if not covered.any():
         return
-    tint = np.empty_like(roi)
-    tint[:] = colour
-    roi[:] = cv2.addWeighted(roi, 0.82, tint, 0.18, 0.0)
+    roi = img[ax.y0 + 1:ax.y1, left:ax.x1]
+    blended = cv2.addWeighted(roi, 0.82, np.ascontiguousarray(np.broadcast_to(tint, roi.shape)),
+                              0.18, 0.0)
+    roi[:, covered] = blended[:, covered]
 
 
 def _legend(img: np.ndarray, x: int, y: int, items: list[tuple[str, tuple[int, int, int], str]]
@@ -138,9 +173,8 @@ def render_obliquity(analysis: Analysis, title: str = "") -> np.ndarray:
     top = _Axes(150, 60, 860, 330, t0, t1, *_range(s.obliquity_deg, s.landmark_obliquity_deg))
     bottom = _Axes(150, 370, 860, 630, t0, t1,
                    *_range(analysis.drop, np.array([threshold + 1.0, -1.0])))
-    for p in analysis.phases:
-        for ax in (top, bottom):
-            _shade(img, ax, p.start_s, p.end_s, _PHASE[p.stance])
+    for ax in (top, bottom):
+        _shade(img, ax, [(p.start_s, p.end_s, _PHASE[p.stance]) for p in analysis.phases])
     _frame(img, top, "obliquity\n(deg)\n+ = right\nhip lower", ticks_x=False)
     _frame(img, bottom, "drop\n(deg)\n- = hike", ticks_x=True)
     _text(img, "time (s)", ((bottom.x0 + bottom.x1) / 2, bottom.y1 + 34), 0.45, _INK, "center")
@@ -162,7 +196,8 @@ def render_obliquity(analysis: Analysis, title: str = "") -> np.ndarray:
     for r in analysis.reps:
         x0, x1 = round(float(bottom.x(r.start_s))), round(float(bottom.x(r.end_s)))
         cv2.rectangle(img, (x0, bottom.y1 - 9), (x1, bottom.y1 - 3), _PHASE[r.leg], -1)
-    for p in analysis.phases:
+    # Beyond LABELLED_PHASES the labels would overlap into a smear: none is drawn.
+    for p in analysis.phases if len(analysis.phases) <= LABELLED_PHASES else []:
         xm = float(bottom.x(0.5 * (p.start_s + p.end_s)))
         lo, hi = p.drop_interval_deg
         label = ("can't tell" if p.finding == "inconclusive" or not math.isfinite(lo)
@@ -187,3 +222,64 @@ def plot_obliquity(analysis: Analysis, out: Path, title: str = "") -> None:
     if not ok:
         raise OutputError(f"cannot encode {out}")
     write_bytes(out, png.tobytes())
+
+
+def render_drop_chart(frames: dict[str, np.ndarray], phases: list[dict], threshold_deg: float,
+                      labelled_phases: int = LABELLED_PHASES) -> np.ndarray:
+    """report.html's chart as a (CHART_HEIGHT, CHART_WIDTH, 3) BGR image: obliquity (hipdrop's
+    and the hip landmarks' line) and the drop over time, from frames.csv's columns ``t_s``,
+    ``obliquity_deg``, ``drop_deg`` (and ``landmark_obliquity_deg`` when present), stance
+    ``phases`` (summary.json's dicts) shaded and, up to ``labelled_phases`` of them, labelled
+    with their peak drop; the threshold dashed."""
+    t = np.asarray(frames["t_s"], np.float64)
+    obliquity = np.asarray(frames["obliquity_deg"], np.float64)
+    drop = np.asarray(frames["drop_deg"], np.float64)
+    landmark = frames.get("landmark_obliquity_deg")
+    landmark = None if landmark is None else np.asarray(landmark, np.float64)
+    if landmark is not None and (len(landmark) != len(t) or np.allclose(landmark, obliquity,
+                                                                         equal_nan=True)):
+        landmark = None  # no cue but the landmarks: the two lines are one
+    img = np.full((CHART_HEIGHT, CHART_WIDTH, 3), 255, np.uint8)
+    finite_t = t[np.isfinite(t)]
+    t0, t1 = (float(finite_t[0]), float(finite_t[-1])) if len(finite_t) > 1 else (0.0, 1.0)
+    t1 = max(t1, t0 + 1.0)
+    lines = [obliquity] if landmark is None else [obliquity, landmark]
+    top = _Axes(130, 52, 790, 256, t0, t1, *_range(*lines))
+    bottom = _Axes(130, 282, 790, 470, t0, t1,
+                   *_range(drop, np.array([threshold_deg + 1.0, -1.0])))
+    shown = [p for p in phases if p.get("start_s") is not None and p.get("end_s") is not None]
+    for ax in (top, bottom):
+        _shade(img, ax, [(float(p["start_s"]), float(p["end_s"]),
+                          _PHASE.get(str(p.get("stance")), (200, 200, 200))) for p in shown])
+    _frame(img, top, "obliquity\n(deg)\n+ = right\nhip lower", ticks_x=False)
+    _frame(img, bottom, "drop\n(deg)\n- = hike", ticks_x=True)
+    _text(img, "time (s)", ((bottom.x0 + bottom.x1) / 2, bottom.y1 + 32), 0.45, _INK, "center")
+    if landmark is not None:
+        _curve(img, top, t, landmark, _MUTED, 1, dashed=True)
+    _curve(img, top, t, obliquity, _INK, 2)
+    y = round(float(bottom.y(np.clip(threshold_deg, bottom.v0, bottom.v1))))
+    for x in range(bottom.x0, bottom.x1, 8):
+        cv2.line(img, (x, y), (min(x + 4, bottom.x1), y), _RED, 1)
+    y0 = round(float(bottom.y(0.0)))
+    cv2.line(img, (bottom.x0, y0), (bottom.x1, y0), _MUTED, 1)
+    _curve(img, bottom, t, drop, _RED, 2)
+    for p in shown if len(shown) <= labelled_phases else []:
+        if p.get("peak_drop_deg") is None:
+            continue
+        xm = float(bottom.x(0.5 * (float(p["start_s"]) + float(p["end_s"]))))
+        _text(img, str(p.get("stance")), (xm, bottom.y0 + 12), 0.4, _INK, "center")
+        _text(img, f"{float(p['peak_drop_deg']):+.1f}", (xm, bottom.y0 + 28), 0.4, _INK,
+              "center")
+    _legend(img, 560, 12, [("hipdrop", _INK, "line")]
+            + ([("hip landmark line", _MUTED, "line")] if landmark is not None else []))
+    _legend(img, 130, CHART_HEIGHT - 14, [(f"threshold {threshold_deg:g} deg / pelvic drop",
+                                           _RED, "line")])
+    return img
+
+
+def png(img: np.ndarray) -> bytes:
+    """``img`` (H, W, 3 uint8 BGR) encoded as PNG."""
+    ok, data = cv2.imencode(".png", img)
+    if not ok:
+        raise OutputError("cannot encode a chart as PNG")
+    return data.tobytes()
