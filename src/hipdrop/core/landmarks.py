@@ -99,6 +99,8 @@ class LandmarkSeries:
     height: int
     fps: float
     model: str = "unknown"
+    # None on construction means "no such cue"; __post_init__ replaces it with NaN rows, so
+    # every reader sees an array.
     waist: np.ndarray | None = None
     markers: np.ndarray | None = None
 
@@ -166,6 +168,7 @@ class LandmarkSeries:
         leg: the pose model reads sides from anatomy, so what was landmark 23 (left hip) comes
         back as landmark 24 (right hip) at the mirrored position.
         """
+        assert self.waist is not None and self.markers is not None  # set by __post_init__
         image = self.image.copy()
         image[..., 0] = self.width - image[..., 0]
         world = self.world.copy()
@@ -184,10 +187,12 @@ class LandmarkSeries:
         # at 30 fps: 92 instead of 101 MB) for ~20 s of compression writing it and 0.6 s of
         # inflation each time it is read. Compressed files of earlier versions still load.
         # Through hipdrop.io.outputs: complete or absent, whatever interrupts the writing.
+        waist, markers = self.waist, self.markers
+        assert waist is not None and markers is not None  # set by __post_init__
         write_file(path, lambda fh: np.savez(
             fh, image=self.image, world=self.world, t=self.t, width=np.int32(self.width),
             height=np.int32(self.height), fps=np.float64(self.fps), model=np.str_(self.model),
-            waist=self.waist, markers=self.markers,
+            waist=waist, markers=markers,
         ))
 
     @classmethod
@@ -256,7 +261,8 @@ def _read_stored(fh: IO[bytes], info: zipfile.ZipInfo, path: Path) -> np.ndarray
     array = np.fromfile(fh, dtype=dtype, count=count)
     if array.size != count:
         raise LandmarksFormatError(f"{path}: member {info.filename} is truncated")
-    if zlib.crc32(memoryview(array).cast("B"), zlib.crc32(header)) != info.CRC:
+    if zlib.crc32(array.tobytes() if not array.flags.c_contiguous else memoryview(array).cast("B"),  # type: ignore[arg-type]
+                  zlib.crc32(header)) != info.CRC:
         raise LandmarksFormatError(f"{path}: member {info.filename} is damaged (CRC mismatch)")
     return array.reshape(shape, order="F" if fortran else "C")
 

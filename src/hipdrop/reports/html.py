@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -147,7 +148,7 @@ def _moments(summary: dict, frames: dict[str, np.ndarray]) -> list[tuple[str, fl
 # Sections
 
 
-def _table(head: list[str], rows: list[list[object]]) -> str:
+def _table(head: list[str], rows: Sequence[Sequence[object]]) -> str:
     th = "".join(f"<th>{_e(h)}</th>" for h in head)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
