@@ -162,3 +162,15 @@ def test_squat_silhouette_is_anatomical_from_behind():
     mirrored = series.mirrored()
     reps = _analyze(mirrored, _with_silhouette(mirrored, -15.0)).reps
     assert [r.shift_side for r in reps] == ["right", "right"]
+
+
+def test_live_tracker_reads_the_silhouette_when_given_it():
+    series, _ = squats(reps=2, shift_pct=0.0)
+    body = _with_silhouette(series, -14.0)
+    tracker = sq.SquatTracker()
+    ended = [tracker.update(series.image[i], series.world[i], float(series.t[i]),
+                            tuple(body[i])) for i in range(len(series))]
+    reps = [r for r in ended if r is not None]
+    assert len(reps) == 2 and {r.shift_source for r in reps} == {sq.SILHOUETTE}
+    assert all(r.lateral_shift_pct == pytest.approx(-14.0, abs=1.0) for r in reps)
+    assert tracker.finding().finding == sq.RIGHT_SHIFT

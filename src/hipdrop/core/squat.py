@@ -631,7 +631,9 @@ class SquatTracker:
     """Squats counted frame by frame (the live ``--mode squat``), measured as offline.
 
     ``update(image, world, t)`` takes one frame's (33, >=2) image px and (33, 3) world m
-    landmarks (None when no pose) and returns the rep that just ended, or None. The standing
+    landmarks (None when no pose), optionally its silhouette row (pelvis x, crotch x, feet x,
+    breadth px; :mod:`hipdrop.vision.silhouette`), and returns the rep that just ended, or
+    None. The standing
     hip height is the highest seen so far of a 0.1 s moving mean (a live session starts
     standing); each finished rep is measured by :func:`measure_rep` on the frames kept.
     """
@@ -650,15 +652,17 @@ class SquatTracker:
         self._standing = -1  # the last standing frame; a squat starts standing
         self.lowering = float("nan")  # the latest frame's, for the screen
 
-    def _frame(self, image: np.ndarray | None, world: np.ndarray | None, t: float) -> SquatSignals:
+    def _frame(self, image: np.ndarray | None, world: np.ndarray | None, t: float,
+               silhouette: tuple[float, ...] | None) -> SquatSignals:
         if image is None:
             return squat_signals(np.full((1, 33, 2), np.nan), None, np.array([t]))
+        body = None if silhouette is None else np.asarray(silhouette, dtype=np.float64)[None]
         return squat_signals(np.asarray(image)[None], None if world is None else
-                             np.asarray(world)[None], np.array([t]), self.min_visibility)
+                             np.asarray(world)[None], np.array([t]), self.min_visibility, body)
 
-    def update(self, image: np.ndarray | None, world: np.ndarray | None, t: float
-               ) -> SquatRep | None:
-        row = self._frame(image, world, t)
+    def update(self, image: np.ndarray | None, world: np.ndarray | None, t: float,
+               silhouette: tuple[float, ...] | None = None) -> SquatRep | None:
+        row = self._frame(image, world, t, silhouette)
         self._rows.append(row)
         h = float(row.hip_height[0])
         if math.isfinite(h):

@@ -83,17 +83,17 @@ def pelvis_contours(body: np.ndarray, hip_l: np.ndarray, hip_r: np.ndarray
     body : (H, W) bool mask. hip_l, hip_r : (>=2,) the hip landmarks, px.
     The medians over the band's plausible rows (module docstring); NaN, NaN if none.
     """
-    h, w_img = body.shape
+    h = body.shape[0]
     w = float(np.hypot(*(hip_l[:2] - hip_r[:2])))
     if not w >= 2.0:
         return float("nan"), float("nan")
     cx, cy = 0.5 * (hip_l[:2] + hip_r[:2])
-    bottom = int(round(cy))
-    top = int(round(cy - BAND_ABOVE * w))
+    bottom = round(float(cy))
+    top = round(float(cy - BAND_ABOVE * w))
     centres, breadths = [], []
     lo_b, hi_b = BREADTH_RANGE[0] * w, BREADTH_RANGE[1] * w
     for y in range(max(top, 0), min(bottom, h - 1) + 1):
-        run = _run_around(body[y], int(round(cx)))
+        run = _run_around(body[y], round(float(cx)))
         if run is None:
             continue
         breadth = run[1] - run[0] + 1
@@ -123,7 +123,7 @@ def crotch_apex(body: np.ndarray, hip_l: np.ndarray, hip_r: np.ndarray, knee_l: 
     if not (w >= 2.0 and x1 - x0 >= 2.0 and y_knee > y_hip):
         return float("nan")
     xa, xb = max(int(np.ceil(x0)), 0), min(int(np.floor(x1)), w_img - 1)
-    ya, yb = max(int(round(y_hip - w)), 0), min(int(round(y_knee)), h - 1)
+    ya, yb = max(round(float(y_hip - w)), 0), min(round(float(y_knee)), h - 1)
     if xb <= xa or yb <= ya:
         return float("nan")
     gap = ~body[ya:yb + 1, xa:xb + 1]
@@ -146,7 +146,7 @@ def crotch_apex(body: np.ndarray, hip_l: np.ndarray, hip_r: np.ndarray, knee_l: 
     first = int(rows[0])
     if first == 0:  # the gap reaches the box's top: no crotch inside it
         return float("nan")
-    n = max(2, int(round(APEX_ROWS * w)))
+    n = max(2, round(float(APEX_ROWS * w)))
     _, xs = np.nonzero(from_bottom[first:first + n])
     # An apex is one point where the thighs' inner contours meet, within the hip joints'
     # spacing: a top that is flat or has two pockets (a wide squat's thighs, higher at the
@@ -175,9 +175,9 @@ def feet_centre(body: np.ndarray, ankle_l: np.ndarray, ankle_r: np.ndarray, hip_
     if not hip_width >= 2.0:
         return float("nan")
     x0, x1 = sorted((ankle_l[0], ankle_r[0]))
-    xa = max(int(round(x0 - hip_width)), 0)
-    xb = min(int(round(x1 + hip_width)), w_img - 1)
-    ya = max(int(round(min(ankle_l[1], ankle_r[1]))), 0)
+    xa = max(round(float(x0 - hip_width)), 0)
+    xb = min(round(float(x1 + hip_width)), w_img - 1)
+    ya = max(round(float(min(ankle_l[1], ankle_r[1]))), 0)
     if xb <= xa or ya >= h:
         return float("nan")
     cols = np.flatnonzero(body[ya:, xa:xb + 1].any(axis=0))
