@@ -292,7 +292,9 @@ def smooth(s: SquatSignals, fps: float, sigma_s: float, max_gap_s: float) -> Squ
     Gaussian of ``sigma_s`` seconds, :mod:`hipdrop.core.filters`), as the stance signals are."""
     cols = [s.hip_height, s.shift_px, s.hip_width_px, s.stance_px, s.feet_x_px,
             s.knee_flexion_deg[:, 0], s.knee_flexion_deg[:, 1], s.fppa_deg[:, 0], s.fppa_deg[:, 1],
-            s.trunk_lean_left_deg, s.crotch_shift_px, s.contour_shift_px, s.body_breadth_px]
+            s.trunk_lean_left_deg]
+    cols += [np.full(len(s.t), np.nan) if x is None else x
+             for x in (s.crotch_shift_px, s.contour_shift_px, s.body_breadth_px)]
     m = gaussian_smooth(bridge_gaps(np.stack(cols, axis=1), s.t, max_gap_s), fps, sigma_s)
     return SquatSignals(s.t, m[:, 0], s.world, m[:, 1], m[:, 2], m[:, 3], m[:, 4], m[:, 5:7],
                         m[:, 7:9], m[:, 9], m[:, 10], m[:, 11], m[:, 12])

@@ -53,7 +53,8 @@ def extract_landmarks(path: Path, model: ResolvedModel, *, num_poses: int = 1,
                 cue = waist_line(frame, pose.image) if pose.image is not None else None
                 marks = markers(frame, pose.image)
                 body = (silhouette_cue(pose.mask, pose.image).as_row()
-                        if pose.mask is not None and may_squat(pose.image) else None)
+                        if pose.mask is not None and pose.image is not None
+                        and may_squat(pose.image) else None)
                 recorder.append(pose.image, pose.world, t,
                                 waist_row(cue),
                                 marks.as_row(), body)
