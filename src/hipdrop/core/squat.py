@@ -5,7 +5,11 @@ per rep as the lateral shift of the mid-hip point against the mid-point of the a
 the hip width (the distance between the two hip landmarks), positive toward the person's
 anatomical LEFT, taken at the bottom of the rep against the same reading in the standing start
 just before it: the person's own neutral, so a camera that is not centred on the feet, a
-turned stance or a resting asymmetry does not bias it.
+turned stance or a resting asymmetry does not bias it. Where the person's silhouette was read
+(:mod:`hipdrop.vision.silhouette`, the series' ``silhouette`` cue), the pelvis is the
+silhouette's crotch apex (else its lateral contours' mid-point) over the shoes' mid-point, in %
+of the silhouette's breadth at the hips (``shift_source`` "silhouette"); the landmarks are the
+fallback ("landmarks").
 
 Every function is pure NumPy over ``(T, 33, C)`` landmark arrays (pixels: x right, y down;
 world metres: y down) and ``(T,)`` times in seconds; NaN in, NaN out.
