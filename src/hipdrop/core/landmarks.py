@@ -25,6 +25,8 @@ N_LANDMARKS = 33
 NO_WAIST_ROW = np.array([np.nan, 0.0, np.nan], np.float32)
 # A frame's markers row when none were found: xL, yL, xR, yR, confidence.
 NO_MARKER_ROW = np.array([np.nan, np.nan, np.nan, np.nan, 0.0], np.float32)
+# A frame's silhouette row when none was read: pelvis x, crotch x, feet x, breadth (px).
+NO_SILHOUETTE_ROW = np.full(4, np.nan, np.float32)
 
 # Frame rates a real recording can have, from a time-lapse to a high-speed camera. Outside them
 # a container's claim is not believed and a landmarks file is refused: the smoothing's cost
@@ -90,6 +92,11 @@ class LandmarkSeries:
         The pelvis markers of each frame (:mod:`hipdrop.vision.markers`): xL, yL, xR, yR px of the
         person's left and right marker and the pair's confidence in [0, 1]; NaN, 0 where none
         was found. Saved as ``markers`` (a hipdrop addition); a file without it has none.
+    silhouette : (T, 4) float32 ndarray or None
+        The silhouette cue of each frame (:mod:`hipdrop.vision.silhouette`): the pelvis centre
+        x, the crotch apex x, the feet centre x and the silhouette's breadth at the pelvis, px;
+        NaN where not read. Saved as ``silhouette`` (a hipdrop addition); a file without it
+        has none (NaN).
     """
 
     image: np.ndarray
@@ -103,6 +110,7 @@ class LandmarkSeries:
     # every reader sees an array.
     waist: np.ndarray | None = None
     markers: np.ndarray | None = None
+    silhouette: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         with np.errstate(over="ignore"):  # float64 beyond float32 becomes inf: refused below
@@ -134,6 +142,13 @@ class LandmarkSeries:
         if self.markers.shape != (n, 5):
             raise LandmarksFormatError(
                 f"markers have shape {self.markers.shape}, expected ({n}, 5)")
+        if self.silhouette is None:
+            self.silhouette = np.tile(NO_SILHOUETTE_ROW, (n, 1))
+        with np.errstate(over="ignore"):
+            self.silhouette = np.asarray(self.silhouette, dtype=np.float32)
+        if self.silhouette.shape != (n, 4):
+            raise LandmarksFormatError(
+                f"silhouette cue has shape {self.silhouette.shape}, expected ({n}, 4)")
         if n > 1 and not np.all(np.diff(self.t) > 0):
             raise LandmarksFormatError("timestamps t must be a 1-D increasing series")
         if not (0 < self.width <= MAX_SIZE_PX and 0 < self.height <= MAX_SIZE_PX
@@ -145,7 +160,7 @@ class LandmarkSeries:
         if n and not np.isfinite(self.t).all():
             raise LandmarksFormatError("timestamps t must be finite")
         if (np.isinf(self.image).any() or np.isinf(self.world).any() or np.isinf(self.waist).any()
-                or np.isinf(self.markers).any()):
+                or np.isinf(self.markers).any() or np.isinf(self.silhouette).any()):
             raise LandmarksFormatError("landmarks must be finite numbers or NaN (no pose)")
         self.width, self.height, self.fps = int(self.width), int(self.height), float(self.fps)
 
@@ -169,6 +184,7 @@ class LandmarkSeries:
         back as landmark 24 (right hip) at the mirrored position.
         """
         assert self.waist is not None and self.markers is not None  # set by __post_init__
+        assert self.silhouette is not None
         image = self.image.copy()
         image[..., 0] = self.width - image[..., 0]
         world = self.world.copy()
@@ -178,8 +194,10 @@ class LandmarkSeries:
         # The person's left marker is seen where their right one was, and the other way.
         markers = self.markers[:, [2, 3, 0, 1, 4]].copy()
         markers[:, [0, 2]] = self.width - markers[:, [0, 2]]
+        silhouette = self.silhouette.copy()  # three x positions, and a breadth
+        silhouette[:, :3] = self.width - silhouette[:, :3]
         return LandmarkSeries(image[:, MIRROR], world[:, MIRROR], self.t.copy(), self.width,
-                              self.height, self.fps, self.model, waist, markers)
+                              self.height, self.fps, self.model, waist, markers, silhouette)
 
     def save(self, path: Path) -> None:
         """Write DESIGN.md's landmarks .npz (members stored, not deflated)."""
@@ -187,12 +205,12 @@ class LandmarkSeries:
         # at 30 fps: 92 instead of 101 MB) for ~20 s of compression writing it and 0.6 s of
         # inflation each time it is read. Compressed files of earlier versions still load.
         # Through hipdrop.io.outputs: complete or absent, whatever interrupts the writing.
-        waist, markers = self.waist, self.markers
-        assert waist is not None and markers is not None  # set by __post_init__
+        waist, markers, silhouette = self.waist, self.markers, self.silhouette
+        assert waist is not None and markers is not None and silhouette is not None  # __post_init__
         write_file(path, lambda fh: np.savez(
             fh, image=self.image, world=self.world, t=self.t, width=np.int32(self.width),
             height=np.int32(self.height), fps=np.float64(self.fps), model=np.str_(self.model),
-            waist=waist, markers=markers,
+            waist=waist, markers=markers, silhouette=silhouette,
         ))
 
     @classmethod
@@ -209,7 +227,7 @@ class LandmarkSeries:
             try:
                 return cls(data["image"], data["world"], data["t"], int(data["width"]),
                            int(data["height"]), float(data["fps"]), model, data.get("waist"),
-                           data.get("markers"))
+                           data.get("markers"), data.get("silhouette"))
             except LandmarksFormatError as exc:
                 raise LandmarksFormatError(f"{path}: {exc}") from None
         except (OSError, ValueError, TypeError, OverflowError, zipfile.BadZipFile, EOFError,
@@ -225,6 +243,7 @@ _MEMBERS: dict[str, tuple[tuple[int | None, ...], str]] = {
     "image": ((None, N_LANDMARKS, 4), "f"), "world": ((None, N_LANDMARKS, 3), "f"),
     "t": ((None,), "fiu"), "width": ((), "iu"), "height": ((), "iu"), "fps": ((), "fiu"),
     "model": ((), "US"), "waist": ((None, 3), "f"), "markers": ((None, 5), "f"),
+    "silhouette": ((None, 4), "f"),
 }
 _REQUIRED = ("image", "world", "t", "width", "height", "fps")
 
@@ -347,6 +366,7 @@ class SeriesRecorder:
         self._t = np.zeros(capacity, np.float64)
         self._waist = np.tile(NO_WAIST_ROW, (capacity, 1))
         self._markers = np.tile(NO_MARKER_ROW, (capacity, 1))
+        self._silhouette = np.tile(NO_SILHOUETTE_ROW, (capacity, 1))
         self._n = 0
 
     def __len__(self) -> int:
@@ -354,10 +374,12 @@ class SeriesRecorder:
 
     def append(self, image: np.ndarray | None, world: np.ndarray | None, t: float,
                waist: tuple[float, ...] | None = None,
-               markers: tuple[float, float, float, float, float] | None = None) -> None:
+               markers: tuple[float, float, float, float, float] | None = None,
+               silhouette: tuple[float, float, float, float] | None = None) -> None:
         """Add a frame: image (33, 4) px, world (33, 3) m, or None for no pose; t in s;
         ``waist`` the frame's (obliquity deg, confidence, height) image cue, ``markers`` its
-        (xL, yL, xR, yR, confidence) pelvis markers, if measured."""
+        (xL, yL, xR, yR, confidence) pelvis markers, ``silhouette`` its (pelvis x, crotch x,
+        feet x, breadth) px silhouette cue, if measured."""
         if self._n == len(self._t):
             grow = len(self._t)
             self._image = np.concatenate([self._image, np.full_like(self._image[:grow], np.nan)])
@@ -365,6 +387,8 @@ class SeriesRecorder:
             self._t = np.concatenate([self._t, np.zeros(grow)])
             self._waist = np.concatenate([self._waist, np.tile(NO_WAIST_ROW, (grow, 1))])
             self._markers = np.concatenate([self._markers, np.tile(NO_MARKER_ROW, (grow, 1))])
+            self._silhouette = np.concatenate([self._silhouette,
+                                               np.tile(NO_SILHOUETTE_ROW, (grow, 1))])
         if image is not None:
             self._image[self._n] = image
         if world is not None:
@@ -373,6 +397,8 @@ class SeriesRecorder:
             self._waist[self._n, :len(waist)] = waist
         if markers is not None:
             self._markers[self._n] = markers
+        if silhouette is not None:
+            self._silhouette[self._n] = silhouette
         self._t[self._n] = t
         self._n += 1
 
@@ -383,4 +409,5 @@ class SeriesRecorder:
         t = self._t[:n] - (self._t[0] if n else 0.0)
         return LandmarkSeries(self._image[:n].copy(), self._world[:n].copy(), t, self.width,
                               self.height, self.fps if fps is None else fps, self.model,
-                              self._waist[:n].copy(), self._markers[:n].copy())
+                              self._waist[:n].copy(), self._markers[:n].copy(),
+                              self._silhouette[:n].copy())

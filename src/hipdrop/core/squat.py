@@ -5,7 +5,11 @@ per rep as the lateral shift of the mid-hip point against the mid-point of the a
 the hip width (the distance between the two hip landmarks), positive toward the person's
 anatomical LEFT, taken at the bottom of the rep against the same reading in the standing start
 just before it: the person's own neutral, so a camera that is not centred on the feet, a
-turned stance or a resting asymmetry does not bias it.
+turned stance or a resting asymmetry does not bias it. Where the person's silhouette was read
+(:mod:`hipdrop.vision.silhouette`, the series' ``silhouette`` cue), the pelvis is the
+silhouette's crotch apex (else its lateral contours' mid-point) over the shoes' mid-point, in %
+of the silhouette's breadth at the hips (``shift_source`` "silhouette"); the landmarks are the
+fallback ("landmarks").
 
 Every function is pure NumPy over ``(T, 33, C)`` landmark arrays (pixels: x right, y down;
 world metres: y down) and ``(T,)`` times in seconds; NaN in, NaN out.
@@ -40,6 +44,19 @@ from hipdrop.core.landmarks import (
     R_SHOULDER,
 )  # fmt: skip
 from hipdrop.core.tiers import GEOMETRY, LandmarkReading
+
+# Where a rep's shift was read (``SquatRep.shift_source``): the person's silhouette
+# (hipdrop.vision.silhouette: the pelvis's midline in the picture, in % of the silhouette's
+# breadth at the hips), or the pose model's hip and ankle landmarks (in % of the hip-landmark
+# spacing), the fallback when the silhouette was not read.
+SILHOUETTE, LANDMARKS = "silhouette", "landmarks"
+# The silhouette's points are edges in the picture, not a model's placement: a sideways shift
+# of the pelvis moves its midline one for one (gain 1); the mask's edges wander a pixel or two
+# (~1% of the breadth), inside the reading's allowance.
+SILHOUETTE_READING = LandmarkReading("the silhouette's pelvis midline", gain_lo=1.0, gain_hi=1.0,
+                                     bias_lo_deg=0.0, bias_lo_per_thigh_deg=0.0, bias_hi_deg=0.0,
+                                     max_thigh_deg=180.0)
+MIN_SEEN = 0.5  # a silhouette point read in fewer of a rep's standing or bottom frames: none
 
 UPRIGHT_DEG = 30.0  # the trunk this close to the image vertical: standing or squatting, not lying
 ENTER = 0.15  # lowering (fraction of standing hip height) that makes a squat: knees ~60 deg
@@ -84,6 +101,10 @@ class SquatSignals:
     knee_flexion_deg : (T, 2) left, right, 3-D from world landmarks where whole.
     fppa_deg : (T, 2) frontal-plane projection angle of each knee, + valgus.
     trunk_lean_left_deg : mid-hip -> mid-shoulder from image vertical, + toward the left.
+    crotch_shift_px, contour_shift_px : the silhouette's crotch apex x and its pelvis centre
+        x (mid-point of the lateral contours) minus its feet centre x, pixels, + toward the
+        person's left; NaN where the silhouette was not read (:mod:`hipdrop.vision.silhouette`).
+    body_breadth_px : the silhouette's breadth at the pelvis, pixels; NaN where not read.
     """
 
     t: np.ndarray
@@ -96,6 +117,15 @@ class SquatSignals:
     knee_flexion_deg: np.ndarray
     fppa_deg: np.ndarray
     trunk_lean_left_deg: np.ndarray
+    crotch_shift_px: np.ndarray | None = None
+    contour_shift_px: np.ndarray | None = None
+    body_breadth_px: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        none = np.full(len(self.t), np.nan)
+        for name in ("crotch_shift_px", "contour_shift_px", "body_breadth_px"):
+            if getattr(self, name) is None:
+                setattr(self, name, none.copy())
 
     def __len__(self) -> int:
         return len(self.t)
@@ -199,13 +229,16 @@ def _lean(c: np.ndarray) -> np.ndarray:
 
 
 def squat_signals(image: np.ndarray, world: np.ndarray | None, t: np.ndarray,
-                  min_visibility: float | None = None) -> SquatSignals:
+                  min_visibility: float | None = None, silhouette: np.ndarray | None = None
+                  ) -> SquatSignals:
     """The per-frame squat signals of a series.
 
     image : (T, 33, >=2) pixels (+ z, visibility), NaN where unseen.
     world : (T, 33, 3) metres (y down) or None; NaN where none.
     t : (T,) seconds.
     min_visibility : landmarks below it (image column 3) count as unseen; None: no masking.
+    silhouette : (T, 4) px, LandmarkSeries.silhouette (pelvis x, crotch x, feet x, breadth),
+        or None.
 
     The hip height is read in pixels, from the lower ankle (the foot on the floor, so a knee
     lift is no squat): seen from the front the hips go straight down the image, while
@@ -233,6 +266,14 @@ def squat_signals(image: np.ndarray, world: np.ndarray | None, t: np.ndarray,
     lean = _lean(xy)
     with np.errstate(invalid="ignore"):
         upright = (np.abs(lean) <= UPRIGHT_DEG) & (ankle_px > hip_px)
+    crotch = contour = breadth = None
+    if silhouette is not None:
+        body = np.asarray(silhouette, dtype=np.float64).reshape(n, 4)
+        # The person's left, as for the landmarks: image +x when they face the camera.
+        left = np.where(xy[:, _LH, 0] >= xy[:, _RH, 0], 1.0, -1.0)
+        crotch = (body[:, 1] - body[:, 2]) * left
+        contour = (body[:, 0] - body[:, 2]) * left
+        breadth = body[:, 3]
     return SquatSignals(
         t=np.asarray(t, dtype=np.float64),
         hip_height=np.where(upright, ankle_px - hip_px, np.nan),
@@ -244,6 +285,9 @@ def squat_signals(image: np.ndarray, world: np.ndarray | None, t: np.ndarray,
         knee_flexion_deg=flexion,
         fppa_deg=_fppa(xy),
         trunk_lean_left_deg=lean,
+        crotch_shift_px=crotch,
+        contour_shift_px=contour,
+        body_breadth_px=breadth,
     )
 
 
@@ -253,9 +297,11 @@ def smooth(s: SquatSignals, fps: float, sigma_s: float, max_gap_s: float) -> Squ
     cols = [s.hip_height, s.shift_px, s.hip_width_px, s.stance_px, s.feet_x_px,
             s.knee_flexion_deg[:, 0], s.knee_flexion_deg[:, 1], s.fppa_deg[:, 0], s.fppa_deg[:, 1],
             s.trunk_lean_left_deg]
+    cols += [np.full(len(s.t), np.nan) if x is None else x
+             for x in (s.crotch_shift_px, s.contour_shift_px, s.body_breadth_px)]
     m = gaussian_smooth(bridge_gaps(np.stack(cols, axis=1), s.t, max_gap_s), fps, sigma_s)
     return SquatSignals(s.t, m[:, 0], s.world, m[:, 1], m[:, 2], m[:, 3], m[:, 4], m[:, 5:7],
-                        m[:, 7:9], m[:, 9])
+                        m[:, 7:9], m[:, 9], m[:, 10], m[:, 11], m[:, 12])
 
 
 def lowering(hip_height: np.ndarray, standing: float | None = None) -> np.ndarray:
@@ -313,9 +359,12 @@ class SquatRep:
     start_s, bottom_s, end_s : seconds; the bottom is the middle of the frames lowered at
         least ``BOTTOM`` of the rep's deepest.
     depth_deg : knee flexion at the bottom, the mean of both knees (3-D where read so).
-    lateral_shift_pct : the mid-hip's shift over the mid-ankle point from the standing start
-        to the bottom, % of the standing hip width, + toward the person's left; NaN when not
-        measurable (``reason`` says why).
+    lateral_shift_pct : the pelvis's shift over the feet from the standing start to the
+        bottom, % of the standing hip width, + toward the person's left; NaN when not
+        measurable (``reason`` says why). Read as ``shift_source`` says: "silhouette" (the
+        crotch apex, else the mid-point of the lateral contours, over the shoes' mid-point, in
+        % of the silhouette's breadth at the hips) or "landmarks" (mid-hip over mid-ankle, in
+        % of the hip-landmark spacing).
     shift_sd_pct : the frame-to-frame scatter of that reading, % of hip width.
     shift_side : "left", "right", or "even" when within ``threshold_pct``; None when NaN.
     threshold_pct : the shift that makes a 10% weight asymmetry for this stance, % hip width.
@@ -337,6 +386,8 @@ class SquatRep:
     knee_fppa_right_deg: float
     trunk_lean_deg: float
     reason: str | None = None
+    shift_source: str = LANDMARKS
+    shift_point: str | None = None  # "crotch apex", "lateral contours" or "hip landmarks"
 
     def to_json(self) -> dict:
         def num(x: float, digits: int = 2) -> float | None:
@@ -346,6 +397,9 @@ class SquatRep:
                 "bottom_s": num(self.bottom_s, 3), "depth_deg": num(self.depth_deg, 1),
                 "lateral_shift_pct": num(self.lateral_shift_pct, 1),
                 "shift_side": self.shift_side,
+                "shift_source": self.shift_source if math.isfinite(self.lateral_shift_pct)
+                else None, "shift_point": self.shift_point
+                if math.isfinite(self.lateral_shift_pct) else None,
                 "knee_fppa_left_deg": num(self.knee_fppa_left_deg, 1),
                 "knee_fppa_right_deg": num(self.knee_fppa_right_deg, 1),
                 "trunk_lean_deg": num(self.trunk_lean_deg, 1),
@@ -423,12 +477,14 @@ def measure_rep(s: SquatSignals, u: np.ndarray, start: int, bottom: int, end: in
         low = span[u[span] >= BOTTOM * deep]
     width = _median(s.hip_width_px[pre]) if pre.size else float("nan")
     stance = _median(s.stance_px[pre]) if pre.size else float("nan")
-    shift0 = _median(s.shift_px[pre]) if pre.size else float("nan")
-    pct = 100.0 * (s.shift_px[low] - shift0) / width
+    source, point, series, scale = _shift_reading(s, pre, low)
+    shift0 = _median(series[pre]) if pre.size else float("nan")
+    pct = 100.0 * (series[low] - shift0) / scale
     shift = _median(pct)
     finite = pct[np.isfinite(pct)]
     sd = float(np.std(finite, ddof=1)) if finite.size > 1 else float("nan")
-    threshold = 100.0 * (ASYMMETRY / 2.0) * stance / width
+    # In the reading's own unit: the stance over the breadth the shift is divided by.
+    threshold = 100.0 * (ASYMMETRY / 2.0) * stance / scale
     reason = None
     if not pre.size:
         reason = "no standing frames before or after the squat to measure the shift against"
@@ -456,7 +512,37 @@ def measure_rep(s: SquatSignals, u: np.ndarray, start: int, bottom: int, end: in
         depth_deg=_median(s.knee_flexion_deg[low].mean(axis=1)),
         lateral_shift_pct=shift, shift_sd_pct=sd, shift_side=side, threshold_pct=threshold,
         knee_fppa_left_deg=float(fppa[0]), knee_fppa_right_deg=float(fppa[1]),
-        trunk_lean_deg=_median(s.trunk_lean_left_deg[low]) - lean0, reason=reason)
+        trunk_lean_deg=_median(s.trunk_lean_left_deg[low]) - lean0, reason=reason,
+        shift_source=source, shift_point=point)
+
+
+def _seen(x: np.ndarray) -> bool:
+    return bool(x.size) and float(np.isfinite(x).mean()) >= MIN_SEEN
+
+
+def _shift_reading(s: SquatSignals, pre: np.ndarray, low: np.ndarray
+                   ) -> tuple[str, str, np.ndarray, float]:
+    """(source, point, (T,) shift px, breadth px) a rep's shift is read from: the silhouette's
+    crotch apex, else its lateral contours' mid-point, where read in at least ``MIN_SEEN`` of
+    the rep's standing and bottom frames, over the standing silhouette breadth; else the hip
+    landmarks over the standing hip-landmark spacing. The crotch apex first: it lies on the
+    pelvis's midline (under the pubic symphysis), where the lateral contours also take in
+    whatever the thighs and the arms add on either side (they are used only while their
+    breadth at the bottom stays within ``MAX_SCALE_CHANGE`` of the standing one)."""
+    assert s.body_breadth_px is not None
+    breadth = _median(s.body_breadth_px[pre]) if pre.size else float("nan")
+    if pre.size and breadth > 0 and _seen(s.body_breadth_px[pre]):
+        crotch, contour = s.crotch_shift_px, s.contour_shift_px
+        assert crotch is not None and contour is not None
+        if _seen(crotch[pre]) and _seen(crotch[low]):
+            return SILHOUETTE, "crotch apex", crotch, breadth
+        # The contours bound the pelvis at the bottom only while their breadth stays that of
+        # the standing start: wider, the band has taken in a thigh or an arm (a wide squat).
+        same = abs(_median(s.body_breadth_px[low]) / breadth - 1.0) <= MAX_SCALE_CHANGE
+        if same and _seen(contour[pre]) and _seen(contour[low]):
+            return SILHOUETTE, "lateral contours", contour, breadth
+    width = _median(s.hip_width_px[pre]) if pre.size else float("nan")
+    return LANDMARKS, "hip landmarks", s.shift_px, width
 
 
 def symmetry_finding(reps: list[SquatRep], reading: LandmarkReading = GEOMETRY
@@ -478,6 +564,8 @@ def symmetry_finding(reps: list[SquatRep], reading: LandmarkReading = GEOMETRY
     measured = [r for r in reps if math.isfinite(r.lateral_shift_pct)]
     if not measured:
         return SymmetryFinding(CANT_TELL, reason=reps[0].reason)
+    if all(r.shift_source == SILHOUETTE for r in measured):
+        reading = SILHOUETTE_READING  # the picture's pelvis, not the model's hip points
     shifts = np.array([r.lateral_shift_pct for r in measured])
     threshold = float(np.median([r.threshold_pct for r in measured]))
     mean = float(shifts.mean())
@@ -536,11 +624,12 @@ def moved_closer(s: SquatSignals, start: int, end: int) -> bool:
 
 def analyze_squats(image: np.ndarray, world: np.ndarray | None, t: np.ndarray, fps: float,
                    sigma_s: float, max_gap_s: float, reading: LandmarkReading = GEOMETRY,
-                   min_visibility: float | None = None) -> SquatSet:
+                   min_visibility: float | None = None, silhouette: np.ndarray | None = None
+                   ) -> SquatSet:
     """The squats of a series (image (T, 33, >=2) px (+ z, visibility), world (T, 33, 3) m,
-    t (T,) s; ``min_visibility`` as in :func:`squat_signals`), smoothed as the stance signals
-    are."""
-    signals = squat_signals(image, world, t, min_visibility)
+    t (T,) s; ``min_visibility`` and ``silhouette`` (T, 4) px as in :func:`squat_signals`),
+    smoothed as the stance signals are."""
+    signals = squat_signals(image, world, t, min_visibility, silhouette)
     return find_squats(smooth(signals, fps, sigma_s, max_gap_s), reading)
 
 
@@ -548,7 +637,9 @@ class SquatTracker:
     """Squats counted frame by frame (the live ``--mode squat``), measured as offline.
 
     ``update(image, world, t)`` takes one frame's (33, >=2) image px and (33, 3) world m
-    landmarks (None when no pose) and returns the rep that just ended, or None. The standing
+    landmarks (None when no pose), optionally its silhouette row (pelvis x, crotch x, feet x,
+    breadth px; :mod:`hipdrop.vision.silhouette`), and returns the rep that just ended, or
+    None. The standing
     hip height is the highest seen so far of a 0.1 s moving mean (a live session starts
     standing); each finished rep is measured by :func:`measure_rep` on the frames kept.
     """
@@ -567,15 +658,17 @@ class SquatTracker:
         self._standing = -1  # the last standing frame; a squat starts standing
         self.lowering = float("nan")  # the latest frame's, for the screen
 
-    def _frame(self, image: np.ndarray | None, world: np.ndarray | None, t: float) -> SquatSignals:
+    def _frame(self, image: np.ndarray | None, world: np.ndarray | None, t: float,
+               silhouette: tuple[float, ...] | None) -> SquatSignals:
         if image is None:
             return squat_signals(np.full((1, 33, 2), np.nan), None, np.array([t]))
+        body = None if silhouette is None else np.asarray(silhouette, dtype=np.float64)[None]
         return squat_signals(np.asarray(image)[None], None if world is None else
-                             np.asarray(world)[None], np.array([t]), self.min_visibility)
+                             np.asarray(world)[None], np.array([t]), self.min_visibility, body)
 
-    def update(self, image: np.ndarray | None, world: np.ndarray | None, t: float
-               ) -> SquatRep | None:
-        row = self._frame(image, world, t)
+    def update(self, image: np.ndarray | None, world: np.ndarray | None, t: float,
+               silhouette: tuple[float, ...] | None = None) -> SquatRep | None:
+        row = self._frame(image, world, t, silhouette)
         self._rows.append(row)
         h = float(row.hip_height[0])
         if math.isfinite(h):
@@ -612,7 +705,8 @@ class SquatTracker:
         return SquatSignals(*(np.concatenate([getattr(r, f) for r in rows])
                               for f in ("t", "hip_height", "world", "shift_px", "hip_width_px",
                                         "stance_px", "feet_x_px", "knee_flexion_deg",
-                                        "fppa_deg", "trunk_lean_left_deg")))
+                                        "fppa_deg", "trunk_lean_left_deg", "crotch_shift_px",
+                                        "contour_shift_px", "body_breadth_px")))
 
     def finding(self) -> SymmetryFinding:
         return symmetry_finding(self.reps, self.reading)
@@ -621,9 +715,11 @@ class SquatTracker:
 __all__ = [
     "CANT_TELL",
     "EVEN",
+    "LANDMARKS",
     "LEFT_SHIFT",
     "NOT_TESTED",
     "RIGHT_SHIFT",
+    "SILHOUETTE",
     "SquatRep",
     "SquatSet",
     "SquatSignals",

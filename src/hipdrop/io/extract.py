@@ -13,6 +13,7 @@ from hipdrop.io.video import VideoReader
 from hipdrop.progress import POSE, Progress
 from hipdrop.vision.cues import waist_line, waist_row
 from hipdrop.vision.markers import MarkerTracker
+from hipdrop.vision.silhouette import may_squat, silhouette_cue
 
 
 @dataclass
@@ -28,14 +29,17 @@ class Extraction:
 
 
 def extract_landmarks(path: Path, model: ResolvedModel, *, num_poses: int = 1,
-                      progress: Progress | None = None) -> Extraction:
+                      progress: Progress | None = None, silhouette: bool = True) -> Extraction:
     """Run the pose model over every frame of the video at ``path``, and read the image cues.
 
     ``progress("pose", frames_done, frames_announced)`` is called after each frame (the
     container's count, 0 when unknown). Ctrl-C stops the reading and returns what was
-    measured so far, flagged ``interrupted``.
+    measured so far, flagged ``interrupted``. ``silhouette``: ask the model for its
+    segmentation mask and read the silhouette cue (:mod:`hipdrop.vision.silhouette`; the
+    squats' lateral shift) on the frames where the person may be squatting.
     """
-    with VideoReader(path) as reader, PoseEstimator(model, num_poses=num_poses) as estimator:
+    with VideoReader(path) as reader, PoseEstimator(model, num_poses=num_poses,
+                                                    segmentation=silhouette) as estimator:
         info = reader.info
         # The container's frame count is a claim, not a fact (a damaged header says 2**31):
         # the recorder starts small and grows geometrically with the frames actually read.
@@ -48,9 +52,12 @@ def extract_landmarks(path: Path, model: ResolvedModel, *, num_poses: int = 1,
                 pose = estimator.detect(frame, t)
                 cue = waist_line(frame, pose.image) if pose.image is not None else None
                 marks = markers(frame, pose.image)
+                body = (silhouette_cue(pose.mask, pose.image).as_row()
+                        if pose.mask is not None and pose.image is not None
+                        and may_squat(pose.image) else None)
                 recorder.append(pose.image, pose.world, t,
                                 waist_row(cue),
-                                marks.as_row())
+                                marks.as_row(), body)
                 if progress is not None:
                     progress(POSE, index + 1, info.frames)
         except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP: keep what was measured

@@ -21,6 +21,8 @@ from hipdrop.errors import ModelError
 from hipdrop.io.models import ResolvedModel
 from hipdrop.io.signals import deferred
 
+MASK_THRESHOLD = 0.5  # the segmentation mask's person probability that makes a body pixel
+
 
 @contextlib.contextmanager
 def quiet_native_stderr() -> Iterator[list[str]]:
@@ -104,6 +106,7 @@ class PoseFrame:
 
     image: np.ndarray | None  # (33, 4) px
     world: np.ndarray | None  # (33, 3) m
+    mask: np.ndarray | None = None  # (H, W) bool, the person's pixels; when asked for
 
 
 class PoseEstimator:
@@ -114,7 +117,7 @@ class PoseEstimator:
     """
 
     def __init__(self, model: ResolvedModel, num_poses: int = 1, min_confidence: float = 0.5,
-                 reacquire_s: float = 1.0) -> None:
+                 reacquire_s: float = 1.0, segmentation: bool = False) -> None:
         from mediapipe.tasks.python import BaseOptions, vision
 
         base = (BaseOptions(model_asset_buffer=model.data) if model.data is not None
@@ -126,6 +129,9 @@ class PoseEstimator:
             min_pose_detection_confidence=min_confidence,
             min_pose_presence_confidence=min_confidence,
             min_tracking_confidence=min_confidence,
+            # The person's silhouette (hipdrop.vision.silhouette): asked for only when a
+            # caller reads it, as it costs a mask copy per frame.
+            output_segmentation_masks=segmentation,
         )
         try:
             with quiet_native_stderr():
@@ -179,7 +185,11 @@ class PoseEstimator:
         if index is None:
             return PoseFrame(None, None)
         self._previous, self._previous_t = poses[index], t_s
-        return PoseFrame(poses[index], worlds[index])
+        masks = getattr(result, "segmentation_masks", None) or []
+        # Thresholded at once: a bool copy of the view is a quarter of a float one.
+        mask = (np.asarray(masks[index].numpy_view()).reshape(height, width) >= MASK_THRESHOLD
+                if index < len(masks) else None)
+        return PoseFrame(poses[index], worlds[index], mask)
 
     def _infer(self, image: Any, t_ms: int) -> Any:
         assert self._landmarker is not None

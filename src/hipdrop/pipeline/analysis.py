@@ -167,7 +167,7 @@ def _squats_and_bumps(series: LandmarkSeries, signals: Signals, settings: Settin
     ``settings.hip_bump`` asks for the drill, hip bumps."""
     squats = _squat.analyze_squats(series.image, series.world, series.t, series.fps,
                                    settings.smooth_sigma_s, settings.max_gap_s, reading_of,
-                                   settings.min_visibility)
+                                   settings.min_visibility, series.silhouette)
     bumps = None
     if settings.hip_bump >= 0.5:
         image, _ = mask_unseen(series.image, series.world, settings.min_visibility)

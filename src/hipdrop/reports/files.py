@@ -294,7 +294,9 @@ def squat_lines(squats: dict | None, bumps: dict | None) -> list[str]:
         lines.append(f"Squats: {squats['count']}")
         for r in squats["items"]:
             shift = r["lateral_shift_pct"]
-            said = (f"shift {shift:+.0f}% of hip width ({r['shift_side']})" if shift is not None
+            source = f"; from the {r['shift_source']}" if r.get("shift_source") else ""
+            said = (f"shift {shift:+.0f}% of hip width ({r['shift_side']}{source})"
+                    if shift is not None
                     else f"shift not measured ({r.get('reason')})")
             depth = "n/a" if r["depth_deg"] is None else f"{r['depth_deg']:.0f} deg"
             lines.append(f"  {r['start_s']:6.1f}-{r['end_s']:.1f} s: depth {depth}, {said}")
