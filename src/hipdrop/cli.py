@@ -210,14 +210,16 @@ def _batch_bar() -> Callable:
 def cmd_live(args: argparse.Namespace) -> int:
     """Live from a webcam: the guided single-leg stance test, a rep counter, or a hold timer.
 
-    Keys: SPACE start/next, R restart, M mirror, Q or Esc quit. The session is saved when it
-    ends, however it ends (a video file given as --source plays as a camera would).
+    Keys: SPACE start/next, R restart, M mirror, F full screen, Q or Esc quit. The session is
+    saved when it ends, however it ends (a video file given as --source plays as a camera
+    would).
     """
     from hipdrop.live.app import ENDED_INTERRUPT, LiveOptions, run_live
 
     options = LiveOptions(
         source=args.source, mode=args.mode, mirror=args.mirror, save_dir=args.save,
-        max_seconds=args.max_seconds, headless=args.headless, settings=_settings_from(args))
+        max_seconds=args.max_seconds, headless=args.headless, settings=_settings_from(args),
+        fullscreen=args.fullscreen)
     result = run_live(options, _model_loader(args.model, progress=True))
     if result.out_dir is not None and result.summary is not None:
         video = Path(args.source) if Path(args.source).is_file() else None
@@ -317,6 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-seconds", type=_positive_seconds, metavar="S",
                    help="end the session after S s (> 0)")
     p.add_argument("--headless", action="store_true", help="no window (the session is saved)")
+    p.add_argument("--fullscreen", action="store_true",
+                   help="start full screen (F toggles it) [a window fitted to the screen]")
     p.add_argument("--settings", type=Path, metavar="FILE.toml", help="thresholds from a TOML file")
     _add_history_flags(p)
     _add_settings_flags(p)

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
-import sys
 import time
 from collections import deque
 from collections.abc import Callable
@@ -22,12 +20,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from hipdrop.core.reps import Rep
 from hipdrop.core.verdict import INCONCLUSIVE, NOT_TESTED, Verdict
-from hipdrop.errors import CameraError, DisplayError, InputError, SettingsError
+from hipdrop.errors import CameraError, InputError, SettingsError
 from hipdrop.io.capture import Frame, FrameSource, open_source
 from hipdrop.io.models import ResolvedModel
 from hipdrop.io.outputs import OutputPlan
@@ -43,7 +40,8 @@ from hipdrop.live.guide import (
     framing_issues,
     guided_result,
 )
-from hipdrop.live.screens import COUNTER_KEYS, RESULT_KEYS, Hud, Screen, render
+from hipdrop.live.screens import COUNTER_KEYS, RESULT_KEYS, Hud, Screen, render, window_title
+from hipdrop.live.window import WINDOW, Window  # noqa: F401 (WINDOW: re-exported)
 from hipdrop.pipeline.analysis import Analysis
 from hipdrop.pipeline.stream import FrameState, StreamAnalyzer
 from hipdrop.reports.files import summary, write_frames, write_summary
@@ -53,12 +51,13 @@ from hipdrop.vision.markers import MarkerCue, MarkerTracker
 
 MODES = ("stance", "reps", "hold")
 FRAMING_EVERY_S = 0.1
-WINDOW = "hipdrop"
 
 # Keys, read with ``cv2.waitKey(...) & 0xFF``.
 NEXT, RESTART, MIRROR, QUIT = "next", "restart", "mirror", "quit"
+FULLSCREEN = "fullscreen"
 KEYS = {32: NEXT, 13: NEXT, ord("r"): RESTART, ord("R"): RESTART, ord("m"): MIRROR,
-        ord("M"): MIRROR, ord("q"): QUIT, ord("Q"): QUIT, 27: QUIT}
+        ord("M"): MIRROR, ord("q"): QUIT, ord("Q"): QUIT, 27: QUIT, ord("f"): FULLSCREEN,
+        ord("F"): FULLSCREEN}
 
 SESSION_FILES = ("landmarks.npz", "summary.json", "frames.csv")
 
@@ -81,6 +80,7 @@ class LiveOptions:
     settings: Settings = field(default_factory=Settings)
     num_poses: int = 1
     linger: bool = True  # at the end of a file, keep the result on screen until a key
+    fullscreen: bool = False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -248,45 +248,7 @@ class LiveSession:
 # The window
 
 
-class Window:
-    """The OpenCV window; :meth:`show` displays a frame and returns the one key read."""
-
-    def __init__(self, name: str = WINDOW) -> None:
-        self.check_display()
-        self.name = name
-        self._sized = False
-        cv2.namedWindow(name, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
-
-    @staticmethod
-    def check_display() -> None:
-        """Raise DisplayError where opening a window would abort the process (Qt without X)."""
-        if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
-            raise DisplayError("no display to open the window on (DISPLAY is not set): run on "
-                               "a desktop, or add --headless")
-
-    def show(self, image: np.ndarray, wait_ms: int = 1) -> int:
-        """Display ``image``; the key pressed (``waitKey & 0xFF``) or -1. Read once a frame."""
-        if not self._sized:
-            cv2.resizeWindow(self.name, image.shape[1], image.shape[0])
-            self._sized = True
-        cv2.imshow(self.name, image)
-        key = cv2.waitKey(wait_ms)
-        return -1 if key < 0 else key & 0xFF
-
-    @property
-    def closed(self) -> bool:
-        """The person closed the window (its close button)."""
-        try:
-            return cv2.getWindowProperty(self.name, cv2.WND_PROP_VISIBLE) < 1
-        except cv2.error:
-            return True
-
-    def close(self) -> None:
-        try:
-            cv2.destroyWindow(self.name)
-            cv2.waitKey(1)  # let the GUI thread process the destruction
-        except cv2.error:
-            pass
+# The window: hipdrop.live.window (fit to the screen, full screen, title, loading screen).
 
 
 # ---------------------------------------------------------------------------------------------
@@ -384,6 +346,7 @@ class _Runner:
         self.restarts = 0
         self._markers = MarkerTracker()
         self.plan: OutputPlan | None = None
+        self.layout: dict = {}  # the panels' places, kept from frame to frame
 
     def run(self, estimator: PoseEstimator) -> str:
         """Process frames until the session ends; returns how it ended."""
@@ -427,7 +390,7 @@ class _Runner:
         """Draw, read the frame's one key, act on it; QUIT when the session should end."""
         assert self.window is not None and self.last is not None
         screen = session.screen(self.stats.hud(), self.mirror)
-        action = KEYS.get(self.window.show(render(self.last.image, screen)))
+        action = KEYS.get(self.window.show(self._render(screen)))
         if action == QUIT or self.window.closed:
             return QUIT
         if action == NEXT:
@@ -437,7 +400,20 @@ class _Runner:
             self.restarts += 1
         elif action == MIRROR:
             self.mirror = not self.mirror
+        elif action == FULLSCREEN and hasattr(self.window, "toggle_fullscreen"):
+            self.window.toggle_fullscreen()
         return action
+
+    def _render(self, screen: Screen) -> np.ndarray:
+        """``screen`` drawn at the window's size, the window titled with the mode and step (a
+        test's stand-in window has neither)."""
+        assert self.window is not None and self.last is not None
+        fit = getattr(self.window, "canvas_size", None)
+        screen.memory = self.layout
+        image = render(self.last.image, screen, fit(self.last.image.shape) if fit else None)
+        if hasattr(self.window, "set_title"):
+            self.window.set_title(window_title(screen))
+        return image
 
     def linger(self) -> None:
         """At the end of a file: keep the last frame and the result up until a key."""
@@ -445,9 +421,11 @@ class _Runner:
             return
         screen = self.session.screen(self.stats.hud(), self.mirror)
         screen.footer = "End of the video: press any key to close"
-        image = render(self.last.image, screen)
-        while not self.window.closed:
-            if self.window.show(image, wait_ms=100) >= 0:
+        while not self.window.closed:  # redrawn: the window may be resized or made full screen
+            key = self.window.show(self._render(screen), wait_ms=100)
+            if KEYS.get(key) == FULLSCREEN and hasattr(self.window, "toggle_fullscreen"):
+                self.window.toggle_fullscreen()
+            elif key >= 0:
                 return
 
 
@@ -482,7 +460,8 @@ def run_live(options: LiveOptions, model: ResolvedModel | Callable[[], ResolvedM
     reason, error, signum = ENDED_QUIT, None, 0
     with source:
         if window is None and not options.headless:
-            window = Window()
+            window = Window(fullscreen=options.fullscreen)
+            window.loading(options.mode)  # while the model loads, not a black window
         runner = _Runner(options, source, window, model.name)
         runner.plan = plan
         try:
