@@ -485,7 +485,14 @@ def test_window_under_xvfb_shows_a_readable_overlay_and_takes_keys(name, xvfb, t
         # Keys: R restarts the guided test, Q quits (and the session is saved).
         x(xvfb, "xdotool", "windowfocus", "--sync", wid)
         x(xvfb, "xdotool", "key", "r")
-        time.sleep(0.5)
+        # OpenCV's Qt window keeps only the last key between two reads: Q goes only once the
+        # window has shown new frames since R (so R was read), however slow the machine.
+        seen, changes = shot, 0
+        while changes < 3 and time.monotonic() < deadline + 60 and proc.poll() is None:
+            x(xvfb, "xwd", "-root", "-silent", "-out", str(tmp_path / "screen.xwd"))
+            now = read_xwd(tmp_path / "screen.xwd")[wy:wy + wh, wx:wx + ww]
+            if np.abs(now.astype(int) - seen.astype(int)).mean() > 0.5:
+                seen, changes = now, changes + 1
         x(xvfb, "xdotool", "key", "q")
         out, err = proc.communicate(timeout=30)
     finally:

@@ -169,17 +169,16 @@ def to_display(frame: np.ndarray, mirrored: bool, size: tuple[int, int] | None =
     cw, ch = canvas_size(frame.shape, size)
     h, w = frame.shape[:2]
     k = min(cw / w, ch / h)
-    sw, sh = max(1, round(w * k)), max(1, round(h * k))
-    shown = frame if (sw, sh) == (w, h) else cv2.resize(
-        frame, (sw, sh), interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR)
-    if mirrored:
-        shown = cv2.flip(shown, 1)
+    sw, sh = min(cw, max(1, round(w * k))), min(ch, max(1, round(h * k)))
+    shown = cv2.flip(frame, 1) if mirrored else frame  # flipped while small: cheaper
+    if (sw, sh) != (w, h):
+        shown = cv2.resize(shown, (sw, sh),
+                           interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR)
+    x0, y0 = (cw - sw) // 2, (ch - sh) // 2
     if (sw, sh) == (cw, ch):
         return (shown.copy() if shown is frame else shown), k, 0, 0
-    canvas = np.empty((ch, cw, 3), np.uint8)
-    canvas[:] = PILLAR
-    x0, y0 = (cw - sw) // 2, (ch - sh) // 2
-    canvas[y0:y0 + sh, x0:x0 + sw] = shown
+    canvas = cv2.copyMakeBorder(shown, y0, ch - sh - y0, x0, cw - sw - x0, cv2.BORDER_CONSTANT,
+                                value=PILLAR)
     return canvas, k, x0, y0
 
 
@@ -214,7 +213,8 @@ def _body(canvas: np.ndarray, pts: np.ndarray | None, screen: Screen) -> None:
     state = screen.state
     in_stance = state is not None and state.stance is not None
     drop = _readable_drop(state, screen.settings)
-    obliquity = state.obliquity_deg if in_stance and math.isfinite(drop) else math.nan
+    obliquity = (state.obliquity_deg if state is not None and in_stance and math.isfinite(drop)
+                 else math.nan)
     draw_hip_line(canvas, pts, hip_colour(in_stance, drop, screen.settings.drop_threshold_deg),
                   obliquity_deg=obliquity)
 

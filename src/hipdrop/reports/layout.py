@@ -62,7 +62,7 @@ def person_box(points: np.ndarray | None, width: int, height: int,
     if points is None:
         return None
     p = np.asarray(points, dtype=np.float64)[:, :2]
-    seen = np.isfinite(p).all(axis=1)
+    seen: np.ndarray = np.asarray(np.isfinite(p).all(axis=1), dtype=bool)
     if seen.sum() < 3:
         return None
     x0, y0 = p[seen].min(axis=0)
@@ -150,23 +150,28 @@ def place_panels(shapes: Sequence[Sequence[tuple[float, float]]], canvas: tuple[
         for k, (w, h) in enumerate(options):
             w, h = min(float(w), cw - 2 * margin), min(float(h), ch - 2 * margin)
             obstacles = avoid + [b.grown(gap) for b in placed]
+            px = margin + fx * max(cw - 2 * margin - w, 0.0)
+            py = margin + fy * max(ch - 2 * margin - h, 0.0)
+            prev = previous[i] if previous is not None and i < len(previous) else None
+            if prev is not None:
+                qx = min(max(prev.x0, margin), max(cw - margin - w, margin))
+                qy = min(max(prev.y0, margin), max(ch - margin - h, margin))
+                stays = _overlaps(np.array([qx]), np.array([qy]), w, h, obstacles)[0] == 0.0
+                # Within the slack of the preferred spot itself: no better spot can be far
+                # enough ahead to move for (and the search is skipped: the usual frame).
+                if stays and np.hypot(qx - px, qy - py) <= slack * diag:
+                    best = (0.0, Placement(Box(qx, qy, qx + w, qy + h), k, True))
+                    break
             xs = _candidates(margin, cw - margin, w, step,
                              [e for b in obstacles for e in (b.x1, b.x0 - w)])
             ys = _candidates(margin, ch - margin, h, step,
                              [e for b in obstacles for e in (b.y1, b.y0 - h)])
             gx, gy = (a.ravel() for a in np.meshgrid(xs, ys))
             hit = _overlaps(gx, gy, w, h, obstacles)
-            px = margin + fx * max(cw - 2 * margin - w, 0.0)
-            py = margin + fy * max(ch - 2 * margin - h, 0.0)
             dist = np.hypot(gx - px, gy - py)
             j = int(np.argmin(hit * 1e3 + dist))
             clear = bool(hit[j] == 0.0)
-            if clear and previous is not None and i < len(previous) and previous[i] is not None:
-                prev = previous[i]
-                assert prev is not None
-                qx = min(max(prev.x0, margin), max(cw - margin - w, margin))
-                qy = min(max(prev.y0, margin), max(ch - margin - h, margin))
-                stays = _overlaps(np.array([qx]), np.array([qy]), w, h, obstacles)[0] == 0.0
+            if clear and prev is not None:
                 if stays and np.hypot(qx - px, qy - py) <= dist[j] + slack * diag:
                     gx[j], gy[j] = qx, qy
             p = Placement(Box(float(gx[j]), float(gy[j]), float(gx[j]) + w, float(gy[j]) + h),

@@ -30,6 +30,7 @@ carry grey or white text directly.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -65,8 +66,10 @@ def font_of(cap: float) -> tuple[float, int]:
     return s, max(1, round(cap / 11.0))
 
 
+@functools.lru_cache(maxsize=4096)
 def text_size(text: str, cap: float) -> tuple[int, int]:
-    """(width, cap height) in px of ``text`` drawn with capitals ``cap`` px tall."""
+    """(width, cap height) in px of ``text`` drawn with capitals ``cap`` px tall (cached: a
+    frame measures every line of every panel at several widths)."""
     s, thick = font_of(cap)
     (w, _), _ = cv2.getTextSize(text, FONT, s, thick)
     return w, round(cap)
@@ -241,7 +244,7 @@ def lay_out(canvas: np.ndarray, panels: Sequence[Panel], keep_clear: Sequence[Bo
     margin = max(4.0, 0.4 * cap_px("body", cw, ch))
     placements: list[Placement] = place_panels(
         shapes, (cw, ch), keep_clear, [p.prefer for p in panels], previous, margin=margin,
-        gap=margin, step=max(4.0, margin))
+        gap=margin, step=max(6.0, 1.5 * margin))
     drawn = []
     for panel, options, where in zip(panels, sets, placements, strict=True):
         if panel.optional and not where.clear:
