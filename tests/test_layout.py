@@ -272,3 +272,50 @@ def test_screen_size_from_xrandr_and_xdpyinfo():
     assert parse_xrandr("") is None
     assert parse_xdpyinfo("screen #0:\n  dimensions:    1600x900 pixels (423x238 mm)\n") == (
         1600, 900)
+
+
+def test_a_drop_is_never_shown_in_red_text():
+    """During a hold with a significant drop, the title stays white and the number is amber:
+    red reads as an error."""
+    import dataclasses
+
+    from hipdrop.core.tiers import WAIST
+    from hipdrop.reports.overlay import AMBER, RED
+
+    frame = np.full((360, 640, 3), 215, np.uint8)
+    points = person_at(standing(), 640, 360)
+    state = dataclasses.replace(state_for(points, 640, 360), stance="left", drop_deg=8.0,
+                                baseline_deg=0.0, source=WAIST)
+    r = render_layout(frame, Screen("stance", Settings(), state, VIEWS["hold"]), (W, H))
+    red = np.abs(r.image.astype(int) - RED).max(axis=2) < 40
+    amber = np.abs(r.image.astype(int) - AMBER).max(axis=2) < 40
+    panels = {d.name: d.box.ints() for d in r.panels}
+    assert {"title", "drop"} <= set(panels)
+    for name, (x0, y0, x1, y1) in panels.items():
+        assert not red[y0:y1, x0:x1].any(), name
+    x0, y0, x1, y1 = panels["drop"]
+    assert amber[y0:y1, x0:x1].sum() > 200  # the drop, in amber
+
+
+@pytest.mark.parametrize("pose", ["standing", "near the top", "side-lying"])
+def test_the_annotated_video_panel_keeps_off_the_person(pose):
+    """The annotated video's status panel (the same placement as the window's) is not drawn
+    over the person: the darkened plate, found in the pixels, misses the person's box."""
+    from hipdrop.reports.overlay import StatusView, draw_status
+
+    frame = np.full((360, 640, 3), 215, np.uint8)
+    points = person_at(POSES[pose], 640, 360)
+    draw_status(frame, points, StatusView(3.0, "left", 5.0, (1, 2), (4.0, 30.0)), 4.0)
+    plate = (frame.max(axis=2) < 100).astype(np.uint8)
+    plate = cv2_open(plate, 13)
+    assert plate.sum() > 2000
+    box = person_box(points[:, :2], 640, 360)
+    assert box is not None
+    x0, y0, x1, y1 = box.ints()
+    assert not plate[y0:y1, x0:x1].any()
+
+
+def cv2_open(mask: np.ndarray, size: int) -> np.ndarray:
+    import cv2
+
+    return cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((size, size), np.uint8))

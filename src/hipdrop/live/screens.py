@@ -294,10 +294,10 @@ def _drop_panel(state: FrameState, settings: Settings) -> Panel:
     drop = _readable_drop(state, settings)
     if math.isfinite(drop):
         big = drop >= settings.drop_threshold_deg
-        lines.append(Line(f"{drop:+.1f} deg", "big", AMBER if big else GREEN))
+        lines.append(Line(f"{drop:+.1f}", "big", AMBER if big else GREEN))  # "deg": below
         word = "toward the lifted leg" if big else (
             "level" if drop > -settings.drop_threshold_deg else "lifted side higher")
-        lines.append(Line(word, "body", SOFT))
+        lines.append(Line(f"deg, {word}", "body", SOFT))
         lines.append(Line(f"from {SOURCE_WORDS[state.drop_source].replace('your ', '')}",
                           "body", SOFT))
     elif state.stance is None:

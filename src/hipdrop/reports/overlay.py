@@ -182,7 +182,7 @@ def draw_status(frame: np.ndarray, points: np.ndarray | None, view: StatusView,
     lines.append(Line(f"reps  L {view.reps[0]}   R {view.reps[1]}", "body"))
     al, ar = view.abduction
     if np.isfinite(al) and np.isfinite(ar):
-        lines.append(Line(f"abduction  L {al:3.0f}  R {ar:3.0f} deg", "body", SOFT))
+        lines.append(Line(f"abduction  L {round(al):d}  R {round(ar):d} deg", "body", SOFT))
     h, w = frame.shape[:2]
     person = person_box(None if shown is None else shown[:, :2], w, h)
     lay_out(frame, [Panel("status", lines, prefer=(0.0, 0.0), wraps=(0.6, 0.45, 0.3))],
