@@ -231,7 +231,7 @@ def long_video(src: Path, out: Path, repeat: int) -> Path:
     w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
     cap.release()
     tmp = out.with_name(f".{out.name}.tmp.mp4")
-    writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+    writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter.fourcc(*"mp4v"), fps, (w, h))
     try:
         for _ in range(repeat):
             cap = cv2.VideoCapture(str(src))

@@ -63,7 +63,7 @@ def webcam_video(minutes: float) -> Path:
                                          WIDTH - frame.shape[1] - left, cv2.BORDER_CONSTANT))
     cap.release()
     tmp = out.with_name(f".{out.name}.tmp.mp4")
-    writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), FPS, (WIDTH, HEIGHT))
+    writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter.fourcc(*"mp4v"), FPS, (WIDTH, HEIGHT))
     for i in range(math.ceil(minutes * 60 * FPS)):
         writer.write(frames[i % len(frames)])
     writer.release()

@@ -36,7 +36,7 @@ def write_video(path: Path, frames: list[np.ndarray] | Iterator[np.ndarray], fps
     frames = iter(frames)
     first = next(frames)
     height, width = first.shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, (width, height))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*fourcc), fps, (width, height))
     assert writer.isOpened(), f"OpenCV cannot write {path} with {fourcc}"
     try:
         writer.write(first)

@@ -155,7 +155,7 @@ def repeated_clip(clip: Path, path: Path, times: int) -> Path:
         frames.append(frame)
     cap.release()
     h, w = frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (w, h))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), fps, (w, h))
     try:
         for _ in range(times):
             for frame in frames:

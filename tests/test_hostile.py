@@ -485,7 +485,7 @@ def _not_a_file(tmp_path: Path, kind: str) -> Path:
 
 def _forged_avi(path: Path, frames: int, claim: int) -> Path:
     """An MJPG .avi of ``frames`` frames whose headers claim ``claim`` frames."""
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (160, 120))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 10, (160, 120))
     for i in range(frames):
         writer.write(np.full((120, 160, 3), 20 * i % 255, np.uint8))
     writer.release()
@@ -616,7 +616,7 @@ def test_no_native_log_line_on_a_4_3_video_where_the_person_appears_late(tmp_pat
     cap.release()
     h, w = frames[0].shape[:2]
     blank = np.full((w * 3 // 4, w, 3), 128, np.uint8)
-    writer = cv2.VideoWriter(str(tmp_path / "late.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 10,
+    writer = cv2.VideoWriter(str(tmp_path / "late.avi"), cv2.VideoWriter.fourcc(*"MJPG"), 10,
                              (w, w * 3 // 4))
     for i in range(15 + len(frames)):
         frame = blank.copy()

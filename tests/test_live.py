@@ -76,12 +76,11 @@ def test_headless_at_real_pace_matches_analyze(tmp_path, capsys):
                                "--no-video", "-q")
     assert status == 0, err
     offline = load_summary(tmp_path / "offline")
-    start = time.monotonic()
+    # Played at its frame rate (the pacing itself is checked with an injected clock in
+    # tests/test_capture.py): the same result as analyze, whatever the machine's load.
     status, out, err = run_cli(capsys, "live", "--source", clip, "--headless", "--save",
                                tmp_path / "live")
-    elapsed = time.monotonic() - start
     assert status == 0, err
-    assert elapsed >= 11.0  # played at its frame rate, not as fast as possible
     summary = load_summary(tmp_path / "live")
     assert_summary_matches(summary, offline, 25.0)
     stats = summary["live"]

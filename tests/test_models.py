@@ -239,8 +239,9 @@ def test_fetch_writes_atomically_with_progress(dirs, server, full_bundle):
     target = cache / full_bundle.name
     calls = []
 
-    def progress(done: int, total: int) -> None:
+    def progress(stage: str, done: int, total: int) -> None:
         # Never visible under its final name before it is complete and verified.
+        assert stage == "download"
         assert not target.exists()
         assert [p.name for p in cache.iterdir() if p.name.startswith(".download-")]
         calls.append((done, total))

@@ -18,13 +18,13 @@ import pytest
 from conftest import clip_path
 from media import write_video
 
-from hipdrop.core.kinematics import obliquity_deg
+from hipdrop.core.kinematics import marker_obliquity_deg, obliquity_deg
 from hipdrop.core.landmarks import L_HIP, R_HIP, LandmarkSeries, SeriesRecorder
 from hipdrop.io.pose import PoseEstimator
 from hipdrop.io.video import VideoReader
 from hipdrop.pipeline.analysis import analyze
 from hipdrop.vision.cues import waist_line, waist_row
-from hipdrop.vision.markers import MarkerTracker, marker_obliquity_deg
+from hipdrop.vision.markers import MarkerTracker
 
 pytestmark = [pytest.mark.model, pytest.mark.clips]
 

@@ -18,9 +18,9 @@ from pathlib import Path
 from hipdrop import __version__
 from hipdrop.errors import HipdropError
 from hipdrop.io.signals import signum_of, stop_on_signals
+from hipdrop.progress import DOWNLOAD, FILES, Progress
 from hipdrop.settings import Settings, load_settings, setting_fields
 
-EXIT_INTERRUPTED = 130  # SIGINT's; SIGTERM and SIGHUP exit with 128 + their number
 EXIT_BROKEN_PIPE = 128 + 13  # as a process SIGPIPE ended: the reader of stdout went away
 
 
@@ -28,24 +28,30 @@ def _err(message: str) -> None:
     print(f"hipdrop: {message}", file=sys.stderr)
 
 
-def _progress_factory(enabled: bool) -> Callable[[str, int], Callable[[int], None]] | None:
-    """tqdm bars on stderr (hidden when stderr is not a terminal)."""
+def _bars(enabled: bool) -> Progress | None:
+    """The one progress callback (:mod:`hipdrop.progress`) as tqdm bars on stderr, one a stage
+    (hidden when stderr is not a terminal)."""
     if not enabled:
         return None
     from tqdm import tqdm
 
-    def factory(label: str, total: int) -> Callable[[int], None]:
-        bar = tqdm(total=total or None, desc=label, unit="frame", leave=False, file=sys.stderr,
-                   disable=None, dynamic_ncols=True)
+    bars: dict[str, tqdm] = {}
 
-        def tick(done: int) -> None:
-            bar.update(done - bar.n)
-            if total and done >= total:
-                bar.close()
+    def tick(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            size = {"unit": "B", "unit_scale": True} if stage == DOWNLOAD else {"unit": "frame"}
+            bar = bars[stage] = tqdm(total=total or None, desc=_BAR_LABELS.get(stage, stage),
+                                     leave=False, file=sys.stderr, disable=None,
+                                     dynamic_ncols=True, **size)
+        bar.update(done - bar.n)
+        if total and done >= total:
+            bar.close()
 
-        return tick
+    return tick
 
-    return factory
+
+_BAR_LABELS = {DOWNLOAD: "download model"}
 
 
 def _positive_int(text: str) -> int:
@@ -86,22 +92,7 @@ def _model_loader(spec: str | None, progress: bool) -> Callable:
     from hipdrop.io import models
 
     def load() -> models.ResolvedModel:
-        bar = None
-
-        def tick(done: int, total: int) -> None:
-            nonlocal bar
-            if bar is None:
-                from tqdm import tqdm
-
-                bar = tqdm(total=total, unit="B", unit_scale=True, desc="download model",
-                           file=sys.stderr, disable=None)
-            bar.update(done - bar.n)
-
-        try:
-            return models.resolve(spec, progress=tick if progress else None)
-        finally:
-            if bar is not None:
-                bar.close()
+        return models.resolve(spec, progress=_bars(progress))
 
     return load
 
@@ -134,7 +125,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     progress = not args.quiet
     result = analyze_source(
         Path(args.source), args.out, settings=settings, model=_model_loader(args.model, progress),
-        video=not args.no_video, num_poses=args.people, progress=_progress_factory(progress),
+        video=not args.no_video, num_poses=args.people, progress=_bars(progress),
         estimator=args.obliquity, inputs=[args.settings] if args.settings else [])
     for w in result.warnings:
         _err(f"warning: {w}")
@@ -158,7 +149,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     for the whole batch, rewritten after every finished source. A re-run skips the sources whose
     results are complete (same file, settings and model) unless --force; a failing source is
     recorded and the batch goes on (exit status 1 when any failed); Ctrl-C or SIGTERM keeps
-    every finished source and leaves the table true (exit status 130).
+    every finished source and leaves the table true (exit status 128 + the signal).
     """
     from hipdrop import batch
 
@@ -182,26 +173,30 @@ def cmd_batch(args: argparse.Namespace) -> int:
           f"{args.out / batch.TABLE_CSV}")
     if result.interrupted:
         _err("interrupted")
-        return EXIT_INTERRUPTED
+        return 128 + result.interrupted
     return 1 if counts["failed"] else 0
 
 
-def _batch_bar() -> Callable:
+def _batch_bar() -> Progress:
     """One bar for the batch: frames a second and time left, files done in its label."""
     from tqdm import tqdm
 
     bar = None
+    files = (0, 0)
 
-    def tick(p) -> None:
-        nonlocal bar
+    def tick(stage: str, done: int, total: int) -> None:
+        nonlocal bar, files
+        if stage == FILES:
+            files = (done, total)
+            return
         if bar is None:
-            bar = tqdm(total=p.frames_total or None, unit="frame", file=sys.stderr, disable=None,
+            bar = tqdm(total=total or None, unit="frame", file=sys.stderr, disable=None,
                        dynamic_ncols=True, smoothing=0.1)
-        if p.frames_total and bar.total != p.frames_total:  # counted on a thread: known later
-            bar.total = p.frames_total
-        bar.set_description(f"{p.files_done}/{p.files_total} files", refresh=False)
-        bar.update(p.frames_done - bar.n)
-        if p.files_done >= p.files_total:
+        if total and bar.total != total:  # counted on a thread: known later
+            bar.total = total
+        bar.set_description(f"{files[0]}/{files[1]} files", refresh=False)
+        bar.update(done - bar.n)
+        if files[0] >= files[1]:
             bar.close()
 
     return tick
@@ -308,9 +303,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description=cmd_live.__doc__)
     p.add_argument("--source", default="0", metavar="0|PATH|URL",
                    help="camera index, video file (played at its frame rate) or stream URL [0]")
-    p.add_argument("--mode", choices=["stance", "reps", "hold"], default="stance",
+    p.add_argument("--mode", choices=["stance", "reps", "hold", "squat"], default="stance",
                    help="stance: guided single-leg stance test; reps: abduction rep counter; "
-                        "hold: leg-hold timer [stance]")
+                        "hold: leg-hold timer; squat: squat counter with each squat's sideways "
+                        "pelvic shift [stance]")
     p.add_argument("--model", help="lite, full, heavy, or a .task file [full]")
     p.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=True,
                    help="show the picture as a mirror; labels stay anatomical [mirror]")

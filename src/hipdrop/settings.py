@@ -55,6 +55,9 @@ class Settings:
     rep_up_deg: float = _f(16.0, "abduction above this starts a rep, deg", 0.0, 90.0)
     rep_down_deg: float = _f(8.0, "abduction below this ends a rep, deg", -90.0, 90.0)
     min_rep_s: float = _f(0.3, "shortest rep, s", 0.0, 60.0)
+    # The hip bump drill (hipdrop.core.bump): off unless asked, as a stance test's weight
+    # shift onto the stance leg would read as a bump.
+    hip_bump: float = _f(0.0, "1: count hip bumps against a wall (the standing drill), 0: off", 0.0, 1.0)
     # Signal conditioning.
     min_visibility: float = _f(0.5, "landmarks below this visibility count as not seen", 0.0, 1.0)
     max_gap_s: float = _f(0.3, "NaN gaps up to this long are bridged, longer ones stay NaN, s", 0.0, 10.0)

@@ -43,13 +43,13 @@ from hipdrop.batch.jobs import (
     run_key,
 )
 from hipdrop.batch.pool import run_pool
-from hipdrop.batch.run import BatchProgress, BatchResult, summary_of
+from hipdrop.batch.run import BatchResult, summary_of
 from hipdrop.batch.table import BatchTable
 from hipdrop.batch.work import analyze_one, pool_task, ray_task
 
 __all__ = [
     "DONE", "FAILED", "MARKER", "PENDING", "STAGING", "TABLE_CSV", "TABLE_JSON", "BatchError",
-    "BatchOptions", "BatchProgress", "BatchResult", "BatchTable", "Job", "Outcome", "analyze_one",
+    "BatchOptions", "BatchResult", "BatchTable", "Job", "Outcome", "analyze_one",
     "discover_sources", "is_complete", "make_job", "output_name", "pool_task", "ray_task",
     "read_marker", "run_key", "run_pool", "run_ray", "summary_of",
 ]

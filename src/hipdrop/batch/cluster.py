@@ -12,7 +12,6 @@ from hipdrop.batch.jobs import FAILED, BatchError, BatchOptions, Job, Outcome
 from hipdrop.batch.run import (
     BatchResult,
     BatchRun,
-    ProgressCallback,
     cpus,
     locked,
     prepare_out,
@@ -20,12 +19,14 @@ from hipdrop.batch.run import (
 )
 from hipdrop.batch.work import first_line, ray_task
 from hipdrop.io.models import ResolvedModel
+from hipdrop.io.signals import signum_of
+from hipdrop.progress import Progress
 
 
 def run_ray(sources: list[Path], out: Path, *, address: str | None = None,
             options: BatchOptions | None = None, model: Callable[[], ResolvedModel] | None = None,
             jobs: int | None = None, force: bool = False,
-            progress: ProgressCallback | None = None,
+            progress: Progress | None = None,
             task: Callable[..., Outcome] = ray_task) -> BatchResult:
     """The same batch as Ray tasks, on the cluster at ``address`` or a local one (``jobs`` CPUs).
 
@@ -47,10 +48,10 @@ def run_ray(sources: list[Path], out: Path, *, address: str | None = None,
     with locked(out), sigterm_as_interrupt():
         batch = BatchRun(out, sources, options, model, force, progress)
         if not batch.pending:
-            return batch.result(False)
+            return batch.result(0)
         try:
             # Quiet: the workers' MediaPipe chatter and Ray's INFO lines would bury the bar.
-            quiet = {"log_to_driver": False, "logging_level": logging.ERROR}
+            quiet: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR}
             if address:
                 ray.init(address=address, **quiet)
             else:
@@ -59,7 +60,7 @@ def run_ray(sources: list[Path], out: Path, *, address: str | None = None,
         except (ConnectionError, RuntimeError, ValueError) as exc:
             where = f"the Ray cluster at {address}" if address else "a local Ray cluster"
             raise BatchError(f"cannot start or reach {where}: {first_line(exc)}") from None
-        interrupted = False
+        interrupted = 0
         refs: dict[Any, Job] = {}
         try:
             data = batch.model.path.read_bytes() if batch.model is not None else None
@@ -81,8 +82,8 @@ def run_ray(sources: list[Path], out: Path, *, address: str | None = None,
                         outcome = Outcome(job.source, job.name, FAILED,
                                           error=f"Ray task failed: {first_line(exc)}")
                     batch.finish(outcome)
-        except KeyboardInterrupt:
-            interrupted = True
+        except KeyboardInterrupt as exc:
+            interrupted = signum_of(exc)
             for ref in refs:
                 with contextlib.suppress(Exception):
                     ray.cancel(ref, force=True)

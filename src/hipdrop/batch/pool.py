@@ -10,7 +10,6 @@ from hipdrop.batch.jobs import FAILED, BatchOptions, Job, Outcome
 from hipdrop.batch.run import (
     BatchResult,
     BatchRun,
-    ProgressCallback,
     cpus,
     locked,
     prepare_out,
@@ -18,11 +17,13 @@ from hipdrop.batch.run import (
 )
 from hipdrop.batch.work import first_line, pool_init, pool_task
 from hipdrop.io.models import ResolvedModel
+from hipdrop.io.signals import signum_of
+from hipdrop.progress import Progress
 
 
 def run_pool(sources: list[Path], out: Path, *, options: BatchOptions | None = None,
              model: Callable[[], ResolvedModel] | None = None, jobs: int | None = None,
-             force: bool = False, progress: ProgressCallback | None = None,
+             force: bool = False, progress: Progress | None = None,
              task: Callable[..., Outcome] = pool_task) -> BatchResult:
     """Analyse ``sources`` into ``out`` on ``jobs`` worker processes (default: one a core).
 
@@ -43,7 +44,7 @@ def run_pool(sources: list[Path], out: Path, *, options: BatchOptions | None = N
         batch = BatchRun(out, sources, options, model, force, progress)
         queue = list(batch.pending)
         deaths: dict[str, int] = {}
-        interrupted = False
+        interrupted = 0
 
         def died(job: Job) -> None:
             batch.live.pop(job.name, None)
@@ -93,8 +94,8 @@ def run_pool(sources: list[Path], out: Path, *, options: BatchOptions | None = N
                             batch.finish(outcome)
             except BrokenProcessPool:  # from submit: the pool broke between two waits
                 pass
-            except KeyboardInterrupt:
-                interrupted = True
+            except KeyboardInterrupt as exc:
+                interrupted = signum_of(exc)
             finally:
                 _stop_pool(pool)
                 if frames_queue is not None:

@@ -37,7 +37,9 @@ from hipdrop.batch.jobs import (
 from hipdrop.batch.table import BatchTable
 from hipdrop.errors import HipdropError, OutputError
 from hipdrop.io.models import ResolvedModel, sha256_of
+from hipdrop.io.signals import Interrupted
 from hipdrop.pipeline.offline import is_landmarks_file
+from hipdrop.progress import FILES, POSE, Progress
 
 
 @contextlib.contextmanager
@@ -56,36 +58,27 @@ def _signals_held() -> Iterator[None]:
     def defer(signum: int, frame: object) -> None:
         caught.append(signum)
 
-    previous = {s: signal.signal(s, defer) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous: dict[int, Any] = {s: signal.signal(s, defer) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-        for s in dict.fromkeys(caught):
-            handler = previous[s]
-            if callable(handler):
-                handler(s, None)  # KeyboardInterrupt, for Python's SIGINT and our SIGTERM
+        for signum in dict.fromkeys(caught):
+            old = previous[signum]
+            if callable(old):
+                old(signum, None)  # KeyboardInterrupt, for Python's SIGINT and our SIGTERM
             elif handler == signal.SIG_DFL:
                 os.kill(os.getpid(), s)
 
 
-@dataclass
-class BatchProgress:
-    files_done: int
-    files_total: int
-    frames_done: int
-    frames_total: int  # as the containers announce them (0: unknown)
-
-
-ProgressCallback = Callable[[BatchProgress], None]
 
 
 @dataclass
 class BatchResult:
     out: Path
     rows: list[dict]
-    interrupted: bool = False
+    interrupted: int = 0  # the signal that stopped the batch (SIGINT for Ctrl-C); 0 if none
 
     def count(self, status: str) -> int:
         return sum(r["status"] == status for r in self.rows)
@@ -103,7 +96,7 @@ def sigterm_as_interrupt() -> Iterator[None]:
         return
 
     def handler(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
+        raise Interrupted(signum)
 
     previous = signal.signal(signal.SIGTERM, handler)
     try:
@@ -127,7 +120,7 @@ class BatchRun:
 
     def __init__(self, out: Path, sources: list[Path], options: BatchOptions,
                  model: Callable[[], ResolvedModel] | None, force: bool,
-                 progress: ProgressCallback | None) -> None:
+                 progress: Progress | None) -> None:
         self.out, self.options, self.progress = out, options, progress
         self.staging_root = out / STAGING
         shutil.rmtree(self.staging_root, ignore_errors=True)  # a killed run's leftovers
@@ -166,9 +159,9 @@ class BatchRun:
 
     def _tick(self) -> None:
         if self.progress is not None:
-            self.progress(BatchProgress(self.done_files, len(self.pending),
-                                        self.done_frames + sum(self.live.values()),
-                                        self.frames_total))
+            # The batch's files, then its frames (as the containers announce them, 0: unknown).
+            self.progress(FILES, self.done_files, len(self.pending))
+            self.progress(POSE, self.done_frames + sum(self.live.values()), self.frames_total)
 
     def running_frames(self, frames_queue: Any) -> None:
         """Take in the frames done by the sources still running (pool workers report them)."""
@@ -217,7 +210,7 @@ class BatchRun:
             with _signals_held(), _write_errors(self.out):
                 self.table.write(force=False)
 
-    def result(self, interrupted: bool) -> BatchResult:
+    def result(self, interrupted: int) -> BatchResult:
         if self.table.dirty:
             with _signals_held(), _write_errors(self.out):
                 self.table.write()

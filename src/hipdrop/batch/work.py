@@ -21,6 +21,7 @@ from hipdrop.batch.jobs import DONE, FAILED, MARKER, BatchOptions, Job, Outcome
 from hipdrop.errors import HipdropError
 from hipdrop.io.models import ResolvedModel
 from hipdrop.pipeline.offline import analyze_source
+from hipdrop.progress import POSE
 
 
 def first_line(exc: BaseException) -> str:
@@ -37,8 +38,9 @@ def analyze_one(job: Job, options: BatchOptions, model: ResolvedModel | None, st
     ``frames_done(n)`` is called as the pose model goes through the video.
     """
 
-    def progress(label: str, total: int) -> Callable[[int], None]:
-        return frames_done if (frames_done is not None and label == "pose") else (lambda n: None)
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage == POSE and frames_done is not None:
+            frames_done(done)
 
     t0, c0 = time.perf_counter(), time.process_time()
     worker = worker or f"{socket.gethostname()}:{os.getpid()}"
@@ -48,7 +50,7 @@ def analyze_one(job: Job, options: BatchOptions, model: ResolvedModel | None, st
         try:
             result = analyze_source(
                 Path(job.source), staging, settings=options.settings,
-                model=(lambda: model) if model is not None else None, video=job.video,
+                model=model, video=job.video,
                 num_poses=options.num_poses, estimator=options.estimator,
                 progress=progress if frames_done is not None else None)
         except HipdropError as exc:

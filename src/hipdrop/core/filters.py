@@ -212,7 +212,7 @@ def row_medians(rows: np.ndarray) -> np.ndarray:
     return out
 
 
-def _alpha(cutoff_hz: float | np.ndarray, dt: float) -> float | np.ndarray:
+def _alpha(cutoff_hz: float | np.ndarray, dt: float | np.ndarray) -> float | np.ndarray:
     tau = 1.0 / (2.0 * math.pi * cutoff_hz)
     return 1.0 / (1.0 + tau / dt)
 
@@ -262,6 +262,7 @@ class OneEuroFilter:
             self._x = np.full_like(x, np.nan)
             self._dx = np.zeros_like(x)
             self._t = np.full_like(x, -np.inf)
+        assert self._x is not None and self._dx is not None and self._t is not None
         seen = np.isfinite(x)
         dt = t - self._t
         fresh = seen & (~np.isfinite(self._x) | (dt > self.max_gap_s) | (dt <= 0))

@@ -246,3 +246,13 @@ def thigh_elevation_deg(points: np.ndarray) -> np.ndarray:
     down = (hips - shoulders)[..., None, :]
     thighs = _pair(points, _KNEES) - _pair(points, _HIPS)
     return _angle_between(thighs, np.broadcast_to(down, thighs.shape))
+
+
+def marker_obliquity_deg(markers: np.ndarray) -> np.ndarray:
+    """(T,) DESIGN.md's obliquity of (T, >=4) marker rows (xL, yL, xR, yR, ...) px, degrees.
+
+    >>> marker_obliquity_deg(np.array([[100.0, 200.0, 50.0, 205.0, 1.0]])).round(2)
+    array([5.71])
+    """
+    m = np.asarray(markers, dtype=np.float64)
+    return np.degrees(np.arctan2(m[:, 3] - m[:, 1], np.abs(m[:, 0] - m[:, 2])))

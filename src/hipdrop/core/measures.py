@@ -15,7 +15,6 @@ from hipdrop.core import kinematics as kin
 from hipdrop.core.filters import OneEuroFilter, bridge_gaps, gaussian_smooth
 from hipdrop.core.landmarks import L_ANKLE, L_HIP, L_SHOULDER, R_ANKLE, R_HIP, R_SHOULDER
 from hipdrop.settings import Settings
-from hipdrop.vision.markers import marker_obliquity_deg
 
 # Landmarks without which no angle can be measured.
 _CORE = np.array([L_SHOULDER, R_SHOULDER, L_HIP, R_HIP, L_ANKLE, R_ANKLE])
@@ -159,7 +158,7 @@ def frame_signals(image: np.ndarray, world: np.ndarray, t: np.ndarray, scale: Le
                           settings, None if waist is None else waist[i:i + _CHUNK],
                           None if markers is None else markers[i:i + _CHUNK])
             for i in range(0, n, _CHUNK)])
-    # The landmarks as float64 with unseen points NaN (mask_unseen), masked in place through
+    # The landmarks as float64, unseen points (below min_visibility) NaN, masked in place through
     # the indices of the unseen points (few): a contiguous copy and a scatter cost a fraction of
     # copying out x, y (a strided copy) and masking with a (n, 33) boolean.
     image = image.astype(np.float64, order="C")  # C order: the reshapes below are views
@@ -198,7 +197,7 @@ def frame_signals(image: np.ndarray, world: np.ndarray, t: np.ndarray, scale: Le
     marks = (_NO_MARKERS[None, :] if markers is None
              else np.asarray(markers, dtype=np.float64))
     marked = (marks[:, 4] >= MARKER_MIN_CONFIDENCE) & pose
-    marker_line = np.where(marked, marker_obliquity_deg(marks), np.nan)
+    marker_line = np.where(marked, kin.marker_obliquity_deg(marks), np.nan)
     waist_line = np.where(confident, waist[:, 0], np.nan)
     return Signals(
         t=np.asarray(t, dtype=np.float64),

@@ -158,6 +158,18 @@ def _chosen(phases: list[StancePhase]) -> StancePhase:
     return min(phases, key=lambda p: (_RANK.get(p.finding, 9), -p.duration_s))
 
 
+def level_words(interval_deg: tuple[float, float], threshold_deg: float) -> str:
+    """What a phase's pelvis did when it did not drop: "stayed level", or, when the whole
+    interval is at least the threshold on the other side (the mirror of a drop), "did not
+    drop: the lifted side rose" (a hip hike, usual with the leg swung out).
+
+    >>> level_words((-14.9, -5.7), 5.0), level_words((-3.0, 2.0), 5.0)
+    ('did not drop: the lifted side rose (a hip hike)', 'stayed level')
+    """
+    return ("did not drop: the lifted side rose (a hip hike)"
+            if interval_deg[1] <= -threshold_deg else "stayed level")
+
+
 def _interval_words(p: StancePhase) -> str:
     lo, hi = p.drop_interval_deg
     return f"between {lo:.1f} and {hi:.1f} deg"
@@ -182,12 +194,14 @@ def side_verdict(side: str, phases: list[StancePhase], settings: Settings) -> Si
                 f"weak {Side} gluteus medius, the muscle at the side of the hip that holds the "
                 "pelvis level.")
     elif p.finding == COMPENSATED:
-        text = (f"Standing on the {Side} leg: the pelvis stayed level ({_interval_words(p)}, "
+        text = (f"Standing on the {Side} leg: the pelvis "
+                f"{level_words(p.drop_interval_deg, thr)} ({_interval_words(p)}, "
                 f"read from {source}) but the trunk leaned {p.peak_lean_change_deg:.0f} deg over "
                 f"the {side} leg, which can hide a weak {Side} gluteus medius (a compensated "
                 "Trendelenburg). Retest keeping the shoulders level.")
     elif p.finding == LEVEL:
-        text = (f"Standing on the {Side} leg: no drop; the pelvis stayed level "
+        moved = level_words(p.drop_interval_deg, thr)
+        text = (f"Standing on the {Side} leg: no drop; the pelvis {moved.removeprefix('did not drop: ')} "
                 f"({_interval_words(p)}, under the {thr:g} deg threshold; read from {source}).")
     else:
         text = f"Standing on the {Side} leg: can't tell; {p.inconclusive_reason}."

@@ -157,8 +157,11 @@ def _carrying_phase(phases: list[dict], finding: str) -> dict | None:
     if not phases:
         return None
     same = [p for p in phases if p.get("finding") == finding] or phases
-    return max(same, key=lambda p: _num(p.get("peak_drop_deg")) if _num(p.get("peak_drop_deg"))
-               is not None else -1e9)
+    def peak(p: dict) -> float:
+        value = _num(p.get("peak_drop_deg"))
+        return -1e9 if value is None else value
+
+    return max(same, key=peak)
 
 
 def side_from_summary(summary: dict, side: str) -> SideRecord:
@@ -168,7 +171,8 @@ def side_from_summary(summary: dict, side: str) -> SideRecord:
     finding = verdict.get(side) or ("not tested" if not phases else "inconclusive")
     phase = _carrying_phase(phases, finding)
     reps = summary.get("reps") or {}
-    count = reps.get(side) if isinstance(reps.get(side), int) else sum(
+    listed = reps.get(side)
+    count = listed if isinstance(listed, int) else sum(
         r.get("leg") == side for r in reps.get("items") or [])
     holds = summary.get("best_hold_s") or {}
     best = _num(holds.get(side))

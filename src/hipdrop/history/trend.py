@@ -53,8 +53,7 @@ def measured(records: list[SessionRecord], side: str) -> list[SessionRecord]:
 def changes(records: list[SessionRecord], side: str) -> list[Change]:
     """Each session's change of ``side``'s peak drop from the previous session that had one."""
     have = measured(records, side)
-    return [Change(side, a, b, float(b.side(side).peak_drop_deg) - float(a.side(side).peak_drop_deg))
-            for a, b in pairwise(have)]
+    return [Change(side, a, b, _peak(b, side) - _peak(a, side)) for a, b in pairwise(have)]
 
 
 def since_first(records: list[SessionRecord], side: str) -> Change | None:
@@ -64,7 +63,13 @@ def since_first(records: list[SessionRecord], side: str) -> Change | None:
     if len(have) < 2:
         return None
     a, b = have[0], have[-1]
-    return Change(side, a, b, float(b.side(side).peak_drop_deg) - float(a.side(side).peak_drop_deg))
+    return Change(side, a, b, _peak(b, side) - _peak(a, side))
+
+
+def _peak(record: SessionRecord, side: str) -> float:
+    value = record.side(side).peak_drop_deg
+    assert value is not None  # callers pass only measured() records
+    return float(value)
 
 
 _COLOUR = {"left": "#3b82f6", "right": "#f97316"}  # as plot.py: the person's left blue, right orange
@@ -94,8 +99,8 @@ def _figure(records: list[SessionRecord], threshold_deg: float, title: str) -> F
     fig = new_figure(figsize=(9, 3.6 + 1.9 * len(extra)))
     axes = fig.subplots(1 + len(extra), 1, sharex=True, squeeze=False,
                         gridspec_kw={"height_ratios": [2.2] + [1] * len(extra)})
-    axes = list(axes[:, 0])
-    ax_drop = axes[0]
+    rows = list(axes[:, 0])
+    ax_drop = rows[0]
     ax_drop.axhline(threshold_deg, color="#c62828", lw=1, ls="--",
                     label=f"threshold {threshold_deg:g} deg")
     ax_drop.axhline(0, color="#999", lw=0.8)
@@ -133,7 +138,7 @@ def _figure(records: list[SessionRecord], threshold_deg: float, title: str) -> F
     ax_drop.set_ylabel("peak pelvic drop (deg)\nbars: 90% interval")
     # Above the axes, so it never covers a point.
     ax_drop.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=8, ncol=4, frameon=False)
-    for ax, (key, label) in zip(axes[1:], extra, strict=True):
+    for ax, (key, label) in zip(rows[1:], extra, strict=True):
         for side in SIDES:
             pts = [(r.recorded_at, getattr(r.side(side), key)) for r in records
                    if getattr(r.side(side), key) not in (None, 0)]
@@ -142,10 +147,10 @@ def _figure(records: list[SessionRecord], threshold_deg: float, title: str) -> F
                         label=f"{side} leg")
         ax.set_ylabel(label)
         ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=8, ncol=2, frameon=False)
-    for ax in axes:
+    for ax in rows:
         ax.grid(True, color="#e5e5e5", lw=0.8)
         ax.spines[["top", "right"]].set_visible(False)
-    axes[-1].xaxis.set_major_formatter(mdates.ConciseDateFormatter(axes[-1].xaxis.get_major_locator()))
+    rows[-1].xaxis.set_major_formatter(mdates.ConciseDateFormatter(rows[-1].xaxis.get_major_locator()))
     fig.suptitle(title, fontsize=12)
     fig.tight_layout()
     return fig

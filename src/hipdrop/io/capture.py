@@ -284,13 +284,19 @@ class FileSource(FrameSource):
 
     ``t`` is the frame's timestamp in the file (:class:`hipdrop.io.video.FrameClock`), as
     `hipdrop analyze` uses. With ``paced=False`` every frame is handed out, as fast as the
-    consumer takes them.
+    consumer takes them. ``clock`` and ``wait`` (seconds; ``wait`` returns True when the source
+    is being closed) are the pacing's time, injectable so that tests check the pacing without
+    the wall clock.
     """
 
     live = False
 
-    def __init__(self, path: Path, paced: bool = True) -> None:
+    def __init__(self, path: Path, paced: bool = True,
+                 clock: Callable[[], float] = time.monotonic,
+                 wait: Callable[[float], bool] | None = None) -> None:
         super().__init__()
+        self._clock = clock
+        self._wait = wait or self._stop.wait
         self._cap, info = open_video(Path(path))
         self.name = Path(path).name
         self.width, self.height, self.fps = info.width, info.height, info.fps
@@ -299,7 +305,7 @@ class FileSource(FrameSource):
         self.clock = FrameClock(info.fps, self.name)
 
     def _produce(self) -> None:
-        start = time.monotonic()
+        start = self._clock()
         index = 0
         while not self._stop.is_set():
             ok, image = self._cap.read()
@@ -307,13 +313,13 @@ class FileSource(FrameSource):
                 return
             t = self.clock.t(index, self._cap.get(cv2.CAP_PROP_POS_MSEC))
             if self.paced:
-                delay = start + t - time.monotonic()
-                if delay > 0 and self._stop.wait(delay):
+                delay = start + t - self._clock()
+                if delay > 0 and self._wait(delay):
                     return
             # Every frame of a file is analysed, paced or not: a busy machine only delays the
             # display, it never changes the result (a camera's frames, by contrast, are
             # dropped when the consumer is late, or the picture would lag behind the person).
-            if not self._slot.put(Frame(image, t, time.monotonic(), index), wait=True):
+            if not self._slot.put(Frame(image, t, self._clock(), index), wait=True):
                 return
             index += 1
 

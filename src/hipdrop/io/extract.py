@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
 
 from hipdrop.core.landmarks import LandmarkSeries, SeriesRecorder
 from hipdrop.io.models import ResolvedModel
 from hipdrop.io.pose import PoseEstimator
 from hipdrop.io.signals import signum_of
 from hipdrop.io.video import VideoReader
+from hipdrop.progress import POSE, Progress
 from hipdrop.vision.cues import waist_line, waist_row
 from hipdrop.vision.markers import MarkerTracker
-
-FrameCallback = Callable[[int, float, np.ndarray, "np.ndarray | None"], None]
 
 
 @dataclass
@@ -32,14 +28,12 @@ class Extraction:
 
 
 def extract_landmarks(path: Path, model: ResolvedModel, *, num_poses: int = 1,
-                      progress: Callable[[int, int], None] | None = None,
-                      on_frame: FrameCallback | None = None) -> Extraction:
+                      progress: Progress | None = None) -> Extraction:
     """Run the pose model over every frame of the video at ``path``, and read the image cues.
 
-    ``progress(frames_done, frames_announced)`` is called after each frame (the container's
-    count, 0 when unknown); ``on_frame(index, t, frame, image)``
-    sees each decoded frame with its (33, 4) landmarks or None. Ctrl-C stops the reading and
-    returns what was measured so far, flagged ``interrupted``.
+    ``progress("pose", frames_done, frames_announced)`` is called after each frame (the
+    container's count, 0 when unknown). Ctrl-C stops the reading and returns what was
+    measured so far, flagged ``interrupted``.
     """
     with VideoReader(path) as reader, PoseEstimator(model, num_poses=num_poses) as estimator:
         info = reader.info
@@ -57,10 +51,8 @@ def extract_landmarks(path: Path, model: ResolvedModel, *, num_poses: int = 1,
                 recorder.append(pose.image, pose.world, t,
                                 waist_row(cue),
                                 marks.as_row())
-                if on_frame is not None:
-                    on_frame(index, t, frame, pose.image)
                 if progress is not None:
-                    progress(index + 1, info.frames)
+                    progress(POSE, index + 1, info.frames)
         except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP: keep what was measured
             interrupted, signum = True, signum_of(exc)
         truncated = reader.truncated and not interrupted

@@ -16,11 +16,11 @@ import tempfile
 import urllib.error
 import urllib.request
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hipdrop.errors import ModelError
+from hipdrop.progress import DOWNLOAD, Progress
 
 DEFAULT_MODEL = "full"
 _URL = (
@@ -132,8 +132,9 @@ def verify(path: Path, info: ModelInfo) -> None:
 
 
 def resolve(spec: str | None = None, *, download: bool = True,
-            progress: Callable[[int, int], None] | None = None) -> ResolvedModel:
-    """Find (or download) the model named ``spec`` (a registry name or a file path)."""
+            progress: Progress | None = None) -> ResolvedModel:
+    """Find (or download: ``progress("download", bytes, total)``) the model named ``spec``
+    (a registry name or a file path)."""
     spec = spec or DEFAULT_MODEL
     if spec not in REGISTRY:
         path = Path(spec).expanduser()
@@ -147,13 +148,13 @@ def resolve(spec: str | None = None, *, download: bool = True,
             raise ModelError(f"model file {path} fails its checksum (sha256 {digest[:12]}...)")
         return ResolvedModel(known.name if known else path.stem, path)
     info = REGISTRY[spec]
-    path = find(info)
-    if path is None:
+    found = find(info)
+    if found is None:
         if not download:
             raise ModelError(missing_message(info))
-        path = fetch(info, progress=progress)
-    verify(path, info)
-    return ResolvedModel(info.name, path)
+        found = fetch(info, progress=progress)
+    verify(found, info)
+    return ResolvedModel(info.name, found)
 
 
 def missing_message(info: ModelInfo) -> str:
@@ -164,7 +165,7 @@ def missing_message(info: ModelInfo) -> str:
 
 
 def fetch(info: ModelInfo, dest_dir: Path | None = None,
-          progress: Callable[[int, int], None] | None = None, timeout: float = 30.0) -> Path:
+          progress: Progress | None = None, timeout: float = 30.0) -> Path:
     """Download ``info`` into ``dest_dir`` (the user cache), check it, and move it into place.
 
     The file appears under its final name only once complete and verified, so an interrupted
@@ -188,7 +189,7 @@ def fetch(info: ModelInfo, dest_dir: Path | None = None,
                     out.write(block)
                     done += len(block)
                     if progress:
-                        progress(done, total)
+                        progress(DOWNLOAD, done, total)
         except (urllib.error.URLError, OSError, TimeoutError) as exc:
             reason = getattr(exc, "reason", exc)
             raise ModelError(

@@ -136,8 +136,8 @@ class OutputPlan:
             raise OutputError(f"the {what} is an empty name")
         out = Path(out_dir).expanduser()
         names = tuple(names)
-        inputs = [Path(p) for p in inputs]
-        for p in inputs:
+        input_paths = [Path(p) for p in inputs]
+        for p in input_paths:
             if p.exists() and _same_file(p, out):
                 raise OutputError(f"the {what} {out} is the input itself")
         try:
@@ -149,7 +149,7 @@ class OutputPlan:
             raise output_error(exc, out) from None
         for name in names:
             target = out / name
-            for p in inputs:
+            for p in input_paths:
                 if (target.exists() or target.is_symlink()) and p.exists() and _same_file(target, p):
                     raise OutputError(
                         f"{target} would replace the input {p}: choose another folder with --out")

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from hipdrop.core.reps import Rep
+from hipdrop.core.squat import SquatTracker
 from hipdrop.core.verdict import INCONCLUSIVE, NOT_TESTED, Verdict
 from hipdrop.errors import CameraError, InputError, SettingsError
 from hipdrop.io.capture import Frame, FrameSource, open_source
@@ -49,7 +50,7 @@ from hipdrop.settings import Settings
 from hipdrop.vision.cues import WaistCue, waist_line, waist_row
 from hipdrop.vision.markers import MarkerCue, MarkerTracker
 
-MODES = ("stance", "reps", "hold")
+MODES = ("stance", "reps", "hold", "squat")
 FRAMING_EVERY_S = 0.1
 
 # Keys, read with ``cv2.waitKey(...) & 0xFF``.
@@ -164,6 +165,7 @@ class LiveSession:
         self._rep_offset = (0, 0)
         self._best = [0.0, 0.0]
         self._framed_t = -math.inf
+        self.squats = SquatTracker(settings.min_visibility) if mode == "squat" else None
 
     def _new_guide(self) -> Guide | None:
         return Guide(GuideTiming.of(self.settings)) if self.mode == "stance" else None
@@ -184,6 +186,8 @@ class LiveSession:
             self.issues = self.advice.update(raw, state.t)
         if state.last_rep is not None:
             self.last_rep = state.last_rep
+        if self.squats is not None:
+            self.squats.update(pose.image, pose.world, t)
         self._best = [max(b, h) for b, h in zip(self._best, state.hold_s, strict=True)]
         self.state = state
         if self.guide is not None:
@@ -215,6 +219,8 @@ class LiveSession:
         self.last_rep = None
         self._rep_offset = (self.analyzer.count("left"), self.analyzer.count("right"))
         self._best = [0.0, 0.0]
+        if self.squats is not None:  # a new set: the count shown starts again
+            self.squats = SquatTracker(self.settings.min_visibility)
 
     def finish_test(self) -> None:
         """The session ends: the guided test in progress shows its result."""
@@ -232,7 +238,7 @@ class LiveSession:
             state = dataclasses.replace(state, reps=reps,
                                         best_hold_s=(self._best[0], self._best[1]))
         screen = Screen(self.mode, self.settings, state, self.view, self.result, self.issues,
-                        self.last_rep, hud, mirrored)
+                        self.last_rep, hud, mirrored, squat=self.squats)
         if self.guide is None:
             screen.footer = COUNTER_KEYS
         elif self.guide.step == Step.RESULT:
@@ -299,6 +305,8 @@ def result_line(mode: str, analysis: Analysis, test: GuidedResult | None,
         return f"best hold L {best_hold[0]:.1f} s R {best_hold[1]:.1f} s; {reps}"
     if mode == "reps":
         return reps
+    if mode == "squat":
+        return f"squats {len(analysis.squats.reps)}; {analysis.squats.finding.words()}"
     verdict = test.verdict if test is not None and test.holds else analysis.verdict
     return f"{_side_words(verdict)}; {reps}"
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from hipdrop.core.landmarks import L_ANKLE, L_HIP, R_ANKLE, R_HIP
 from hipdrop.core.reps import Rep
+from hipdrop.core.squat import SquatTracker
 from hipdrop.core.tiers import MARKERS, WAIST
 from hipdrop.core.verdict import COMPENSATED, DROP, INCONCLUSIVE, LEVEL, SOURCE_WORDS
 from hipdrop.live.guide import GuidedResult, GuideView, Issue, Step
@@ -64,7 +65,8 @@ NOTE = (235, 206, 135)  # the guide's advice: light blue plate, dark text
 VERDICT_WORDS = {DROP: ("DROP", AMBER), COMPENSATED: ("COMPENSATED", AMBER),
                  LEVEL: ("NO DROP", GREEN), INCONCLUSIVE: ("CAN'T TELL", SOFT)}
 STEP_NUMBER = {Step.READY: 1, Step.BASELINE: 2, Step.LIFT: 3, Step.HOLD: 4, Step.RESULT: 5}
-MODE_NAMES = {"stance": "single-leg stance test", "reps": "reps", "hold": "hold"}
+MODE_NAMES = {"stance": "single-leg stance test", "reps": "reps", "hold": "hold",
+              "squat": "squats"}
 
 
 def _readable_drop(state: FrameState | None, settings: Settings) -> float:
@@ -109,6 +111,7 @@ class Screen:
     mirrored: bool = True
     footer: str = KEYS_HELP
     memory: dict[str, Box] | None = None
+    squat: SquatTracker | None = None  # --mode squat: the counter (hipdrop.live.squat_screen)
 
 
 def window_title(screen: Screen) -> str:
@@ -539,6 +542,10 @@ def render_layout(frame: np.ndarray, screen: Screen, size: tuple[int, int] | Non
         panels = _stance_panels(canvas, pts, screen)
     elif screen.mode == "reps":
         panels = _reps_panels(pts, screen)
+    elif screen.mode == "squat":
+        from hipdrop.live.squat_screen import squat_panels  # it builds on this module
+
+        panels = squat_panels(screen)
     else:
         panels = _hold_panels(pts, screen)
     person = person_box(pts, cw, ch)

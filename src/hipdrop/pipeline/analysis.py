@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from hipdrop.core import bump as _bump
+from hipdrop.core import squat as _squat
 from hipdrop.core.baselines import Baselines
 from hipdrop.core.landmarks import LandmarkSeries
-from hipdrop.core.measures import LegScale, Signals, frame_signals, smooth_offline
+from hipdrop.core.measures import LegScale, Signals, frame_signals, mask_unseen, smooth_offline
 from hipdrop.core.obliquity import estimate_obliquity
 from hipdrop.core.reps import Rep, find_reps, running_counts
 from hipdrop.core.stance import (
@@ -63,6 +65,8 @@ class Analysis:
     warnings: list[str] = field(default_factory=list)
     estimator: str = "hipdrop"  # how the drop was read (see analyze_signals)
     landmarks: LandmarkReading = MEDIAPIPE  # how the hip landmarks were read (hipdrop.core.tiers)
+    squats: _squat.SquatSet = field(default_factory=_squat.SquatSet)  # hipdrop.core.squat
+    bumps: list[_bump.Bump] | None = None  # the hip bump drill, when settings.hip_bump asks
 
     @property
     def rep_counts(self) -> np.ndarray:
@@ -133,8 +137,26 @@ def analyze_signals(series: LandmarkSeries, signals: Signals, settings: Settings
     reps = find_reps(signals.abduction_left_deg, signals.abduction_right_deg, signals.t,
                      series.fps, settings)
     verdict = make_verdict(phases, settings)
+    squats, bumps = _squats_and_bumps(series, signals, settings, reading_of)
     return Analysis(series, settings, signals, labels, drop, phases, reps, verdict, source,
-                    warnings, estimator, reading_of)
+                    warnings, estimator, reading_of, squats, bumps)
+
+
+def _squats_and_bumps(series: LandmarkSeries, signals: Signals, settings: Settings,
+                      reading_of: LandmarkReading
+                      ) -> tuple[_squat.SquatSet, list[_bump.Bump] | None]:
+    """Squats (always looked for: a squat is no stance phase and no abduction rep) and, when
+    ``settings.hip_bump`` asks for the drill, hip bumps."""
+    squats = _squat.analyze_squats(series.image, series.world, series.t, series.fps,
+                                   settings.smooth_sigma_s, settings.max_gap_s, reading_of,
+                                   settings.min_visibility)
+    bumps = None
+    if settings.hip_bump >= 0.5:
+        image, _ = mask_unseen(series.image, series.world, settings.min_visibility)
+        bumps = _bump.analyze_bumps(image, signals.lift_left, signals.lift_right,
+                                    settings.lift_fraction, series.t, series.fps,
+                                    settings.smooth_sigma_s, settings.max_gap_s)
+    return squats, bumps
 
 
 def _judge(phase: StancePhase, reading: PhaseReading, signals: Signals, index: Baselines,

@@ -6,7 +6,7 @@ import contextlib
 import queue
 import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -17,6 +17,7 @@ from hipdrop.errors import OutputError
 from hipdrop.io.outputs import atomic_path
 from hipdrop.io.video import VideoReader
 from hipdrop.pipeline.analysis import Analysis
+from hipdrop.progress import VIDEO, Progress
 from hipdrop.reports.overlay import StatusView, draw_status
 
 
@@ -37,8 +38,9 @@ def status_views(analysis: Analysis) -> list[StatusView]:
 
 
 def write_annotated(video: Path, analysis: Analysis, out: Path,
-                    progress: Callable[[int], None] | None = None) -> int:
-    """Draw the overlay on each frame of ``video`` into ``out`` (mp4); returns frames written.
+                    progress: Progress | None = None) -> int:
+    """Draw the overlay on each frame of ``video`` into ``out`` (mp4); returns frames written
+    (``progress("video", frames_written, frames_analysed)`` after each).
 
     Stops at the last analysed frame, so an interrupted analysis gives a matching short video.
     The video is written under a temporary name, checked to decode every frame written, and
@@ -82,13 +84,13 @@ def check_decodes(path: Path, expected: int, name: Path | None = None) -> None:
 
 
 def _draw(video: Path, analysis: Analysis, out: Path,
-          progress: Callable[[int], None] | None) -> int:
+          progress: Progress | None) -> int:
     views = status_views(analysis)
     image = analysis.series.image
     threshold = analysis.settings.drop_threshold_deg
     with VideoReader(video) as reader:
         info = reader.info
-        writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), info.fps,
+        writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*"mp4v"), info.fps,
                                  (info.width, info.height))
         if not writer.isOpened():
             raise OutputError(f"cannot write video {out}")
@@ -106,7 +108,7 @@ def _draw(video: Path, analysis: Analysis, out: Path,
                 encoder.write(frame)
                 written += 1
                 if progress is not None:
-                    progress(written)
+                    progress(VIDEO, written, len(views))
         finally:
             encoder.close()
     return written

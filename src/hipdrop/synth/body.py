@@ -213,7 +213,7 @@ class Body:
         if transforms is not None:
             tr = transforms[0].numpy().astype(np.float64)
             root = tr[0] @ self._root_rest_inv
-            if rigid_pelvis:
+            if rigid_pelvis and rest is not None:
                 vertices = self._rigid_pelvis(rest).correct(vertices, tr)
         return Posed(vertices=vertices, joints=joints, root=root)
 

@@ -104,6 +104,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="postural sway amplitude, pelvis kept level (default 0.4; 0 = still)",
     )
 
+    g.add_argument("--squat-depth", type=float, default=90.0, metavar="DEG",
+                   help="knee flexion at the bottom of each squat (squat; default 90)")
+    g.add_argument("--squat-shift", type=float, default=3.0, metavar="DEG",
+                   help="frontal tilt of the legs at the bottom, moving the pelvis sideways, "
+                        "+ toward the subject's left (squat; default 3)")
+    g.add_argument("--bump-sides", default="left,left,left,right,right",
+                   help="the side of each hip bump in turn (hip-bump; default left x3, right x2)")
+    g.add_argument("--bump-deg", type=float, default=6.0, metavar="DEG",
+                   help="frontal tilt of the legs that pushes the pelvis (hip-bump; default 6)")
+
     g = parser.add_argument_group("actor")
     g.add_argument(
         "--body",
@@ -209,6 +219,9 @@ def spec_from_args(args: argparse.Namespace):  # -> SynthSpec
     legs = tuple(s.strip() for s in args.legs.split(",") if s.strip())
     if not legs or any(leg not in ("left", "right") for leg in legs):
         raise ValueError(f"--legs must list left/right, got {args.legs!r}")
+    bump_sides = tuple(s.strip() for s in args.bump_sides.split(",") if s.strip())
+    if not bump_sides or any(side not in ("left", "right") for side in bump_sides):
+        raise ValueError(f"--bump-sides must list left/right, got {args.bump_sides!r}")
     scenario = ScenarioSettings(
         name=args.scenario,
         drop_left_stance_deg=args.drop_left_stance,
@@ -225,6 +238,10 @@ def spec_from_args(args: argparse.Namespace):  # -> SynthSpec
         stance_side=args.stance_side,
         baseline_s=args.baseline,
         sway_deg=args.sway,
+        squat_depth_deg=args.squat_depth,
+        squat_shift_deg=args.squat_shift,
+        bump_sides=bump_sides,
+        bump_deg=args.bump_deg,
     )
     overrides = {
         "gender": args.gender,

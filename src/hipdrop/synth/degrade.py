@@ -24,7 +24,9 @@ DEGRADES: tuple[str, ...] = ("none", "webcam", "phone")
 def _jpeg(img: np.ndarray, quality: int) -> np.ndarray:
     ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
     assert ok
-    return cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    out = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    assert out is not None  # our own encoder's bytes
+    return out
 
 
 def chroma_subsample(img: np.ndarray) -> np.ndarray:
@@ -41,7 +43,7 @@ def webcam(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """(H, W, 3) uint8 BGR through a webcam: blur, sensor noise, chroma loss, JPEG q35."""
     h = img.shape[0]
     k = h / 720.0
-    x = img.astype(np.float32) / 255.0
+    x: np.ndarray = img.astype(np.float32) / 255.0
     x = cv2.GaussianBlur(x, (0, 0), 0.9 * k)  # defocus
     # Motion blur: a short line kernel in a random direction.
     length = max(round(3 * k), 2)

@@ -12,13 +12,14 @@ import dataclasses
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from hipdrop.synth.appearance import Clothing
 from hipdrop.synth.render import SynthSpec, compute_truth, render
 from hipdrop.synth.rig import Side
-from hipdrop.synth.scenarios import ScenarioSettings
+from hipdrop.synth.scenarios import LiftStyle, ScenarioSettings
 from hipdrop.synth.truth import Truth
 
 
@@ -42,7 +43,7 @@ class GridCondition:
     height: int = 960
     fps: float = 10.0
     seed: int = 0
-    lift_style: str = "flexed"
+    lift_style: LiftStyle = "flexed"
 
     @property
     def name(self) -> str:
@@ -55,7 +56,7 @@ class GridCondition:
         )
 
     def spec(self) -> SynthSpec:
-        drops = {"drop_left_stance_deg": 0.0, "drop_right_stance_deg": 0.0}
+        drops: dict[str, Any] = {"drop_left_stance_deg": 0.0, "drop_right_stance_deg": 0.0}
         drops[f"drop_{self.stance}_stance_deg"] = self.drop_deg
         scenario = ScenarioSettings(
             name="single-stance", stance_side=self.stance, baseline_s=1.5, lift_style=self.lift_style, **drops
@@ -141,7 +142,7 @@ def render_grid(
         from tqdm import tqdm
     else:
 
-        def tqdm(x, **_):  # type: ignore[no-redef]
+        def tqdm(x, **_):
             return x
 
     if jobs <= 1:

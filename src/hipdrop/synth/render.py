@@ -32,8 +32,10 @@ from hipdrop.synth.scenarios import ScenarioSettings, Script, add_trunk_shift, s
 from hipdrop.synth.scene import Room, resolve_room, vertex_area
 from hipdrop.synth.truth import (
     Truth,
+    lateral_shift_truth,
     midline_abduction_deg,
     obliquity_deg,
+    shift_pct,
     trunk_lean_deg,
     waist_vertices,
 )
@@ -351,6 +353,15 @@ class _Accumulator:
             # splay of the legs and the lean of the trunk).
             h["midline_angle_deg"] = float(np.median(ab[inside])) if inside.any() else np.nan
             truth.holds.append(h)
+        shift, width = lateral_shift_truth(col[23], col[24], col[27], col[28])
+        if scene.script.squats or scene.script.bumps:  # (the other truths stay byte for byte)
+            truth.per_frame["lateral_shift_px"] = shift
+        truth.squats = [dict(q, lateral_shift_pct=shift_pct(t, shift, width, float(q["start_s"]),  # type: ignore[arg-type]
+                                                            tuple(q["bottom_s"])))  # type: ignore[arg-type]
+                        for q in scene.script.squats]
+        truth.bumps = [dict(b, peak_shift_pct=shift_pct(t, shift, width, float(b["start_s"]),  # type: ignore[arg-type]
+                                                        tuple(b["top_s"])))  # type: ignore[arg-type]
+                       for b in scene.script.bumps]
         truth.reps = []
         for r in scene.script.reps:
             r = dict(r)
@@ -369,7 +380,7 @@ def _fourcc_works(fourcc: str) -> bool:
     try:
         with open(os.devnull, "w") as null:
             os.dup2(null.fileno(), 2)
-            w = cv2.VideoWriter(str(probe), cv2.VideoWriter_fourcc(*fourcc), 10.0, (64, 64))
+            w = cv2.VideoWriter(str(probe), cv2.VideoWriter.fourcc(*fourcc), 10.0, (64, 64))
             ok = w.isOpened()
             w.release()
     finally:
@@ -391,7 +402,7 @@ def _writer(path: Path, fps: float, size: tuple[int, int], codec: str) -> tuple[
     for fourcc in ("avc1", "mp4v") if codec == "auto" else (codec,):
         if codec == "auto" and not _fourcc_works(fourcc):
             continue
-        w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, size)
+        w = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*fourcc), fps, size)
         if w.isOpened():
             return w, fourcc
         w.release()

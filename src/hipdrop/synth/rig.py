@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -74,7 +74,8 @@ class PoseParams:
 
     def with_side(self, side: Side, **values: float) -> PoseParams:
         """A copy with per-side fields set, e.g. ``with_side("left", hip_flex=35)``."""
-        return replace(self, **{f"{k}_{side}": v for k, v in values.items()})
+        fields: dict[str, Any] = {f"{k}_{side}": v for k, v in values.items()}
+        return replace(self, **fields)
 
 
 def bone_rotations(p: PoseParams) -> dict[str, np.ndarray]:
@@ -118,8 +119,11 @@ def bone_rotations(p: PoseParams) -> dict[str, np.ndarray]:
             rot[f"upperleg01.{s}"] = rot[f"upperleg01.{s}"] @ rz(-_OUT[side] * turn)
         rot[f"lowerleg01.{s}"] = rx(knee)
         if planted:
-            # Keep the sole flat on the floor whatever the leg's tilt.
+            # Keep the sole flat on the floor whatever the leg's tilt (frontal, and sagittal
+            # when the knee bends with the foot down, as in a squat).
             rot[f"foot.{s}"] = ry(-(p.weight_shift_deg + _OUT[side] * abd))
+            if p.lying is None and (flex or knee):
+                rot[f"foot.{s}"] = rx(flex - knee) @ rot[f"foot.{s}"]
         else:
             # A lifted foot is held roughly level rather than hanging toes-down.
             rot[f"foot.{s}"] = rx(-0.6 * max(knee - flex, 0.0))

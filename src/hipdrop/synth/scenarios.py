@@ -23,6 +23,8 @@ ScenarioName = Literal[
     "abduction-side-lying",
     "hold",
     "single-stance",
+    "squat",
+    "hip-bump",
 ]
 SCENARIOS: tuple[str, ...] = get_args(ScenarioName)
 LiftStyle = Literal["flexed", "straight-back", "abducted", "clinical", "high-knee", "tree"]
@@ -72,6 +74,12 @@ class ScenarioSettings:
         baseline, one lift with that side's drop, lower).
     baseline_s : still double stance (or rest) at the start.
     sway_deg : amplitude of the postural sway (weight shift only; the pelvis stays level).
+    squat_depth_deg, squat_shift_deg : ``squat``: knee flexion at the bottom of each of
+        ``reps`` squats, and the legs' frontal tilt there that moves the pelvis sideways
+        over the planted feet, + toward the subject's left (the truth gives the shift it
+        makes, in % of the hip width).
+    bump_sides, bump_deg : ``hip-bump``: the side of each bump in turn (the pelvis pushed
+        toward it, to a wall on that side) and the legs' frontal tilt that pushes it.
     """
 
     name: ScenarioName = "stance"
@@ -89,6 +97,10 @@ class ScenarioSettings:
     stance_side: Side = "left"
     baseline_s: float = 2.0
     sway_deg: float = 0.4
+    squat_depth_deg: float = 90.0
+    squat_shift_deg: float = 3.0
+    bump_sides: tuple[Side, ...] = ("left", "left", "left", "right", "right")
+    bump_deg: float = 6.0
 
     def __post_init__(self) -> None:
         if self.name not in SCENARIOS:
@@ -101,6 +113,7 @@ class ScenarioSettings:
     def as_dict(self) -> dict[str, object]:
         d = asdict(self)
         d["legs"] = list(self.legs)
+        d["bump_sides"] = list(self.bump_sides)
         d["hold_s"] = self.effective_hold_s
         return d
 
@@ -119,6 +132,8 @@ class Script:
     phases: list[dict[str, object]] = field(default_factory=list)
     reps: list[dict[str, object]] = field(default_factory=list)
     holds: list[dict[str, object]] = field(default_factory=list)
+    squats: list[dict[str, object]] = field(default_factory=list)
+    bumps: list[dict[str, object]] = field(default_factory=list)
 
 
 def script(s: ScenarioSettings, rng: np.random.Generator) -> Script:
@@ -138,9 +153,14 @@ def script(s: ScenarioSettings, rng: np.random.Generator) -> Script:
         out = _standing_abduction(s)
     elif s.name == "abduction-side-lying":
         out = _side_lying(s)
+    elif s.name == "squat":
+        out = _squats(s)
+    elif s.name == "hip-bump":
+        out = _hip_bumps(s)
     else:
         out = _hold(s)
-    if s.name != "abduction-side-lying" and s.sway_deg:
+    if s.name not in ("abduction-side-lying", "squat", "hip-bump") and s.sway_deg:
+        # (No sway in the squat and the bump: the pelvis's sideways movement is their truth.)
         p1, p2 = rng.uniform(0, 2 * np.pi, 2)
         out.timeline.sway = (s.sway_deg, float(p1), float(p2))
     return out
@@ -200,6 +220,8 @@ def add_trunk_shift(out: Script, shift_cm: float) -> None:
     tl = out.timeline
     for ph in out.phases:
         sign = toward(ph["stance"])  # type: ignore[arg-type]
+        top: float
+        lower: float
         top, lower = ph["full_drop_s"]  # type: ignore[misc]
         start, end = float(ph["start_s"]), float(ph["end_s"])  # type: ignore[arg-type]
         tl.ramp("trunk_shift_cm", start + 0.1, top, sign * shift_cm)
@@ -280,8 +302,62 @@ def _hold(s: ScenarioSettings) -> Script:
     tl.ramp("weight_shift_deg", t, t + SHIFT_S, sign * WEIGHT_SHIFT_DEG)
     t += SHIFT_S
     down = _rep(tl, out, leg, t, s.hold_angle_deg, s.effective_hold_s, 1.0, hike=True)
+    top: float
+    lower: float
     top, lower = out.reps[-1]["top_s"]  # type: ignore[misc]
     out.holds.append({"leg": leg, "start_s": top, "end_s": lower, "angle_deg": s.hold_angle_deg})
     tl.ramp("weight_shift_deg", down, down + SHIFT_S, 0.0)
     tl.duration_s = down + SHIFT_S + 1.5
+    return out
+
+
+SQUAT_DOWN_S, SQUAT_BOTTOM_S, SQUAT_REST_S = 1.0, 0.6, 1.0
+
+
+def _squats(s: ScenarioSettings) -> Script:
+    """``reps`` squats, each down in 1 s, 0.6 s at the bottom, up in 1 s, 1 s standing
+    between; the legs tilt ``squat_shift_deg`` frontally on the way down (the pelvis moves
+    sideways over the planted feet) and back on the way up. The shank leans forward by a
+    third of the knee flexion, the thigh by the rest (hip flexion = 2/3 of it)."""
+    tl = Timeline()
+    out = Script(tl)
+    t = s.baseline_s
+    k = s.squat_depth_deg
+    for _ in range(s.reps):
+        bottom = t + SQUAT_DOWN_S
+        rise = bottom + SQUAT_BOTTOM_S
+        end = rise + SQUAT_DOWN_S
+        for side in ("left", "right"):
+            tl.ramp(f"knee_flex_{side}", t, bottom, k)
+            tl.ramp(f"hip_flex_{side}", t, bottom, 2.0 * k / 3.0)
+            tl.ramp(f"knee_flex_{side}", rise, end, 0.0)
+            tl.ramp(f"hip_flex_{side}", rise, end, 0.0)
+        tl.ramp("weight_shift_deg", t, bottom, s.squat_shift_deg)
+        tl.ramp("weight_shift_deg", rise, end, 0.0)
+        out.squats.append({"start_s": t, "end_s": end, "bottom_s": [bottom, rise],
+                           "depth_deg": k, "shift_deg": s.squat_shift_deg})
+        t = end + SQUAT_REST_S
+    tl.duration_s = t + 0.5
+    return out
+
+
+BUMP_OUT_S, BUMP_HOLD_S, BUMP_REST_S = 0.6, 0.3, 0.8
+
+
+def _hip_bumps(s: ScenarioSettings) -> Script:
+    """A bump per entry of ``bump_sides``: the legs tilt ``bump_deg`` toward that side in
+    0.6 s (the pelvis pushed sideways over the planted feet), 0.3 s there, back in 0.6 s,
+    0.8 s standing before the next."""
+    tl = Timeline()
+    out = Script(tl)
+    t = s.baseline_s
+    for side in s.bump_sides:
+        top = t + BUMP_OUT_S
+        back = top + BUMP_HOLD_S
+        end = back + BUMP_OUT_S
+        tl.ramp("weight_shift_deg", t, top, toward(side) * s.bump_deg)
+        tl.ramp("weight_shift_deg", back, end, 0.0)
+        out.bumps.append({"side": side, "start_s": t, "end_s": end, "top_s": [top, back]})
+        t = end + BUMP_REST_S
+    tl.duration_s = t + 0.5
     return out

@@ -109,7 +109,7 @@ def room_image(geo: RoomGeometry, room: Room, rng: np.random.Generator) -> np.nd
     p = geo.points
     x, y, z = p[..., 0], p[..., 1], p[..., 2]
     fine, coarse = _noise(rng), _noise(rng)
-    wall = np.empty(z.shape, np.float32)
+    wall: np.ndarray = np.empty(z.shape, np.float32)
     # Wall: texture, a skirting board, a soft light pool behind the subject, and the corner
     # darkening where the wall meets the floor.
     tex = 1.0 + 0.015 * _lookup(fine, x, z, 0.004) + 0.012 * _lookup(coarse, x, z, 0.05)

@@ -9,6 +9,7 @@ renderer samples it at the frame times.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 
@@ -66,7 +67,7 @@ class Timeline:
 
     duration_s: float = 0.0
     tracks: dict[str, Track] = field(default_factory=dict)
-    constants: dict[str, object] = field(default_factory=dict)
+    constants: dict[str, Any] = field(default_factory=dict)
     lifted: list[tuple[Side, float, float]] = field(default_factory=list)
     sway: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
@@ -92,7 +93,7 @@ class Timeline:
         """Side -> (T,) bool: that foot is off the floor at ``t`` (start inclusive, end
         exclusive, matching the phase intervals in the truth)."""
         t = np.asarray(t)
-        up = {"left": np.zeros(t.shape, bool), "right": np.zeros(t.shape, bool)}
+        up: dict[Side, np.ndarray] = {"left": np.zeros(t.shape, bool), "right": np.zeros(t.shape, bool)}
         for side, a, b in self.lifted:
             up[side] |= (t > a) & (t < b)
         return up
@@ -107,7 +108,8 @@ class Timeline:
         up = self.foot_up(t)
         out = []
         for i in range(len(t)):
-            planted = "right" if up["left"][i] else "left" if up["right"][i] else "both"
-            kw = {name: float(v[i]) for name, v in values.items()}
+            planted: Literal["both", "left", "right"] = (
+                "right" if up["left"][i] else "left" if up["right"][i] else "both")
+            kw: dict[str, Any] = {name: float(v[i]) for name, v in values.items()}
             out.append(PoseParams(planted=planted, **self.constants, **kw))
         return out

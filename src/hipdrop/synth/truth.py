@@ -118,6 +118,15 @@ class Truth:
     the legs' rest splay and the trunk lean) and ``top_s`` (the plateau); holds carry
     ``midline_angle_deg``. ``files`` names the video and the codec used.
 
+    ``squats`` (scenario ``squat``): start_s, end_s, bottom_s ([from, to] of the bottom),
+    depth_deg, shift_deg (the rig's) and ``lateral_shift_pct``: hipdrop.core.squat's shift on
+    the projected true joints (mid-hip against mid-ankle, image x, + toward the subject's
+    left), its median over the bottom against its median over the second standing before
+    the squat, in % of the standing true hip width. ``bumps`` (``hip-bump``): side, start_s,
+    end_s, top_s and ``peak_shift_pct``, the same shift at the top against the second
+    before, in % of the hip width. ``per_frame.lateral_shift_px`` is that shift a frame (in these two
+    scenarios only).
+
     With markers (``SynthSpec.markers``), ``per_frame`` also has ``markers_px`` ((T, 2, 2):
     [[xL, yL], [xR, yR]] per frame, the discs' projected centres, the person's left first),
     ``markers_visible`` ((T, 2) bool: at least half of the disc is seen),
@@ -138,6 +147,8 @@ class Truth:
     reps: list[dict[str, Any]] = field(default_factory=list)
     holds: list[dict[str, Any]] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
+    squats: list[dict[str, Any]] = field(default_factory=list)
+    bumps: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def frames(self) -> int:
@@ -158,6 +169,8 @@ class Truth:
             "phases": self.phases,
             "reps": self.reps,
             "holds": self.holds,
+            "squats": self.squats,
+            "bumps": self.bumps,
             "files": self.files,
         }
 
@@ -233,3 +246,25 @@ def waist_edge_obliquity_deg(xy: np.ndarray, x_left_greater: bool = True) -> flo
     """
     slope = np.polyfit(xy[:, 0], xy[:, 1], 1)[0]
     return float(np.degrees(np.arctan(slope)) * (-1.0 if x_left_greater else 1.0))
+
+
+def lateral_shift_truth(hip_l: np.ndarray, hip_r: np.ndarray, ankle_l: np.ndarray,
+                        ankle_r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(T,) the mid-hip's shift over the mid-ankle, px, + toward the person's left
+    (:func:`hipdrop.core.squat.lateral_shift_px`), and (T,) the hip width, px; inputs (T, 2)."""
+    from hipdrop.core.squat import lateral_shift_px
+
+    pose = _pose(hip_l, hip_r, hip_l, hip_r, ankle_l, ankle_r)  # shoulders unused
+    return lateral_shift_px(pose), np.hypot(*(np.asarray(hip_l) - np.asarray(hip_r)).T)
+
+
+def shift_pct(t: np.ndarray, shift_px: np.ndarray, width_px: np.ndarray, start_s: float,
+              window: tuple[float, float]) -> float:
+    """The shift's median over ``window`` (s) against its median over the second before
+    ``start_s``, in % of the hip width there (the definition hipdrop.core.squat reads)."""
+    pre = (t >= start_s - 1.0) & (t <= start_s)
+    at = (t >= window[0]) & (t <= window[1])
+    if not pre.any() or not at.any():
+        return float("nan")
+    return float(100.0 * (np.median(shift_px[at]) - np.median(shift_px[pre]))
+                 / np.median(width_px[pre]))

@@ -10,6 +10,7 @@ joints, so the tests measure hipdrop's arithmetic, not the pose model.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -229,7 +230,7 @@ def project(body: np.ndarray, camera: Camera, lying: np.ndarray | None = None) -
 
 
 def landmarks(segments: list[Segment], camera: Camera | None = None, fps: float = 30.0,
-              noise_px: float = 0.0, gaps: list[tuple[float, float]] = (), seed: int = 0,
+              noise_px: float = 0.0, gaps: Sequence[tuple[float, float]] = (), seed: int = 0,
               visibility: float = 0.99) -> tuple[LandmarkSeries, ScriptTruth]:
     """A LandmarkSeries of the scripted person and its truth.
 

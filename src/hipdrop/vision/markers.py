@@ -342,13 +342,3 @@ class MarkerTracker:
         self._streak += 1
         self._last = cue
         return cue if self._streak >= self.confirm else NO_MARKERS
-
-
-def marker_obliquity_deg(markers: np.ndarray) -> np.ndarray:
-    """(T,) DESIGN.md's obliquity of (T, >=4) marker rows (xL, yL, xR, yR, ...) px, degrees.
-
-    >>> marker_obliquity_deg(np.array([[100.0, 200.0, 50.0, 205.0, 1.0]])).round(2)
-    array([5.71])
-    """
-    m = np.asarray(markers, dtype=np.float64)
-    return np.degrees(np.arctan2(m[:, 3] - m[:, 1], np.abs(m[:, 0] - m[:, 2])))
