@@ -7,6 +7,7 @@ and the same pose -> stream -> stance/rep code runs as for a camera.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -15,6 +16,7 @@ import struct
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -389,29 +391,56 @@ def read_xwd(path: Path) -> np.ndarray:
     return rows[:, : width * (bpp // 8)].reshape(height, width, bpp // 8)[:, :, :3].copy()
 
 
-@pytest.fixture
-def xvfb():
-    """A virtual X screen (1600x900) for the test; skips when Xvfb is not installed."""
+@contextlib.contextmanager
+def virtual_screen(size: str = "1600x900") -> Iterator[str]:
+    """A virtual X screen of ``size`` (its display name); skips when Xvfb is not installed.
+
+    The display is ours once its lock file holds our server's pid: other test runs on the
+    machine start theirs at the same time, and a socket that merely exists may be another
+    run's (a test would then look at that run's windows). A lost race tries the next number.
+    """
     if shutil.which("Xvfb") is None:
         pytest.skip("Xvfb is not installed (apt-get install xvfb)")
-    number = next(n for n in range(90, 200) if not Path(f"/tmp/.X11-unix/X{n}").exists()
-                  and not Path(f"/tmp/.X{n}-lock").exists())
-    proc = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1600x900x24", "-nolisten",
-                             "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while not Path(f"/tmp/.X11-unix/X{number}").exists():
-        if time.monotonic() > deadline or proc.poll() is not None:
+    for number in range(90, 200):
+        if Path(f"/tmp/.X11-unix/X{number}").exists() or Path(f"/tmp/.X{number}-lock").exists():
+            continue
+        proc = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", f"{size}x24",
+                                 "-nolisten", "tcp"], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while proc.poll() is None and time.monotonic() < deadline:
+            try:
+                ours = Path(f"/tmp/.X{number}-lock").read_text().strip() == str(proc.pid)
+            except OSError:
+                ours = False
+            if ours and Path(f"/tmp/.X11-unix/X{number}").exists():
+                break
+            time.sleep(0.05)
+        else:
             proc.kill()
-            pytest.skip("Xvfb did not start")
-        time.sleep(0.05)
-    yield f":{number}"
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(10)
+            proc.wait(10)
+            continue  # another run took this number first (or it did not start)
+        try:
+            yield f":{number}"
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(10)
+        return
+    pytest.skip("Xvfb did not start")
+
+
+@pytest.fixture
+def xvfb():
+    """A virtual X screen (1600x900) for the test."""
+    with virtual_screen("1600x900") as display:
+        yield display
 
 
 def x(display: str, *argv: str) -> str:
-    return subprocess.run(argv, capture_output=True, text=True, timeout=20, check=True,
-                          env=os.environ | {"DISPLAY": display}).stdout
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=20,
+                          env=os.environ | {"DISPLAY": display})
+    assert proc.returncode == 0, f"{' '.join(argv)} on {display}: {proc.stderr.strip()}"
+    return proc.stdout
 
 
 def window_geometry(display: str, size: tuple[int, int], timeout: float = 30.0

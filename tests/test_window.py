@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 from conftest import clip_path
 from media import hang_guard, write_video
-from test_live import read_xwd, x
+from test_live import read_xwd, virtual_screen, x
 from test_live import xvfb as xvfb  # the fixture
 
 from hipdrop.core.landmarks import LandmarkSeries
@@ -305,21 +305,8 @@ def test_reps_screen_keeps_a_side_lying_person_clear(xvfb, tmp_path):
 @pytest.fixture
 def laptop_xvfb():
     """A virtual 1366x768 screen (a 14-inch laptop's)."""
-    if shutil.which("Xvfb") is None:
-        pytest.skip("Xvfb is not installed (apt-get install xvfb)")
-    number = next(n for n in range(200, 300) if not Path(f"/tmp/.X11-unix/X{n}").exists()
-                  and not Path(f"/tmp/.X{n}-lock").exists())
-    proc = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1366x768x24", "-nolisten",
-                             "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while not Path(f"/tmp/.X11-unix/X{number}").exists():
-        if time.monotonic() > deadline or proc.poll() is not None:
-            proc.kill()
-            pytest.skip("Xvfb did not start")
-        time.sleep(0.05)
-    yield f":{number}"
-    proc.terminate()
-    proc.wait(10)
+    with virtual_screen("1366x768") as display:
+        yield display
 
 
 def test_window_fits_a_laptop_screen_and_goes_full_screen(laptop_xvfb, tmp_path):
