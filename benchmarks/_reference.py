@@ -326,29 +326,33 @@ class Rep:
     peak_index: int
 
 
-def resting(alpha: list[float], fps: float, s: Settings) -> float:
-    vals = [a for a in alpha if finite(a)]
-    if not vals:
-        return 0.0
+def resting(alpha: list[float], fps: float, s: Settings) -> list[float]:
+    """The leg's resting splay as of each frame: the median of the finite samples so far up to
+    a window of them, then the lowest window median so far, within [0, down]."""
     w = max(1, round(fps))
-    if len(vals) <= w:
-        low = median(vals)
-    else:
-        # A sliding window kept sorted: one removal and one insertion a step.
-        window = sorted(vals[:w])
-        low = median(window)
-        for i in range(w, len(vals)):
-            del window[bisect.bisect_left(window, vals[i - w])]
-            bisect.insort(window, vals[i])
-            low = min(low, median(window))
-    return min(s.rep_down_deg, max(0.0, low))
+    out, vals, window, low = [], [], [], math.inf
+    for a in alpha:
+        if finite(a):
+            vals.append(a)
+            # A sliding window kept sorted: one removal and one insertion a step.
+            if len(vals) > w:
+                del window[bisect.bisect_left(window, vals[-w - 1])]
+            bisect.insort(window, a)
+            if len(vals) >= w:
+                low = min(low, median(window))
+        if not vals:
+            out.append(0.0)
+            continue
+        value = median(window) if len(vals) <= w else low
+        out.append(min(s.rep_down_deg, max(0.0, value)))
+    return out
 
 
 def leg_reps(alpha_abs: list[float], other_abs: list[float], t: list[float], fps: float,
-             leg: str, s: Settings, rest: float, other_rest: float) -> list[Rep]:
+             leg: str, s: Settings, rest: list[float], other_rest: list[float]) -> list[Rep]:
     n = len(alpha_abs)
-    alpha = [a - rest for a in alpha_abs]
-    other = [o - other_rest for o in other_abs]
+    alpha = [a - r for a, r in zip(alpha_abs, rest, strict=True)]
+    other = [o - r for o, r in zip(other_abs, other_rest, strict=True)]
     reps, up, last_below, peak_i, held = [], False, -1, -1, 0.0
     rise_below = -1
     for i in range(n + 1):

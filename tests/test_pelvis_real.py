@@ -23,6 +23,7 @@ from hipdrop.core.landmarks import L_HIP, R_HIP, LandmarkSeries, SeriesRecorder
 from hipdrop.io.pose import PoseEstimator
 from hipdrop.io.video import VideoReader
 from hipdrop.pipeline.analysis import analyze
+from hipdrop.reports.files import FRAME_COLUMNS, frame_columns
 from hipdrop.vision.cues import waist_line, waist_row
 from hipdrop.vision.markers import MarkerTracker
 
@@ -224,10 +225,13 @@ def test_no_real_clip_reads_a_drop_or_shows_an_impossible_number(name, clip_land
     assert "drop" not in (a.verdict.left.code, a.verdict.right.code)
     shown = a.shown_drop()
     assert np.all(np.abs(shown[np.isfinite(shown)]) <= a.settings.max_plausible_drop_deg)
+    csv_drop = frame_columns(a)[FRAME_COLUMNS.index("drop_deg")]
     for p in a.phases:
         lo, hi = p.drop_interval_deg
         if p.implausible:
             assert p.finding == "inconclusive" and p.to_json()["peak_drop_deg"] is None
+            # frames.csv shows no number for its frames either.
+            assert np.isnan(csv_drop[p.start:p.stop]).all()
         elif p.finding != "inconclusive":
             assert lo <= p.peak_drop_deg <= hi and math.isfinite(lo) and math.isfinite(hi)
     # The raw landmark line is kept for comparison, but never as a verdict on its own.

@@ -120,8 +120,12 @@ def test_ctrl_c_in_the_first_instant_is_one_line(tmp_path, long_clip, delay):
         proc.send_signal(signal.SIGINT)
         status, err = _finish(proc)
     # -2: the signal came before the interpreter had set up its own Ctrl-C handling, and the
-    # process ended as any program does; after that, hipdrop's one line and 130.
-    assert status == 130 or (delay == 0.0 and status == -signal.SIGINT), (status, err)
+    # process ended as any program does; after that, hipdrop's one line and 130. Which of the
+    # two a delay gives depends on how fast the machine starts Python (a loaded CI machine
+    # takes more than 0.4 s), so either is right at any delay; a traceback never is.
+    assert status in (130, -signal.SIGINT), (status, err)
+    if status == 130:
+        assert "interrupted" in err, err
     assert_complete_or_absent(tmp_path / "out")
 
 

@@ -121,6 +121,31 @@ def test_a_reading_no_pelvis_can_make_is_a_tracking_failure_not_a_result():
     assert np.isnan(a.shown_drop()[left.start:left.stop]).all()
 
 
+def test_frames_csv_shows_no_drop_over_an_implausible_phase(tmp_path):
+    """frames.csv's drop column is empty over the frames of a phase judged a tracking failure
+    (the product never shows a number it won't stand behind), filled over a plausible one; the
+    frames keep their stance, and the raw reading stays in the signals' RAW column."""
+    import csv
+
+    from hipdrop.reports.files import write_frames
+
+    series, _ = sc.landmarks(sc.stance_test(drop_left=28.0, drop_right=6.0), fps=30)
+    a = analyze(as_model(series, "synthetic"))
+    left, right = (next(p for p in a.phases if p.stance == s) for s in ("left", "right"))
+    assert left.implausible and not right.implausible
+    write_frames(tmp_path / "frames.csv", a)
+    with open(tmp_path / "frames.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == len(a.signals.t)
+    assert all(r["drop_deg"] == "" and r["stance"] == "left" for r in rows[left.start:left.stop])
+    assert all(r["drop_deg"] != "" for r in rows[right.start:right.stop])
+    assert float(rows[right.start + (right.stop - right.start) // 2]["drop_deg"]) > 4.0
+    # The raw labelled reading is still there: over 20 deg of the hip line's tilt.
+    raw = a.signals.landmark_obliquity_raw_deg[left.start:left.stop]
+    assert np.nanmax(np.abs(raw - left.baseline_deg)) > 20.0
+    assert a.in_phase()[left.start:left.stop].all()
+
+
 def test_too_short_a_hold_is_inconclusive():
     series, _ = sc.landmarks([sc.Segment("double", 2.0), sc.Segment("stance", 1.4, "left", 8.0),
                               sc.Segment("double", 1.0)], fps=30)

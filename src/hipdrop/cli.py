@@ -205,20 +205,24 @@ def _batch_bar() -> Progress:
 def cmd_live(args: argparse.Namespace) -> int:
     """Live from a webcam: the guided single-leg stance test, a rep counter, or a hold timer.
 
-    Keys: SPACE start/next, R restart, M mirror, F full screen, Q or Esc quit. The session is
-    saved when it ends, however it ends (a video file given as --source plays as a camera
-    would).
+    Keys: SPACE start/next (or raise both hands above your head for a second), R restart,
+    M mirror, V voice on/off, F full screen, Q or Esc quit. Cues are spoken (espeak-ng; a beep without it).
+    The session is saved when it ends, however it ends (a video file given as --source plays
+    as a camera would).
     """
     from hipdrop.live.app import ENDED_INTERRUPT, LiveOptions, run_live
 
     options = LiveOptions(
         source=args.source, mode=args.mode, mirror=args.mirror, save_dir=args.save,
         max_seconds=args.max_seconds, headless=args.headless, settings=_settings_from(args),
+        mute=args.mute, target=args.target, sets=args.sets,
         fullscreen=args.fullscreen)
     result = run_live(options, _model_loader(args.model, progress=True))
     if result.out_dir is not None and result.summary is not None:
         video = Path(args.source) if Path(args.source).is_file() else None
         _log_session(args, result.summary, result.out_dir, "live", video)
+    if result.text:
+        print(result.text)
     if result.line:
         print(result.line)
     if result.error is not None:
@@ -314,7 +318,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="session folder [./hipdrop-session-YYYYmmdd-HHMMSS]")
     p.add_argument("--max-seconds", type=_positive_seconds, metavar="S",
                    help="end the session after S s (> 0)")
-    p.add_argument("--headless", action="store_true", help="no window (the session is saved)")
+    p.add_argument("--headless", action="store_true",
+                   help="no window: each event on stderr as it happens (the session is saved)")
+    p.add_argument("--mute", action="store_true", help="no spoken cues (still logged in cues.jsonl)")
+    p.add_argument("--target", type=_positive_seconds, metavar="N",
+                   help="reps: reps per leg in a set [10]; hold: seconds a leg [30]")
+    p.add_argument("--sets", type=_positive_int, default=1, metavar="N",
+                   help="reps: sets of --target reps per leg; the session ends after the last [1]")
     p.add_argument("--fullscreen", action="store_true",
                    help="start full screen (F toggles it) [a window fitted to the screen]")
     p.add_argument("--settings", type=Path, metavar="FILE.toml", help="thresholds from a TOML file")

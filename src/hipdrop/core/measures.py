@@ -14,6 +14,7 @@ import numpy as np
 from hipdrop.core import kinematics as kin
 from hipdrop.core.filters import OneEuroFilter, bridge_gaps, gaussian_smooth
 from hipdrop.core.landmarks import L_ANKLE, L_HIP, L_SHOULDER, R_ANKLE, R_HIP, R_SHOULDER
+from hipdrop.core.side import Side
 from hipdrop.settings import Settings
 
 # Landmarks without which no angle can be measured.
@@ -30,12 +31,16 @@ class LegScale:
     @classmethod
     def of(cls, image: np.ndarray, world: np.ndarray) -> LegScale:
         """From (T, 33, >=2) image and (T, 33, 3) world landmarks (NaN ignored)."""
-        def med(points: np.ndarray) -> float:
-            lengths = kin.leg_lengths(points)
+        return cls.of_lengths(kin.leg_lengths(world), kin.leg_lengths(image[..., :2]))
+
+    @classmethod
+    def of_lengths(cls, world: np.ndarray, image: np.ndarray) -> LegScale:
+        """From (T, 2) world (m) and image (px) hip-to-ankle lengths of each leg (NaN ignored)."""
+        def med(lengths: np.ndarray) -> float:
             lengths = lengths[np.isfinite(lengths)]
             return float(np.median(lengths)) if lengths.size else float("nan")
 
-        return cls(med(world), med(image[..., :2]))
+        return cls(med(world), med(image))
 
 
 @dataclass
@@ -89,6 +94,16 @@ class Signals:
     def __len__(self) -> int:
         return len(self.t)
 
+    def leg(self, name: str, side: Side) -> np.ndarray:
+        """(T,) the per-leg signal ``name`` (a key of :data:`PER_LEG`: "lift", "abduction",
+        "knee_flexion", "thigh_elevation") of ``side``."""
+        return getattr(self, PER_LEG[name][side.column])
+
+    def legs(self, name: str) -> np.ndarray:
+        """(T, 2) the per-leg signal ``name`` of both legs, columns [left, right]."""
+        left, right = PER_LEG[name]
+        return np.stack([getattr(self, left), getattr(self, right)], axis=-1)
+
     def matrix(self) -> np.ndarray:
         """(T, len(CONTINUOUS)) the continuous signals side by side."""
         out = np.empty((len(self.t), len(self.CONTINUOUS)))
@@ -108,6 +123,13 @@ class Signals:
                       for name in _FIELDS})
 
 
+# The per-leg signals of Signals: their fields for [left, right] (Side.column).
+PER_LEG = {
+    "lift": ("lift_left", "lift_right"),
+    "abduction": ("abduction_left_deg", "abduction_right_deg"),
+    "knee_flexion": ("knee_flexion_left_deg", "knee_flexion_right_deg"),
+    "thigh_elevation": ("thigh_elevation_left_deg", "thigh_elevation_right_deg"),
+}
 # The field names of Signals, once (dataclasses.fields costs more than the live path's copies).
 _FIELDS = tuple(f.name for f in fields(Signals))
 

@@ -11,7 +11,10 @@ DESIGN.md's:
 - the thresholds are measured from the leg's resting splay (:func:`resting_angle`, at most
   ``down``): a person whose feet rest apart, or whose weight shifts over the standing leg, rests
   the working leg at up to ~10 deg from the midline, so an absolute ``down`` of 8 deg is never
-  reached between reps (rendered standing abduction: three reps merged into one).
+  reached between reps (rendered standing abduction: three reps merged into one). The splay of
+  each frame is that of the recording up to it (:func:`running_rest`), so the rule is causal:
+  the live trackers (:mod:`hipdrop.pipeline.trackers`) apply it frame by frame and give the
+  same reps as these functions over the whole arrays.
 """
 
 from __future__ import annotations
@@ -21,11 +24,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from hipdrop.core.filters import median, row_medians
+from hipdrop.core.side import SIDES, Side
 from hipdrop.settings import Settings
 
 BILATERAL_RATIO = 0.5
-LEGS = ("left", "right")
+LEGS = SIDES
 REST_WINDOW_S = 1.0
+
+
+def rest_window(fps: float) -> int:
+    """Samples in the window of the resting splay's medians."""
+    return max(1, round(REST_WINDOW_S * fps))
 
 
 def resting_angle(alpha: np.ndarray, fps: float, settings: Settings) -> float:
@@ -46,7 +55,7 @@ def resting_angle(alpha: np.ndarray, fps: float, settings: Settings) -> float:
     finite = alpha[np.isfinite(alpha)]
     if finite.size == 0:
         return 0.0
-    window = max(1, round(REST_WINDOW_S * fps))
+    window = rest_window(fps)
     if finite.size <= window:
         low = median(finite)
     else:
@@ -71,6 +80,68 @@ def _lowest_median(x: np.ndarray, window: int, ceiling: float) -> float:
     if len(candidates) == 0:  # every median is above the bound, which is then the ceiling
         return ceiling
     return float(np.min(row_medians(windows[candidates])))
+
+
+def running_rest(alpha: np.ndarray, fps: float, settings: Settings) -> np.ndarray:
+    """(T,) the resting splay of each frame: :func:`resting_angle` of ``alpha[:i + 1]``.
+
+    Parameters
+    ----------
+    alpha : (T,) abduction of the leg, degrees (NaN where unseen).
+
+    Until a window of finite samples is seen, the median of those seen; then the lowest window
+    median so far, within [0, down]. It only falls, and its last value is the whole
+    recording's :func:`resting_angle`. Found for every frame without sorting every window: the
+    lowest median of every (window // 2)-th window so far bounds it from above, and only a
+    window with half its samples at or below that bound can be lower (as in
+    :func:`_lowest_median`).
+
+    >>> running_rest(np.r_[np.full(3, 9.0), np.full(3, 4.0), np.full(2, 40.0)], 3, Settings())
+    array([8., 8., 8., 8., 4., 4., 4., 4.])
+    """
+    alpha = np.asarray(alpha, dtype=np.float64)
+    ceiling = settings.rep_down_deg
+    finite = np.isfinite(alpha)
+    x = alpha[finite]
+    n, window = x.size, rest_window(fps)
+    # by_count[c]: the splay once c finite samples are seen (0 before any). Up to a window of
+    # them, the median of the first c (row c - 1 holds them, NaN after).
+    head = min(n, window)
+    by_count = np.zeros(head + 1)
+    if head:
+        by_count[1:] = row_medians(np.where(np.tri(head, dtype=bool), x[None, :head], np.nan))
+    if n > window:
+        # Then the lowest median of a whole window so far. As a step function of the window
+        # index k: the running minimum over "events", the first window of each level of the
+        # bound and each window that can go below it (the only windows sorted).
+        windows = np.lib.stride_tricks.sliding_window_view(x, window)
+        step = max(1, window // 2)
+        bound = np.minimum(np.minimum.accumulate(row_medians(windows[::step])), ceiling)
+        levels = np.r_[0, np.flatnonzero(np.diff(bound)) + 1]  # its blocks of one level
+        starts = levels * step
+        stops = np.r_[starts[1:], len(windows)]
+        need = (window - 1) // 2 + 1  # a median below the bound has this many samples below it
+        picked = []
+        for a, b, level in zip(starts.tolist(), stops.tolist(), bound[levels].tolist(),
+                               strict=True):
+            at_or_below = (x[a:b + window - 1] <= level).view(np.uint8)
+            below = np.concatenate(([0], np.cumsum(at_or_below, dtype=np.intp)))
+            picked.append(a + np.flatnonzero(below[window:] - below[:-window] >= need))
+        lower = np.concatenate(picked)
+        at = np.concatenate((starts, lower))
+        value = np.concatenate((bound[levels], row_medians(windows[lower])))
+        order = np.argsort(at, kind="stable")
+        at, value = at[order], np.minimum.accumulate(value[order])
+        last = np.r_[at[1:] != at[:-1], True]  # of the events at one window, the last (lowest)
+        at, value = at[last], value[last]
+        by_window = np.repeat(value, np.diff(np.r_[at, len(windows)]))  # (K,), at[0] == 0
+        # Window k is first seen with window + k samples (window 0 is the median above).
+        by_count = np.concatenate((by_count, by_window[1:]))
+    by_count = np.clip(by_count, 0.0, ceiling)
+    if n == len(alpha):  # every frame measured: frame i has seen i + 1 samples
+        return by_count[1:]
+    # (A cumulative sum of the mask as bytes: numpy's of a bool array is 20 times slower.)
+    return np.take(by_count, np.cumsum(finite.view(np.uint8), dtype=np.intp))
 
 
 def hysteresis(x: np.ndarray, up: float, down: float, initial: bool | np.ndarray = False
@@ -98,7 +169,7 @@ def hysteresis(x: np.ndarray, up: float, down: float, initial: bool | np.ndarray
 class Rep:
     """One rep (DESIGN.md summary.json ``reps.items`` item)."""
 
-    leg: str
+    leg: Side
     start_s: float
     end_s: float
     peak_deg: float
@@ -107,13 +178,15 @@ class Rep:
     peak_index: int
 
     def to_json(self) -> dict:
-        return {"leg": self.leg, "start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3),
+        return {"leg": Side.of(self.leg).label, "start_s": round(self.start_s, 3),
+                "end_s": round(self.end_s, 3),
                 "peak_deg": round(self.peak_deg, 2), "held_s": round(self.held_s, 3),
                 "complete": self.complete}
 
 
-def leg_reps(alpha: np.ndarray, other: np.ndarray, t: np.ndarray, fps: float, leg: str,
-             settings: Settings, rest: float = 0.0, other_rest: float = 0.0) -> list[Rep]:
+def leg_reps(alpha: np.ndarray, other: np.ndarray, t: np.ndarray, fps: float, leg: Side | str,
+             settings: Settings, rest: float | np.ndarray = 0.0,
+             other_rest: float | np.ndarray = 0.0) -> list[Rep]:
     """Reps of one leg.
 
     Parameters
@@ -121,14 +194,16 @@ def leg_reps(alpha: np.ndarray, other: np.ndarray, t: np.ndarray, fps: float, le
     alpha : (T,) abduction of the leg, degrees.
     other : (T,) abduction of the other leg, degrees.
     t : (T,) seconds.
-    rest, other_rest : the two legs' resting splays (:func:`resting_angle`), degrees; the
-        thresholds and the bilateral rule count from them. Peaks are reported as measured.
+    rest, other_rest : the two legs' resting splays, degrees, one for the series or (T,) one a
+        frame (:func:`running_rest`); the thresholds and the bilateral rule count from them.
+        Peaks are reported as measured.
 
     A rep still above ``down`` when the series ends counts, marked incomplete (a recording cut
     mid-rep still shows the lift); one already above ``up`` when it begins counts from the start.
     """
     if len(alpha) == 0:
         return []
+    leg = Side.of(leg)
     peaks_at = alpha
     alpha, other = alpha - rest, other - other_rest
     state = hysteresis(alpha, settings.rep_up_deg, settings.rep_down_deg)
@@ -172,18 +247,37 @@ def _first_peaks(alpha: np.ndarray, rises: np.ndarray, falls: np.ndarray) -> np.
 
 def find_reps(abduction_left: np.ndarray, abduction_right: np.ndarray, t: np.ndarray, fps: float,
               settings: Settings) -> list[Rep]:
-    """Reps of both legs, ordered by start time."""
-    rest_l = resting_angle(abduction_left, fps, settings)
-    rest_r = resting_angle(abduction_right, fps, settings)
-    reps = leg_reps(abduction_left, abduction_right, t, fps, "left", settings, rest_l, rest_r)
-    reps += leg_reps(abduction_right, abduction_left, t, fps, "right", settings, rest_r, rest_l)
+    """Reps of both legs, ordered by start time (each leg's splay as of each frame)."""
+    alpha = (abduction_left, abduction_right)
+    rest = [running_rest(a, fps, settings) for a in alpha]
+    reps = []
+    for side in SIDES:
+        i, j = side.column, side.other.column
+        reps += leg_reps(alpha[i], alpha[j], t, fps, side, settings, rest[i], rest[j])
     return sorted(reps, key=lambda r: r.start_s)
+
+
+def leg_states(abduction: np.ndarray, rest: np.ndarray, settings: Settings) -> np.ndarray:
+    """(T, 2) bool: each leg [left, right] above the rep threshold (the hysteresis of
+    :func:`leg_reps`), from (T, 2) abduction and (T, 2) resting splays, degrees."""
+    return hysteresis(abduction - rest, settings.rep_up_deg, settings.rep_down_deg)
+
+
+def hold_times(up: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """(T, 2) seconds each leg has been held up without a break at each frame (0 while down),
+    from the (T, 2) states of :func:`leg_states` and (T,) times: t less the time of the run's
+    first frame."""
+    n = len(t)
+    frames = np.arange(n)[:, None]
+    began = up & ~np.vstack([np.zeros((1, up.shape[1]), bool), up[:-1]])
+    first = np.maximum.accumulate(np.where(began, frames, 0), axis=0)
+    return np.where(up, t[:, None] - t[first], 0.0)
 
 
 def running_counts(reps: list[Rep], t: np.ndarray) -> np.ndarray:
     """(T, 2) int: reps of each leg [left, right] completed by each frame (counted at their end)."""
     counts = np.zeros((len(t), 2), np.int32)
-    for i, leg in enumerate(LEGS):
-        ends = np.sort([r.end_s for r in reps if r.leg == leg])
-        counts[:, i] = np.searchsorted(ends, t, side="right")
+    for side in SIDES:
+        ends = np.sort([r.end_s for r in reps if r.leg == side])
+        counts[:, side.column] = np.searchsorted(ends, t, side="right")
     return counts

@@ -12,14 +12,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hipdrop.core.filters import median, sliding_median
+from hipdrop.core.side import LEFT_CODE, RIGHT_CODE, Side
 from hipdrop.settings import Settings
 
 if TYPE_CHECKING:
     from hipdrop.core.baselines import Baselines
 
-# Frame labels.
-UNKNOWN, DOUBLE, LEFT, RIGHT = -1, 0, 1, 2
-SIDE_NAMES = {LEFT: "left", RIGHT: "right"}
+# Frame labels (a single-leg stance's label is its side's code: Side.of_code converts).
+UNKNOWN, DOUBLE, LEFT, RIGHT = -1, 0, LEFT_CODE, RIGHT_CODE
+SIDE_NAMES = {LEFT: Side.LEFT, RIGHT: Side.RIGHT}
 
 
 def stance_labels(lift_left: np.ndarray, lift_right: np.ndarray, upright: np.ndarray,
@@ -125,7 +126,7 @@ def baseline(theta: np.ndarray, labels: np.ndarray, start: int, min_frames: int 
     return 0.0, "none"
 
 
-def contralateral_drop(theta: np.ndarray, theta0: float, side: int) -> np.ndarray:
+def contralateral_drop(theta: np.ndarray, theta0: float, side: int | Side) -> np.ndarray:
     """CPD = s (theta - theta0), s = +1 in left-leg stance, -1 in right-leg stance (degrees).
 
     Positive: the pelvis drops toward the lifted leg; negative: the lifted side hikes.
@@ -133,13 +134,12 @@ def contralateral_drop(theta: np.ndarray, theta0: float, side: int) -> np.ndarra
     >>> contralateral_drop(np.array([5.0, -3.0]), 1.0, LEFT), contralateral_drop(np.array([5.0]), 1.0, RIGHT)
     (array([ 4., -4.]), array([-4.]))
     """
-    sign = 1.0 if side == LEFT else -1.0
-    return sign * (theta - theta0)
+    return Side.of(side).sign * (theta - theta0)
 
 
-def lean_toward(lean_left: np.ndarray, side: int) -> np.ndarray:
+def lean_toward(lean_left: np.ndarray, side: int | Side) -> np.ndarray:
     """Trunk lean signed positive toward the stance ``side`` (degrees)."""
-    return lean_left if side == LEFT else -lean_left
+    return lean_left if Side.of(side) is Side.LEFT else -lean_left
 
 
 def held_peak(x: np.ndarray, fps: float, window_s: float) -> float:
@@ -192,7 +192,7 @@ def _nanmean(x: np.ndarray) -> float:
 class StancePhase:
     """One single-leg stance phase (DESIGN.md summary.json ``stance_phases`` item)."""
 
-    stance: str
+    stance: Side
     start_s: float
     end_s: float
     duration_s: float
@@ -223,6 +223,7 @@ class StancePhase:
                 "baseline_source", "obliquity_source", "finding", "inconclusive_reason",
                 "noise_deg", "thigh_elevation_deg", "implausible", "cue_disagreement_deg")
         out = {k: _round(getattr(self, k)) for k in keys}
+        out["stance"] = self.stance.label
         out["drop_interval_deg"] = [_round(float(v)) for v in self.drop_interval_deg]
         out["tier_coverage"] = ({k: round(v, 3) for k, v in self.coverage.items()}
                                 if self.coverage else None)
@@ -273,7 +274,7 @@ def measure_phases(theta: np.ndarray, lean_left: np.ndarray, labels: np.ndarray,
             measured, peaks.tolist(), strict=True):
         end_s = frame_end(t, stop, fps)
         phases.append(StancePhase(
-            stance=SIDE_NAMES[side], start_s=float(t[start]), end_s=end_s,
+            stance=Side.of_code(side), start_s=float(t[start]), end_s=end_s,
             duration_s=end_s - float(t[start]), baseline_deg=theta0, peak_drop_deg=peak,
             mean_drop_deg=_nanmean(cpd) if np.isfinite(cpd).any() else float("nan"),
             peak_trunk_lean_deg=lean, peak_lean_change_deg=change,

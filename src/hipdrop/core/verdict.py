@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from hipdrop.core.side import SIDES, Side
 from hipdrop.core.stance import StancePhase
 from hipdrop.core.tiers import LANDMARKS, MARKERS, WAIST
 from hipdrop.settings import Settings
@@ -19,7 +20,8 @@ from hipdrop.settings import Settings
 DROP, COMPENSATED, LEVEL, INCONCLUSIVE, NOT_TESTED = (
     "drop", "compensated", "no drop", "inconclusive", "not tested")
 FINDINGS = (DROP, LEVEL, COMPENSATED, INCONCLUSIVE, NOT_TESTED)
-OTHER = {"left": "right", "right": "left"}
+# The other side, looked up with a Side or "left"/"right" (a Side is its string).
+OTHER: dict[str, Side] = {side: side.other for side in SIDES}
 
 # What each reason tells the person to change.
 WAIST_HIDDEN = ("your waist is hidden, so only the pose model's rough hip points could be "
@@ -137,6 +139,10 @@ class Verdict:
     comparison: str  # the sentences that compare the sides
     advice: str = ""  # what to do next
 
+    def of(self, side: Side | str) -> SideVerdict:
+        """The verdict for standing on ``side``."""
+        return self.left if Side.of(side) is Side.LEFT else self.right
+
     @property
     def text(self) -> str:
         """The whole verdict in words: each side, the comparison, what next."""
@@ -144,8 +150,8 @@ class Verdict:
                         if t)
 
     def to_json(self) -> dict:
-        return {"left": self.left.code, "right": self.right.code, "text": self.text,
-                "sides": {"left": self.left.to_json(), "right": self.right.to_json()},
+        return {**{s.label: self.of(s).code for s in SIDES}, "text": self.text,
+                "sides": {s.label: self.of(s).to_json() for s in SIDES},
                 "advice": self.advice}
 
 
@@ -175,12 +181,14 @@ def _interval_words(p: StancePhase) -> str:
     return f"between {lo:.1f} and {hi:.1f} deg"
 
 
-def side_verdict(side: str, phases: list[StancePhase], settings: Settings) -> SideVerdict:
-    """Verdict for standing on ``side`` ("left"/"right") from that side's phases."""
+def side_verdict(side: Side | str, phases: list[StancePhase], settings: Settings
+                 ) -> SideVerdict:
+    """Verdict for standing on ``side`` from that side's phases."""
+    side = Side.of(side)
     mine = [p for p in phases if p.stance == side]
-    Side, lifted = side.upper(), OTHER[side]
+    SIDE, lifted = side.label.upper(), side.other
     if not mine:
-        return SideVerdict(NOT_TESTED, f"Standing on the {Side} leg: not tested (no single-leg "
+        return SideVerdict(NOT_TESTED, f"Standing on the {SIDE} leg: not tested (no single-leg "
                            f"stance on the {side} leg was found).")
     p = _chosen(mine)
     longest = max(q.duration_s for q in mine)
@@ -188,23 +196,23 @@ def side_verdict(side: str, phases: list[StancePhase], settings: Settings) -> Si
     source = SOURCE_WORDS.get(p.obliquity_source, p.obliquity_source)
     thr = settings.drop_threshold_deg
     if p.finding == DROP:
-        text = (f"Standing on the {Side} leg: the pelvis dropped toward the lifted {lifted} leg "
+        text = (f"Standing on the {SIDE} leg: the pelvis dropped toward the lifted {lifted} leg "
                 f"by {p.peak_drop_deg:.1f} deg ({_interval_words(p)}, read from {source}; "
                 f"threshold {thr:g} deg). That is a positive Trendelenburg sign: it points to a "
-                f"weak {Side} gluteus medius, the muscle at the side of the hip that holds the "
+                f"weak {SIDE} gluteus medius, the muscle at the side of the hip that holds the "
                 "pelvis level.")
     elif p.finding == COMPENSATED:
-        text = (f"Standing on the {Side} leg: the pelvis "
+        text = (f"Standing on the {SIDE} leg: the pelvis "
                 f"{level_words(p.drop_interval_deg, thr)} ({_interval_words(p)}, "
                 f"read from {source}) but the trunk leaned {p.peak_lean_change_deg:.0f} deg over "
-                f"the {side} leg, which can hide a weak {Side} gluteus medius (a compensated "
+                f"the {side} leg, which can hide a weak {SIDE} gluteus medius (a compensated "
                 "Trendelenburg). Retest keeping the shoulders level.")
     elif p.finding == LEVEL:
         moved = level_words(p.drop_interval_deg, thr)
-        text = (f"Standing on the {Side} leg: no drop; the pelvis {moved.removeprefix('did not drop: ')} "
+        text = (f"Standing on the {SIDE} leg: no drop; the pelvis {moved.removeprefix('did not drop: ')} "
                 f"({_interval_words(p)}, under the {thr:g} deg threshold; read from {source}).")
     else:
-        text = f"Standing on the {Side} leg: can't tell; {p.inconclusive_reason}."
+        text = f"Standing on the {SIDE} leg: can't tell; {p.inconclusive_reason}."
     if not complete and p.finding != INCONCLUSIVE:
         text += (f" The test was not complete: held {longest:.0f} of "
                  f"{settings.hold_target_s:.0f} s.")
@@ -214,7 +222,7 @@ def side_verdict(side: str, phases: list[StancePhase], settings: Settings) -> Si
 
 def make_verdict(phases: list[StancePhase], settings: Settings) -> Verdict:
     """Both sides' verdicts, a comparison where both were measured, and what to do next."""
-    left, right = side_verdict("left", phases, settings), side_verdict("right", phases, settings)
+    left, right = (side_verdict(s, phases, settings) for s in SIDES)
     parts = []
     measured = (DROP, LEVEL, COMPENSATED)
     if left.code in measured and right.code in measured:
@@ -229,9 +237,9 @@ def make_verdict(phases: list[StancePhase], settings: Settings) -> Verdict:
                          f"({right.peak_drop_deg:.1f} vs {left.peak_drop_deg:.1f} deg).")
         else:
             parts.append("No clear difference between the sides.")
-    weak = [s for s, v in (("left", left), ("right", right)) if v.code in (DROP, COMPENSATED)]
+    weak = [s for s, v in zip(SIDES, (left, right), strict=True) if v.code in (DROP, COMPENSATED)]
     if weak:
-        sides = " and ".join(s.upper() for s in weak)
+        sides = " and ".join(s.label.upper() for s in weak)
         advice = (f"What next: strengthen the {sides} gluteus medius: side-lying hip abduction "
                   "with that side on top (about 10 slow lifts), holds of 30-60 s, standing drills "
                   "such as a hip bump against a wall, then retest. See a physiotherapist if it "

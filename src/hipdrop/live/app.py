@@ -12,7 +12,9 @@ formats of DESIGN.md) on every way out: a key, the window closed, Ctrl-C, the en
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+import sys
 import time
 from collections import deque
 from collections.abc import Callable
@@ -28,9 +30,11 @@ from hipdrop.core.verdict import INCONCLUSIVE, NOT_TESTED, Verdict
 from hipdrop.errors import CameraError, InputError, SettingsError
 from hipdrop.io.capture import Frame, FrameSource, open_source
 from hipdrop.io.models import ResolvedModel
-from hipdrop.io.outputs import OutputPlan
+from hipdrop.io.outputs import OutputPlan, write_file
 from hipdrop.io.pose import PoseEstimator, PoseFrame
 from hipdrop.io.signals import signum_of
+from hipdrop.live.coach import Coach, only_measured, summary_text
+from hipdrop.live.cues import Cue
 from hipdrop.live.guide import (
     FramingAdvice,
     Guide,
@@ -42,6 +46,7 @@ from hipdrop.live.guide import (
     guided_result,
 )
 from hipdrop.live.screens import COUNTER_KEYS, RESULT_KEYS, Hud, Screen, render, window_title
+from hipdrop.live.voice import Speaker
 from hipdrop.live.window import WINDOW, Window  # noqa: F401 (WINDOW: re-exported)
 from hipdrop.pipeline.analysis import Analysis
 from hipdrop.pipeline.stream import FrameState, StreamAnalyzer
@@ -54,17 +59,21 @@ MODES = ("stance", "reps", "hold", "squat")
 FRAMING_EVERY_S = 0.1
 
 # Keys, read with ``cv2.waitKey(...) & 0xFF``.
-NEXT, RESTART, MIRROR, QUIT = "next", "restart", "mirror", "quit"
+NEXT, RESTART, MIRROR, QUIT, MUTE = "next", "restart", "mirror", "quit", "mute"
 FULLSCREEN = "fullscreen"
 KEYS = {32: NEXT, 13: NEXT, ord("r"): RESTART, ord("R"): RESTART, ord("m"): MIRROR,
-        ord("M"): MIRROR, ord("q"): QUIT, ord("Q"): QUIT, 27: QUIT, ord("f"): FULLSCREEN,
-        ord("F"): FULLSCREEN}
+        ord("M"): MIRROR, ord("q"): QUIT, ord("Q"): QUIT, 27: QUIT,
+        ord("v"): MUTE, ord("V"): MUTE,  # v: the voice on and off (m is mirror)
+        ord("f"): FULLSCREEN, ord("F"): FULLSCREEN}
 
 SESSION_FILES = ("landmarks.npz", "summary.json", "frames.csv")
+CUE_LOG = "cues.jsonl"  # what was said, and what became of each cue
+DRAIN_S = 8.0  # at the end, the voice may finish the result this long
 
 # How a session ended.
 ENDED_QUIT, ENDED_FILE, ENDED_TIME = "quit", "end of file", "max seconds"
 ENDED_INTERRUPT, ENDED_CAMERA = "interrupted", "camera lost"
+ENDED_DONE = "done"  # the reps' last set, or both legs' holds, finished
 
 
 @dataclass
@@ -81,6 +90,10 @@ class LiveOptions:
     settings: Settings = field(default_factory=Settings)
     num_poses: int = 1
     linger: bool = True  # at the end of a file, keep the result on screen until a key
+    mute: bool = False  # no voice (the cues are still logged)
+    target: float | None = None  # reps: per leg a set [10]; hold: seconds [settings' hold target]
+    sets: int = 1  # reps: sets to do
+    events: bool | None = None  # print each event on stderr [when headless]
     fullscreen: bool = False
 
 
@@ -150,8 +163,9 @@ class LiveSession:
     """
 
     def __init__(self, mode: str, settings: Settings, width: int, height: int, fps: float,
-                 model: str) -> None:
+                 model: str, coach: Coach | None = None) -> None:
         self.mode, self.settings = mode, settings
+        self.coach = coach or Coach(mode, settings)
         self.width, self.height = width, height
         self.analyzer = StreamAnalyzer(settings, width, height, fps, model)
         self.advice = FramingAdvice()
@@ -194,8 +208,10 @@ class LiveSession:
             before = self.guide.step
             self.view = self.guide.update(state, self.issues)
             if self.guide.step == Step.RESULT and before != Step.RESULT:
-                self.result = guided_result(self.analyzer.finish(require_pose=False),
+                self.result = guided_result(self.analyzer.so_far(),
                                             self.guide.holds)
+        if self.coach.frame(state, pose.image, self.view, self.result, self.issues):
+            self.next()  # both hands raised ~1 s: SPACE, hands-free
         return state
 
     def next(self) -> None:
@@ -207,7 +223,7 @@ class LiveSession:
             return
         self.guide.next()
         if self.guide.step == Step.RESULT and self.result is None:
-            self.result = guided_result(self.analyzer.finish(require_pose=False),
+            self.result = guided_result(self.analyzer.so_far(),
                                         self.guide.holds)
 
     def restart(self) -> None:
@@ -221,15 +237,18 @@ class LiveSession:
         self._best = [0.0, 0.0]
         if self.squats is not None:  # a new set: the count shown starts again
             self.squats = SquatTracker(self.settings.min_visibility)
+        if self.guide is None:
+            self.coach.restart(self._rep_offset)
 
     def finish_test(self) -> None:
         """The session ends: the guided test in progress shows its result."""
         if self.guide is not None and self.guide.step != Step.RESULT:
             self.guide.finish()
-            self.result = guided_result(self.analyzer.finish(require_pose=False),
+            self.result = guided_result(self.analyzer.so_far(),
                                         self.guide.holds)
             if self.state is not None:
                 self.view = self.guide.update(self.state, [])
+        self.coach.closing(self.view, self.result)
 
     def screen(self, hud: Hud, mirrored: bool) -> Screen:
         state = self.state
@@ -243,6 +262,9 @@ class LiveSession:
             screen.footer = COUNTER_KEYS
         elif self.guide.step == Step.RESULT:
             screen.footer = RESULT_KEYS
+        where = self.coach.footer()
+        if where is not None:  # the counter modes' sets or holds, until the screens show them
+            screen.footer = f"{where}    {screen.footer}"
         return screen
 
     def all_tests(self) -> list[Guide]:
@@ -272,6 +294,7 @@ class LiveResult:
     error: CameraError | None = None
     stats: dict = field(default_factory=dict)
     signum: int = 0  # the stop signal, when reason is ENDED_INTERRUPT
+    text: str = ""  # the multi-line summary, as `hipdrop analyze` prints it
 
 
 def default_save_dir(now: datetime | None = None) -> Path:
@@ -302,7 +325,7 @@ def result_line(mode: str, analysis: Analysis, test: GuidedResult | None,
     reps = f"reps L {sum(r.leg == 'left' for r in analysis.reps)} " \
            f"R {sum(r.leg == 'right' for r in analysis.reps)}"
     if mode == "hold":
-        return f"best hold L {best_hold[0]:.1f} s R {best_hold[1]:.1f} s; {reps}"
+        return f"best hold L {best_hold[0]:.1f} s R {best_hold[1]:.1f} s"
     if mode == "reps":
         return reps
     if mode == "squat":
@@ -322,19 +345,22 @@ def save_session(session: LiveSession, out_dir: Path, source: str, extra: dict) 
     analyzer.series().save(out_dir / "landmarks.npz")
     analysis = analyzer.finish(require_pose=False)
     tests = [guided_result(analysis, g.holds) for g in session.all_tests()]
-    best = analyzer.best_hold_s
     more: dict = {"mode": session.mode}
     if session.mode == "stance":
         more["tests"] = [t.to_json() for t in tests]
-    if session.mode == "hold":
-        more["best_hold_s"] = {"left": round(best[0], 3), "right": round(best[1], 3)}
-    data = summary(analysis, source, more | extra)
+    more |= session.coach.to_json()
+    best = analyzer.best_hold_s
+    if session.mode == "hold":  # counted only while the leg was up and the hips level
+        held = more["best_hold_s"]
+        best = (held["left"], held["right"])
+    data = only_measured(session.mode, summary(analysis, source, more | extra))
     if not analysis.signals.pose.any():
         data["warnings"].append("no person was seen during the session")
     write_summary(out_dir / "summary.json", data)
     write_frames(out_dir / "frames.csv", analysis)
     line = result_line(session.mode, analysis, tests[-1] if tests else None, best)
-    return LiveResult("", out_dir, data, f"Saved session to {out_dir}/: {line}")
+    return LiveResult("", out_dir, data, f"Saved session to {out_dir}/: {line}",
+                      text=summary_text(data))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -345,8 +371,10 @@ class _Runner:
     """The capture loop of one session; keeps what the end of the session needs."""
 
     def __init__(self, options: LiveOptions, source: FrameSource, window: Window | None,
-                 model: str) -> None:
+                 model: str, speaker: Speaker | None = None) -> None:
         self.options, self.source, self.window, self.model = options, source, window, model
+        self.speaker = speaker
+        self.events = options.headless if options.events is None else options.events
         self.stats = Stats()
         self.mirror = options.mirror
         self.session: LiveSession | None = None
@@ -375,6 +403,7 @@ class _Runner:
             t1 = time.perf_counter()
             session = self.session or self._open(frame)
             session.update(pose, frame.t, cue, marks)
+            self.announce(session.coach.take())
             t2 = time.perf_counter()
             stats.latency_ms.append((time.monotonic() - frame.captured) * 1000.0)
             stats.pose_ms.append((t1 - t0) * 1000.0)
@@ -387,11 +416,24 @@ class _Runner:
                 stats.draw_ms.append((time.perf_counter() - t2) * 1000.0)
                 if action == QUIT:
                     return ENDED_QUIT
+            if session.coach.finished:
+                return ENDED_DONE
+
+    def announce(self, cues: list[Cue]) -> None:
+        """Hand the cues to the voice (queued: never waits for it) and, headless, print their
+        event lines on stderr, one a line, as they happen."""
+        for c in cues:
+            if self.speaker is not None:
+                self.speaker.say(c)
+            if self.events and c.log:
+                print(f"{c.t:7.1f} s  {c.log}", file=sys.stderr, flush=True)
 
     def _open(self, frame: Frame) -> LiveSession:
         h, w = frame.image.shape[:2]
-        self.session = LiveSession(self.options.mode, self.options.settings, w, h,
-                                   self.source.fps, self.model)
+        opts = self.options
+        coach = Coach(opts.mode, opts.settings, opts.target, opts.sets)
+        self.session = LiveSession(opts.mode, opts.settings, w, h, self.source.fps, self.model,
+                                   coach)
         return self.session
 
     def _show(self, session: LiveSession) -> str | None:
@@ -408,6 +450,8 @@ class _Runner:
             self.restarts += 1
         elif action == MIRROR:
             self.mirror = not self.mirror
+        elif action == MUTE and self.speaker is not None:
+            self.speaker.toggle_mute()
         elif action == FULLSCREEN and hasattr(self.window, "toggle_fullscreen"):
             self.window.toggle_fullscreen()
         return action
@@ -418,17 +462,19 @@ class _Runner:
         assert self.window is not None and self.last is not None
         fit = getattr(self.window, "canvas_size", None)
         screen.memory = self.layout
-        image = render(self.last.image, screen, fit(self.last.image.shape) if fit else None)
+        size = fit(self.last.image.shape) if fit else None
+        image = render(self.last.image, screen) if size is None else render(
+            self.last.image, screen, size)
         if hasattr(self.window, "set_title"):
             self.window.set_title(window_title(screen))
         return image
 
-    def linger(self) -> None:
+    def linger(self, footer: str = "End of the video: press any key to close") -> None:
         """At the end of a file: keep the last frame and the result up until a key."""
         if self.window is None or self.session is None or self.last is None:
             return
         screen = self.session.screen(self.stats.hud(), self.mirror)
-        screen.footer = "End of the video: press any key to close"
+        screen.footer = footer
         while not self.window.closed:  # redrawn: the window may be resized or made full screen
             key = self.window.show(self._render(screen), wait_ms=100)
             if KEYS.get(key) == FULLSCREEN and hasattr(self.window, "toggle_fullscreen"):
@@ -438,13 +484,15 @@ class _Runner:
 
 
 def run_live(options: LiveOptions, model: ResolvedModel | Callable[[], ResolvedModel], *,
-             source: FrameSource | None = None, window: Window | None = None) -> LiveResult:
+             source: FrameSource | None = None, window: Window | None = None,
+             speaker: Speaker | None = None) -> LiveResult:
     """Run a live session until it ends, save it, and say how it ended.
 
     ``model`` may be a loader, called once the source is open (a missing camera is reported
-    before a model download). ``source`` and ``window`` replace the ones ``options`` names
-    (tests pass fakes). A camera lost mid-session is returned in :attr:`LiveResult.error` after
-    the session is saved; one that cannot be opened raises CameraError: nothing was recorded.
+    before a model download). ``source``, ``window`` and ``speaker`` replace the ones
+    ``options`` name (tests pass fakes; the speaker is closed here either way). A camera lost
+    mid-session is returned in :attr:`LiveResult.error` after the session is saved; one that
+    cannot be opened raises CameraError: nothing was recorded.
     """
     if options.mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {options.mode!r}")
@@ -460,17 +508,21 @@ def run_live(options: LiveOptions, model: ResolvedModel | Callable[[], ResolvedM
         # The session folder is checked and made before the session: a folder that cannot be
         # written fails now, not after the person did the test.
         inputs = [Path(options.source)] if not source.live else []
-        plan = OutputPlan.prepare(options.save_dir or default_save_dir(), SESSION_FILES,
-                                  [*inputs, model.path], what="session folder")
+        plan = OutputPlan.prepare(options.save_dir or default_save_dir(),
+                                  (*SESSION_FILES, CUE_LOG), [*inputs, model.path],
+                                  what="session folder")
     except BaseException:
         source.close()
+        if speaker is not None:
+            speaker.close()
         raise
     reason, error, signum = ENDED_QUIT, None, 0
-    with source:
+    speaker = speaker if speaker is not None else Speaker(muted=options.mute)
+    with source, speaker:
         if window is None and not options.headless:
             window = Window(fullscreen=options.fullscreen)
             window.loading(options.mode)  # while the model loads, not a black window
-        runner = _Runner(options, source, window, model.name)
+        runner = _Runner(options, source, window, model.name, speaker)
         runner.plan = plan
         try:
             try:
@@ -483,11 +535,24 @@ def run_live(options: LiveOptions, model: ResolvedModel | Callable[[], ResolvedM
             runner.stats.dropped = source.dropped
             result = _save(runner, reason, error)
             result.signum = signum
-            if reason == ENDED_FILE and options.linger:
+            if runner.session is not None:
+                runner.announce(runner.session.coach.take())  # the result, said
+            if reason in (ENDED_FILE, ENDED_DONE) and options.linger:
                 try:
-                    runner.linger()
+                    if reason == ENDED_FILE:
+                        runner.linger()
+                    else:
+                        runner.linger("Finished: press any key to close")
                 except KeyboardInterrupt:
                     pass
+            if result.out_dir is not None and runner.session is not None:
+                if reason != ENDED_INTERRUPT:
+                    try:
+                        speaker.drain(DRAIN_S)
+                    except KeyboardInterrupt:
+                        pass
+                speaker.close()
+                write_cue_log(result.out_dir / CUE_LOG, runner.session.coach.cues, speaker)
         except BaseException:
             plan.discard()  # only if nothing was saved in it
             raise
@@ -495,6 +560,19 @@ def run_live(options: LiveOptions, model: ResolvedModel | Callable[[], ResolvedM
             if window is not None:
                 window.close()
     return result
+
+
+def write_cue_log(path: Path, cues: list[Cue], speaker: Speaker) -> None:
+    """cues.jsonl: every cue of the session, one JSON object a line, in order, with what became
+    of it ("spoken", "muted", "dropped: stale", ...; "not spoken" for an event line only)."""
+    outcome = {id(s.cue): s for s in speaker.log}
+    lines = []
+    for c in cues:
+        said = outcome.get(id(c))
+        extra = ({"outcome": said.outcome, "backend": said.backend} if said is not None else
+                 {"outcome": "not spoken" if c.say is None else "pending", "backend": None})
+        lines.append(json.dumps(c.to_json() | extra))
+    write_file(path, lambda f: f.write("".join(x + "\n" for x in lines)), text=True)
 
 
 def _save(runner: _Runner, reason: str, error: CameraError | None) -> LiveResult:

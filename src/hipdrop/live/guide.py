@@ -38,10 +38,10 @@ from hipdrop.core.landmarks import (
     R_SHOULDER,
 )  # fmt: skip
 from hipdrop.core.stance import StancePhase
-from hipdrop.core.tiers import MARKERS, MEDIAPIPE, WAIST
-from hipdrop.core.verdict import OTHER, Verdict, make_verdict
+from hipdrop.core.tiers import MARKERS, WAIST
+from hipdrop.core.verdict import OTHER, Verdict
 from hipdrop.pipeline.analysis import Analysis
-from hipdrop.pipeline.stream import FrameState
+from hipdrop.pipeline.stream import FrameState, SessionSoFar, verdict_over
 from hipdrop.settings import Settings
 
 # ---------------------------------------------------------------------------------------------
@@ -271,6 +271,9 @@ class GuideTiming:
     hold_s: float = 30.0
     start_s: float = 0.5  # a stance must last this long to start a hold (DESIGN: 0.5 s phase)
     grace_s: float = 0.5  # a foot down for less than this does not end a hold
+    # A foot not lifted for this long: the side is skipped, so a test nobody is at the keyboard
+    # for still reaches its result (what SPACE did).
+    wait_s: float = 20.0
 
     @classmethod
     def of(cls, settings: Settings, **changes: float) -> GuideTiming:
@@ -361,6 +364,11 @@ class Guide:
             if stance is not None and stance in self.done:
                 self.note = (f"That is your {OTHER[stance].upper()} foot: lift your "
                              f"{OTHER[self._target].upper()} foot")
+            self._acc = 0.0 if stance is not None else self._acc + dt
+            if self._acc >= tm.wait_s:
+                foot = OTHER[self._target].upper()
+                self.done.add(self._target)
+                self._after_side(f"No {foot} foot lifted for {tm.wait_s:.0f} s: going on")
         elif self.step == Step.HOLD and self._hold is not None:
             if stance == self._hold.stance:
                 self._seen_t = t
@@ -374,9 +382,8 @@ class Guide:
     def _check_lift(self, state: FrameState) -> None:
         """Tell the person when the lifted thigh is too high for the hip points to be read
         (held 1 s, and only while the drop is read from them)."""
-        thigh = state.lifted_thigh_deg
         high = (self.step == Step.HOLD and state.drop_source not in (MARKERS, WAIST)
-                and math.isfinite(thigh) and thigh > MEDIAPIPE.max_thigh_deg)
+                and state.lifted_thigh_too_high)
         if not high:
             self._high_since = None
             return
@@ -407,10 +414,10 @@ class Guide:
             self._after_side(f"Well done: {OTHER[hold.stance].upper()} foot held "
                              f"{hold.duration_s:.0f} s" if completed else None)
         else:
-            self.step = Step.LIFT
+            self.step, self._acc = Step.LIFT, 0.0
             self.note = (f"Foot down after {hold.duration_s:.0f} s: lift your "
                          f"{OTHER[hold.stance].upper()} foot again and hold "
-                         f"{self.timing.hold_s:.0f} s, or press SPACE to go on")
+                         f"{self.timing.hold_s:.0f} s, or raise both hands to go on")
 
     def _after_side(self, note: str | None = None) -> None:
         """The next side starts from a new baseline (the analysis takes the double stance just
@@ -486,15 +493,12 @@ class GuidedResult:
                 "text": self.verdict.text}
 
 
-def guided_result(analysis: Analysis, holds: list[Hold]) -> GuidedResult:
-    """The verdict (:func:`hipdrop.core.verdict.make_verdict`) on the stance phases of ``analysis``
-    that overlap the test's holds: a foot lifted while getting into position is not the test.
+def guided_result(session: Analysis | SessionSoFar, holds: list[Hold]) -> GuidedResult:
+    """The verdict on the stance phases of ``session`` (the finished analysis, or the live
+    session so far) that overlap the test's holds (:func:`hipdrop.pipeline.stream.verdict_over`).
     """
-    eps = 1e-6
-    phases = [p for p in analysis.phases
-              if any(h.stance == p.stance and p.start_s < h.end_s + eps
-                     and p.end_s > h.start_s - eps for h in holds)]
-    verdict = make_verdict(phases, analysis.settings)
+    verdict = verdict_over(session.phases, [(h.stance, h.start_s, h.end_s) for h in holds],
+                           session.settings)
     chosen: dict[str, StancePhase | None] = {"left": verdict.left.phase,
                                              "right": verdict.right.phase}
     return GuidedResult(verdict, chosen, list(holds), verdict.comparison)

@@ -79,9 +79,9 @@ def _readable_drop(state: FrameState | None, settings: Settings) -> float:
     return drop if math.isfinite(drop) and abs(drop) <= settings.max_plausible_drop_deg else math.nan
 
 
-KEYS_HELP = "SPACE next   R restart   M mirror   F full screen   Q quit"
-RESULT_KEYS = "SPACE new test   M mirror   F full screen   Q quit"
-COUNTER_KEYS = "R restart   M mirror   F full screen   Q quit"  # reps and hold: no steps
+KEYS_HELP = "SPACE next   R restart   M mirror   V voice   F full screen   Q quit"
+RESULT_KEYS = "SPACE new test   M mirror   V voice   F full screen   Q quit"
+COUNTER_KEYS = "R restart   M mirror   V voice   F full screen   Q quit"  # no steps to go through
 
 
 @dataclass

@@ -12,7 +12,8 @@ from hipdrop.core.baselines import Baselines
 from hipdrop.core.landmarks import LandmarkSeries
 from hipdrop.core.measures import LegScale, Signals, frame_signals, mask_unseen, smooth_offline
 from hipdrop.core.obliquity import estimate_obliquity
-from hipdrop.core.reps import Rep, find_reps, running_counts
+from hipdrop.core.reps import Rep, find_reps, hold_times, leg_states, running_counts, running_rest
+from hipdrop.core.side import Side
 from hipdrop.core.stance import (
     DOUBLE,
     LEFT,
@@ -50,7 +51,9 @@ class Analysis:
 
     ``signals`` are smoothed, one row a frame; ``labels`` (T,) the stance label of each frame
     (see :mod:`hipdrop.core.stance`); ``drop`` (T,) the contralateral pelvic drop in degrees inside
-    stance phases, NaN elsewhere.
+    stance phases, NaN elsewhere and over a phase judged implausible (a tracking failure: its
+    numbers are not a result, so frames.csv leaves them empty; the readings stay in the signals'
+    RAW columns).
     """
 
     series: LandmarkSeries
@@ -73,6 +76,29 @@ class Analysis:
         """(T, 2) running rep counts [left, right]."""
         return running_counts(self.reps, self.signals.t)
 
+    def hold_s(self) -> np.ndarray:
+        """(T, 2) how long each leg [left, right] has been held out at each frame, seconds
+        (above the rep threshold from its resting splay; :func:`hipdrop.core.reps.hold_times`)."""
+        abduction = self.signals.legs("abduction")
+        rest = np.stack([running_rest(a, self.series.fps, self.settings) for a in abduction.T],
+                        axis=-1)
+        return hold_times(leg_states(abduction, rest, self.settings), self.signals.t)
+
+    @property
+    def best_hold_s(self) -> tuple[float, float]:
+        """The longest time each leg [left, right] was held out, seconds."""
+        if len(self.signals) == 0:
+            return 0.0, 0.0
+        left, right = self.hold_s().max(axis=0).tolist()
+        return left, right
+
+    def in_phase(self) -> np.ndarray:
+        """(T,) bool: the frame lies in a stance phase (implausible ones included)."""
+        mask = np.zeros(len(self.drop), bool)
+        for p in self.phases:
+            mask[p.start:p.stop] = True
+        return mask
+
     def shown_drop(self) -> np.ndarray:
         """(T,) the drop where hipdrop stands behind the number, NaN elsewhere: phases read
         from markers, a waist line or landmarks taken as geometry, and not a tracking failure.
@@ -93,7 +119,7 @@ class Analysis:
         """(T,) trunk lean, positive toward the stance side in a phase, else toward the left."""
         lean = self.signals.trunk_lean_left_deg.copy()
         right = self.labels == RIGHT
-        in_phase = np.isfinite(self.drop)
+        in_phase = self.in_phase()
         lean[right & in_phase] *= -1.0
         return lean
 
@@ -117,17 +143,9 @@ def analyze_signals(series: LandmarkSeries, signals: Signals, settings: Settings
     labels = stance_labels(signals.lift_left, signals.lift_right, signals.upright,
                            settings.lift_fraction)
     found = find_phases(labels, signals.t, series.fps, settings.min_stance_s)
-    allowed = TIERS if estimator == "hipdrop" else (LANDMARKS,)
-    index = Baselines(labels)  # every baseline of the recording from one pass over the labels
-    obliquity, readings, source = estimate_obliquity(signals, labels, found, allowed, index)
-    signals = signals.with_matrix(signals.matrix())
-    signals.obliquity_deg = obliquity
-    phases, drop = measure_phases(obliquity, signals.trunk_lean_left_deg, labels, found,
-                                  signals.t, series.fps, settings, index)
+    signals, phases, drop, source = measure_stance(series.fps, series.model, signals, labels,
+                                                   found, settings, estimator)
     reading_of = landmark_reading(series.model)
-    for phase, reading, (side, start, stop) in zip(phases, readings, found, strict=True):
-        _judge(phase, reading, signals, index, side, start, stop, series.fps, settings,
-               drop[start:stop], reading_of)
     if phases and not (labels == DOUBLE).any():
         warnings.append("no double-leg stance in the recording: drops are measured against a "
                         "level pelvis (baseline 0), so camera roll is not removed")
@@ -159,15 +177,48 @@ def _squats_and_bumps(series: LandmarkSeries, signals: Signals, settings: Settin
     return squats, bumps
 
 
+def measure_stance(fps: float, model: str, signals: Signals, labels: np.ndarray,
+                   found: list[tuple[int, int, int]], settings: Settings,
+                   estimator: str = "hipdrop"
+                   ) -> tuple[Signals, list[StancePhase], np.ndarray, np.ndarray]:
+    """The phase step: each found phase read, measured and judged.
+
+    Parameters
+    ----------
+    fps, model : the recording's frame rate and the model that made its landmarks (how its hip
+        landmarks are read: :func:`hipdrop.core.tiers.landmark_reading`).
+    signals : the smoothed signals (T rows) of the frames so far; labels : (T,) their stance
+        labels; found : (label, start, stop) phases among them (all of them, or those wanted).
+
+    Returns the signals with hipdrop's obliquity, the phases (:class:`StancePhase`, each with
+    its tier, interval and finding), the (T,) drop (NaN outside the phases, and over a phase
+    judged implausible) and the (T,) tier of each frame. The offline analysis runs it once on
+    the whole recording; the live path on the frames so far when it shows a result
+    (:meth:`hipdrop.pipeline.stream.StreamAnalyzer.so_far`).
+    """
+    allowed = TIERS if estimator == "hipdrop" else (LANDMARKS,)
+    index = Baselines(labels)  # every baseline of the recording from one pass over the labels
+    obliquity, readings, source = estimate_obliquity(signals, labels, found, allowed, index)
+    signals = signals.with_matrix(signals.matrix())
+    signals.obliquity_deg = obliquity
+    phases, drop = measure_phases(obliquity, signals.trunk_lean_left_deg, labels, found,
+                                  signals.t, fps, settings, index)
+    reading_of = landmark_reading(model)
+    for phase, reading, (side, start, stop) in zip(phases, readings, found, strict=True):
+        _judge(phase, reading, signals, index, side, start, stop, fps, settings,
+               drop[start:stop], reading_of)
+        if phase.implausible:  # a tracking failure: no per-frame number either (frames.csv)
+            drop[start:stop] = np.nan
+    return signals, phases, drop, source
+
+
 def _judge(phase: StancePhase, reading: PhaseReading, signals: Signals, index: Baselines,
            side: int, start: int, stop: int, fps: float, settings: Settings,
            cpd: np.ndarray, reading_of: LandmarkReading) -> None:
     """Set a measured phase's tier, interval and finding (hipdrop.core.tiers, hipdrop.core.verdict)."""
-    lifted = "right" if side == LEFT else "left"
-    thigh = getattr(signals, f"thigh_elevation_{lifted}_deg")[start:stop]
+    thigh = signals.leg("thigh_elevation", Side.of_code(side).other)[start:stop]
     thigh_deg = float(np.nanmedian(thigh)) if np.isfinite(thigh).any() else float("nan")
     noise = noise_sd(reading.noise_deg, fps, settings.peak_window_s, reading.baseline_frames)
-    other = float("nan")
     other = float("nan")
     if reading.tier == MARKERS and reading.coverage.get(WAIST, 0.0) >= MIN_COVERAGE:
         # Where a waist line was read too, how far it disagrees is recorded (not used to widen

@@ -1,12 +1,13 @@
-"""The live pipeline: the offline functions fed one frame at a time.
+"""The live pipeline: the trackers fed one frame at a time.
 
-Each frame goes through the same :func:`hipdrop.core.measures.frame_signals` as offline, a One Euro
-smoother instead of the zero-phase one, and the same stance and rep rules, applied
-incrementally: a stance run's baseline is taken by :func:`hipdrop.core.stance.baseline` when the run
-starts, and :func:`hipdrop.core.reps.leg_reps` runs over the frames since the last rest whenever a
-leg comes back down. :meth:`StreamAnalyzer.finish` applies the offline rules
-(:func:`hipdrop.pipeline.analysis.analyze_signals`) to the session's smoothed signals, so the saved
-summary is what the screen showed, measured by the one implementation.
+Each frame goes through the same :func:`hipdrop.core.measures.frame_signals` as offline and a One
+Euro smoother instead of the zero-phase one; then through the trackers of
+:mod:`hipdrop.pipeline.trackers` (leg scale, stance phases, resting splay, reps and holds), the
+incremental forms of the offline rules, proved to give the same phases and reps as those rules
+over the same signals (tests/test_trackers.py). A stance run's baselines are taken by
+:func:`hipdrop.core.stance.baseline` when the run starts. The screens read :class:`FrameState`
+and, for a result, :meth:`StreamAnalyzer.so_far` (the phases so far through the pipeline's phase
+step); :meth:`StreamAnalyzer.finish` is the session's one analysis, run at the end.
 """
 
 from __future__ import annotations
@@ -16,36 +17,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hipdrop.core.filters import median
-from hipdrop.core.kinematics import leg_lengths
 from hipdrop.core.landmarks import LandmarkSeries, SeriesRecorder
-from hipdrop.core.measures import LegScale, Signals, StreamSmoother, frame_signals
-from hipdrop.core.reps import LEGS, Rep, hysteresis, leg_reps, resting_angle
-from hipdrop.core.stance import LEFT, RIGHT, SIDE_NAMES, baseline, lean_toward, stance_labels
-from hipdrop.core.tiers import LANDMARKS, MARKERS, WAIST
+from hipdrop.core.measures import Signals, StreamSmoother, frame_signals
+from hipdrop.core.reps import LEGS, Rep
+from hipdrop.core.side import SIDES, Side
+from hipdrop.core.stance import StancePhase, baseline, lean_toward
+from hipdrop.core.tiers import LANDMARKS, MARKERS, MEDIAPIPE, WAIST
+from hipdrop.core.verdict import Verdict, make_verdict
 from hipdrop.errors import NoPoseError
-from hipdrop.pipeline.analysis import Analysis, analyze_signals
+from hipdrop.pipeline.analysis import Analysis, analyze_signals, measure_stance
+from hipdrop.pipeline.trackers import LegScaleTracker, RepTracker, RestTracker, StanceTracker
 from hipdrop.settings import Settings
 
-# Until this many frames have a leg length, lift is measured against a typical adult's leg
-# (0.8 m, 45% of the frame height), so stance can be judged from the first second.
-_SCALE_WARMUP = 15
-_SCALE_EVERY = 30
-_SCALE_WINDOW = 3000
-_REST_EVERY = 15  # frames between updates of the legs' resting splay
-_REST_WINDOW_S = 60.0  # how far back the resting splay looks
 _NAN_IMAGE = np.full((1, 33, 4), np.nan)
 # The tiers in order of trust, and the signal each is read from.
 _TIER_SIGNALS = {MARKERS: "marker_obliquity_deg", WAIST: "waist_obliquity_deg",
                  LANDMARKS: "landmark_obliquity_deg"}
 _NAN_WORLD = np.full((1, 33, 3), np.nan)
-
-
-def _nanmedian(x: np.ndarray) -> float:
-    """np.nanmedian of a 1-D array (NaN when it has no finite value), without its overhead."""
-    if not np.isfinite(x).any():
-        return math.nan
-    return median(x[~np.isnan(x)])
 
 
 @dataclass
@@ -55,7 +43,7 @@ class FrameState:
     t: float
     image: np.ndarray | None  # (33, 4) px, as measured
     signals: Signals  # this frame's smoothed signals, length 1
-    stance: str | None  # current single-leg stance side, or None
+    stance: Side | None  # current single-leg stance side, or None
     stance_s: float  # how long the current stance has lasted
     drop_deg: float  # contralateral pelvic drop now (NaN outside a stance)
     baseline_deg: float  # the current stance's baseline obliquity (NaN outside)
@@ -73,7 +61,7 @@ class FrameState:
         stance."""
         if self.stance is None:
             return math.nan
-        return self.baseline_deg + (self.drop_deg if self.stance == "left" else -self.drop_deg)
+        return self.baseline_deg + Side.of(self.stance).sign * self.drop_deg
 
     @property
     def pelvis_seen(self) -> tuple[str, ...]:
@@ -90,8 +78,14 @@ class FrameState:
         """How far the lifted thigh is raised from the trunk axis (NaN outside a stance)."""
         if self.stance is None:
             return math.nan
-        lifted = "right" if self.stance == "left" else "left"
-        return float(getattr(self.signals, f"thigh_elevation_{lifted}_deg")[0])
+        return float(self.signals.leg("thigh_elevation", Side.of(self.stance).other)[0])
+
+    @property
+    def lifted_thigh_too_high(self) -> bool:
+        """The lifted thigh is raised too high for the pose model's hip points to say anything
+        about the pelvis (:data:`hipdrop.core.tiers.MEDIAPIPE`'s limit)."""
+        thigh = self.lifted_thigh_deg
+        return math.isfinite(thigh) and thigh > MEDIAPIPE.max_thigh_deg
 
     @property
     def drop_source(self) -> str:
@@ -110,15 +104,15 @@ class FrameState:
     @property
     def abduction_deg(self) -> tuple[float, float]:
         """Smoothed hip abduction of the left and right leg, degrees."""
-        return float(self.signals.abduction_left_deg[0]), float(self.signals.abduction_right_deg[0])
+        left, right = self.signals.legs("abduction")[0].tolist()
+        return left, right
 
     @property
     def trunk_lean_deg(self) -> float:
         """Smoothed lateral trunk lean toward the stance side (NaN outside a stance), degrees."""
         if self.stance is None:
             return math.nan
-        side = LEFT if self.stance == "left" else RIGHT
-        return float(lean_toward(self.signals.trunk_lean_left_deg, side)[0])
+        return float(lean_toward(self.signals.trunk_lean_left_deg, Side.of(self.stance))[0])
 
     @property
     def lean_change_deg(self) -> float:
@@ -126,9 +120,8 @@ class FrameState:
         the verdict judges: a rolled camera is not a lean), degrees; NaN outside a stance."""
         if self.stance is None:
             return math.nan
-        side = LEFT if self.stance == "left" else RIGHT
         return float(lean_toward(self.signals.trunk_lean_left_deg - self.lean_baseline_deg,
-                                 side)[0])
+                                 Side.of(self.stance))[0])
 
 
 class _Buffer:
@@ -146,10 +139,10 @@ class _Buffer:
                 grown = np.empty(self._cap, v.dtype)
                 grown[: self._n] = v[: self._n]
                 self._cols[k] = grown
-        for k, v in values.items():
+        for k, value in values.items():
             if k not in self._cols:
-                self._cols[k] = np.empty(self._cap, np.asarray(v).dtype)
-            self._cols[k][self._n] = v
+                self._cols[k] = np.empty(self._cap, np.asarray(value).dtype)
+            self._cols[k][self._n] = value
         self._n += 1
 
     def __len__(self) -> int:
@@ -168,46 +161,24 @@ class StreamAnalyzer:
         self.recorder = SeriesRecorder(width, height, fps, model)
         self._smoother = StreamSmoother(settings)
         self._buf = _Buffer()
-        self._lengths = np.empty((1024, 2, 2))  # world and image leg lengths, per frame seen
-        self._n_lengths = 0
-        self._scale = LegScale(0.8, 0.45 * height)
         self._t0: float | None = None
-        # Stance run in progress.
-        self._run_label = -1
-        self._run_start = 0
+        self.scale = LegScaleTracker(height)
+        self.stance = StanceTracker(settings, fps)
+        self.rest = RestTracker(settings, fps)
+        self.legs = RepTracker(settings, fps)
+        # Baselines of the stance run in progress: each tier's, and the trunk lean's.
+        self._tier0: dict[str, float] = {}
         self._theta0 = math.nan
-        self._tier0: dict[str, float] = {}  # each tier's baseline for the run in progress
         self._lean0 = math.nan
-        # Reps: hysteresis state per leg, first frame of the open window, committed reps.
-        self._up = [False, False]
-        self._rest = [0.0, 0.0]  # each leg's resting splay (hipdrop.core.reps.resting_angle)
-        self._cursor = 0
-        self.reps: list[Rep] = []
-        # Counted as they are committed: the per-frame state never walks the session's reps.
-        self._counts = {leg: 0 for leg in LEGS}
-        self._known: set[tuple[str, float]] = set()  # (leg, start) of the committed reps
-        self._hold = [0.0, 0.0]
-        self._best = [0.0, 0.0]
-        self._last_t: float | None = None
+        self._so_far: tuple[int, SessionSoFar] | None = None
 
     def __len__(self) -> int:
         return len(self._buf)
 
-    def _update_scale(self, image: np.ndarray | None, world: np.ndarray | None) -> None:
-        if image is None or world is None:
-            return
-        n = self._n_lengths
-        if n == len(self._lengths):
-            self._lengths = np.concatenate([self._lengths, np.empty_like(self._lengths)])
-        self._lengths[n, 0] = leg_lengths(world)
-        self._lengths[n, 1] = leg_lengths(image[:, :2])
-        self._n_lengths = n = n + 1
-        if n == _SCALE_WARMUP or (n > _SCALE_WARMUP and n % _SCALE_EVERY == 0):
-            # The median of the recent frames: offline's whole-clip median for any clip under
-            # two minutes, and a cost that does not grow with the session.
-            recent = self._lengths[max(0, n - _SCALE_WINDOW):n]
-            world_m, image_px = (_nanmedian(recent[:, k]) for k in (0, 1))
-            self._scale = LegScale(world_m, image_px)
+    @property
+    def reps(self) -> list[Rep]:
+        """The reps completed so far, in the order they ended."""
+        return self.legs.reps
 
     def update(self, image: np.ndarray | None, world: np.ndarray | None, t: float,
                waist: tuple[float, ...] | None = None,
@@ -219,113 +190,93 @@ class StreamAnalyzer:
             self._t0 = t
         t_rel = t - self._t0
         self.recorder.append(image, world, t, waist, markers)
-        self._update_scale(image, world)
+        scale = self.scale.update(image, world)
         raw = frame_signals(_NAN_IMAGE if image is None else image[None],
                             _NAN_WORLD if world is None else world[None],
-                            np.array([t_rel]), self._scale, self.settings,
+                            np.array([t_rel]), scale, self.settings,
                             None if waist is None else np.array([waist], np.float64),
                             None if markers is None else np.array([markers], np.float64))
         sig = self._smoother(raw)
-        label = int(stance_labels(sig.lift_left, sig.lift_right, sig.upright,
-                                  self.settings.lift_fraction)[0])
         i = len(self._buf)
+        before = self.stance.run_start
+        self.stance.update(float(sig.lift_left[0]), float(sig.lift_right[0]),
+                           bool(sig.upright[0]), t_rel)
+        label = self.stance.label
         self._buf.append(
             t=t_rel, pose=bool(sig.pose[0]), upright=bool(sig.upright[0]), label=label,
             **{name: float(getattr(sig, name)[0]) for name in Signals.CONTINUOUS + Signals.RAW})
-        if label != self._run_label:
-            self._run_label, self._run_start = label, i
-            if label in (LEFT, RIGHT):
-                labels = self._buf["label"]
-                self._tier0 = {}
-                for tier, name in _TIER_SIGNALS.items():
-                    value, src = baseline(self._buf[name], labels, i)
-                    if src != "none" or tier == LANDMARKS:
-                        self._tier0[tier] = value
-                self._theta0 = self._tier0[LANDMARKS]
-                self._lean0, _ = baseline(self._buf["trunk_lean_left_deg"], labels, i)
-        in_stance = label in (LEFT, RIGHT)
+        side = self.stance.side
+        if side is not None and (self.stance.run_start != before or i == 0):
+            self._start_run(i)
         drop, source = math.nan, LANDMARKS
-        if in_stance:
+        if side is not None:
             # The most trusted tier read in this frame against its own baseline; the saved
             # result (finish) reads each whole phase by one tier, as offline.
-            sign = 1.0 if label == LEFT else -1.0
             for tier, name in _TIER_SIGNALS.items():
                 value = float(getattr(sig, name)[0])
                 if tier in self._tier0 and math.isfinite(value):
-                    drop, source = sign * (value - self._tier0[tier]), tier
+                    drop, source = side.sign * (value - self._tier0[tier]), tier
                     break
-        last_rep = self._update_reps(i, sig, t_rel)
+        alpha = sig.legs("abduction")[0]
+        ended = self.legs.update(t_rel, alpha, self.rest.update(alpha))
+        up = self.legs.up
+        hold, best = self.legs.hold_s.tolist(), self.legs.best_hold_s.tolist()
         return FrameState(
-            t=t_rel, image=image, signals=sig, stance=SIDE_NAMES.get(label),
-            stance_s=t_rel - float(self._buf["t"][self._run_start]) if in_stance else 0.0,
-            drop_deg=drop, baseline_deg=self._theta0 if in_stance else math.nan,
-            reps=(self.count("left"), self.count("right")), last_rep=last_rep,
-            leg_up=(self._up[0], self._up[1]), hold_s=(self._hold[0], self._hold[1]),
-            best_hold_s=(self._best[0], self._best[1]),
-            lean_baseline_deg=self._lean0 if in_stance else math.nan, source=source)
+            t=t_rel, image=image, signals=sig, stance=side,
+            stance_s=t_rel - self.stance.run_start_t if side is not None else 0.0,
+            drop_deg=drop, baseline_deg=self._theta0 if side is not None else math.nan,
+            reps=(self.legs.counts[0], self.legs.counts[1]),
+            last_rep=ended[-1] if ended else None, leg_up=(up[0], up[1]),
+            hold_s=(hold[0], hold[1]), best_hold_s=(best[0], best[1]),
+            lean_baseline_deg=self._lean0 if side is not None else math.nan, source=source)
 
-    def _update_reps(self, i: int, sig: Signals, t: float) -> Rep | None:
-        s = self.settings
-        dt = 0.0 if self._last_t is None else t - self._last_t
-        self._last_t = t
-        if i % _REST_EVERY == 0 and not any(self._up):
-            # The resting splay over the recent past, refreshed while both legs are down.
-            b = self._buf
-            fps = self.recorder.fps
-            lo = max(0, i + 1 - round(_REST_WINDOW_S * fps))
-            self._rest = [resting_angle(b[f"abduction_{leg}_deg"][lo:i + 1], fps, s)
-                          for leg in LEGS]
-        # Both legs through the rule of record in one call: (1 frame, 2 legs).
-        alphas = np.concatenate((sig.abduction_left_deg - self._rest[0],
-                                 sig.abduction_right_deg - self._rest[1]))[None, :]
-        ups = hysteresis(alphas, s.rep_up_deg, s.rep_down_deg, np.array(self._up))[0].tolist()
-        fell = False
-        for leg, up in enumerate(ups):
-            fell |= self._up[leg] and not up
-            self._hold[leg] = self._hold[leg] + dt if (up and self._up[leg]) else 0.0
-            self._best[leg] = max(self._best[leg], self._hold[leg])
-            self._up[leg] = up
-        if not fell:
-            return None
-        # A leg came back down: the rule of record decides on the frames since the last rest.
-        new = self._window_reps(self._cursor, i + 1, complete_only=True)
-        self.reps.extend(new)
-        for r in new:
-            self._counts[r.leg] += 1
-            self._known.add((r.leg, round(r.start_s, 6)))
-        if not any(self._up):
-            self._cursor = i
-        return new[-1] if new else None
-
-    def _window_reps(self, start: int, stop: int, complete_only: bool) -> list[Rep]:
-        b = self._buf
-        t = b["t"][start:stop]
-        al, ar = b["abduction_left_deg"][start:stop], b["abduction_right_deg"][start:stop]
-        fps = self.recorder.fps
-        rl, rr = self._rest
-        reps = (leg_reps(al, ar, t, fps, "left", self.settings, rl, rr)
-                + leg_reps(ar, al, t, fps, "right", self.settings, rr, rl))
-        reps = [r for r in reps if (r.leg, round(r.start_s, 6)) not in self._known]
-        if complete_only:
-            reps = [r for r in reps if r.complete]
-        return sorted(reps, key=lambda r: r.end_s)
+    def _start_run(self, i: int) -> None:
+        """A single-leg stance run starts at frame ``i``: each tier's baseline before it."""
+        labels = self._buf["label"]
+        self._tier0 = {}
+        for tier, name in _TIER_SIGNALS.items():
+            value, src = baseline(self._buf[name], labels, i)
+            if src != "none" or tier == LANDMARKS:
+                self._tier0[tier] = value
+        self._theta0 = self._tier0[LANDMARKS]
+        self._lean0, _ = baseline(self._buf["trunk_lean_left_deg"], labels, i)
 
     @property
     def best_hold_s(self) -> tuple[float, float]:
         """Longest time each leg (left, right) has been held up so far, seconds."""
-        return self._best[0], self._best[1]
+        left, right = self.legs.best_hold_s.tolist()
+        return left, right
 
-    def count(self, leg: str) -> int:
-        return self._counts[leg]
+    def count(self, leg: Side | str) -> int:
+        return self.legs.counts[Side.of(leg).column]
 
     def series(self) -> LandmarkSeries:
         return self.recorder.series()
 
-    def signals(self) -> Signals:
-        """The session's smoothed signals, one row a frame."""
+    def signals(self, copy: bool = True) -> Signals:
+        """The session's smoothed signals, one row a frame (views of the buffer unless
+        ``copy``: valid until the next frame)."""
         b = self._buf
-        return Signals(t=b["t"].copy(), pose=b["pose"].copy(), upright=b["upright"].copy(),
-                       **{n: b[n].copy() for n in Signals.CONTINUOUS + Signals.RAW})
+        get = (lambda n: b[n].copy()) if copy else (lambda n: b[n])
+        return Signals(t=get("t"), pose=get("pose"), upright=get("upright"),
+                       **{n: get(n) for n in Signals.CONTINUOUS + Signals.RAW})
+
+    def so_far(self) -> SessionSoFar:
+        """The stance phases so far (the run in progress cut at the last frame), each read,
+        measured and judged by the pipeline's phase step, and the reps so far: what a result
+        screen shows mid-session, without the whole analysis."""
+        n = len(self)
+        if self._so_far is not None and self._so_far[0] == n:
+            return self._so_far[1]
+        phases: list[StancePhase] = []
+        found = [p.as_tuple() for p in self.stance.found()]
+        if found:
+            _, phases, _, _ = measure_stance(self.recorder.fps, self.recorder.model,
+                                             self.signals(copy=False), self._buf["label"],
+                                             found, self.settings)
+        state = SessionSoFar(self.settings, phases, self.legs.reps + self.legs.open_reps())
+        self._so_far = (n, state)
+        return state
 
     def finish(self, require_pose: bool = True) -> Analysis:
         """The session as an :class:`Analysis`, by the offline rules on the live signals.
@@ -338,4 +289,25 @@ class StreamAnalyzer:
         return analyze_signals(self.series(), self.signals(), self.settings)
 
 
-__all__ = ["LEGS", "FrameState", "StreamAnalyzer"]
+@dataclass
+class SessionSoFar:
+    """The measured stance phases and the reps of a live session so far."""
+
+    settings: Settings
+    phases: list[StancePhase]
+    reps: list[Rep]
+
+
+def verdict_over(phases: list[StancePhase], holds: list[tuple[Side | str, float, float]],
+                 settings: Settings) -> Verdict:
+    """The verdict (:func:`hipdrop.core.verdict.make_verdict`) on the phases that overlap the
+    (stance side, start s, end s) ``holds``: a foot lifted while getting into position is not
+    the test."""
+    eps = 1e-6
+    chosen = [p for p in phases
+              if any(p.stance == Side.of(side) and p.start_s < end + eps and p.end_s > start - eps
+                     for side, start, end in holds)]
+    return make_verdict(chosen, settings)
+
+
+__all__ = ["LEGS", "SIDES", "FrameState", "SessionSoFar", "StreamAnalyzer", "verdict_over"]

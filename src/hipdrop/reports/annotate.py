@@ -25,7 +25,7 @@ def status_views(analysis: Analysis) -> list[StatusView]:
     """The overlay state of every frame of ``analysis``."""
     s = analysis.signals
     counts = analysis.rep_counts
-    in_phase = np.isfinite(analysis.drop)
+    in_phase = analysis.in_phase()  # the drop itself is NaN over an implausible phase
     drop = analysis.shown_drop()  # only numbers hipdrop stands behind are drawn
     views = []
     for i in range(len(s.t)):

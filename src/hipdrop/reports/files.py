@@ -287,7 +287,7 @@ def _phase_line(p: dict) -> str:
             f"trunk lean {'n/a' if lean is None else f'{round(lean):+d} deg'}")
 
 
-def _squat_lines(squats: dict | None, bumps: dict | None) -> list[str]:
+def squat_lines(squats: dict | None, bumps: dict | None) -> list[str]:
     """The squats (when any) and the hip bumps (when asked) for the terminal."""
     lines = []
     if squats and squats["count"]:
@@ -321,7 +321,7 @@ def human_summary(data: dict) -> str:
         lines.append("No single-leg stance found.")
     reps = data["reps"]
     lines.append(f"Abduction reps: left {reps['left']}, right {reps['right']}")
-    lines += _squat_lines(data.get("squats"), data.get("hip_bumps"))
+    lines += squat_lines(data.get("squats"), data.get("hip_bumps"))
     verdict = data["verdict"]
     lines.append(f"Finding: left leg {FINDING_WORDS.get(verdict['left'], verdict['left'])}, "
                  f"right leg {FINDING_WORDS.get(verdict['right'], verdict['right'])}")

@@ -1,0 +1,102 @@
+"""The hands-free "go on": both hands raised above the head and held there about a second.
+
+Two parts, both pure: :func:`hands_up` reads one frame's landmarks (with hysteresis: once up,
+the hands must come clearly down before they count as down), and :class:`HandsUp` turns the
+per-frame reading into one trigger per raise, after it has been held ``hold_s``. Nothing in a
+single-leg stance or an abduction rep puts both wrists above the head, so the gesture cannot be
+mistaken for the exercise; a wave of one hand is not both.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+NOSE, L_SHOULDER, R_SHOULDER, L_WRIST, R_WRIST = 0, 11, 12, 15, 16
+
+# Heights above the nose, in shoulder widths (the body's own scale: it does not change with the
+# distance to the camera). The top of the head is ~0.35 shoulder widths above the nose (12 of
+# 35 cm); wrists "up" must be above it, and count as "down" again only below the nose. On the
+# real clips (tests/test_gesture.py): arms straight up 0.9-1.5, an overhead squat's arms
+# (forward, foreshortened) 0.15-0.55, hands clasped behind the head at most 0.15.
+UP_ABOVE_NOSE = 0.35
+DOWN_ABOVE_NOSE = 0.0
+MIN_VISIBILITY = 0.5
+
+
+def hands_up(image: np.ndarray | None, was_up: bool = False,
+             min_visibility: float = MIN_VISIBILITY) -> bool:
+    """Whether both wrists are above the head in this frame.
+
+    Parameters
+    ----------
+    image : (33, 4) ndarray or None
+        One frame's landmarks: x px, y px (down), z, visibility; None or NaN: no pose.
+    was_up : bool
+        The previous frame's answer: the hysteresis. Going up needs both wrists more than
+        UP_ABOVE_NOSE shoulder widths above the nose; staying up, only above the nose.
+
+    >>> pose = np.full((33, 4), 1.0); pose[:, :2] = [[100.0, 200.0]]
+    >>> pose[NOSE, :2] = [100, 100]; pose[L_SHOULDER, :2] = [140, 150]; pose[R_SHOULDER, :2] = [60, 150]
+    >>> pose[L_WRIST, :2] = [150, 40]; pose[R_WRIST, :2] = [50, 40]   # 60 px above the nose
+    >>> hands_up(pose), hands_up(pose, was_up=True)
+    (True, True)
+    >>> pose[[L_WRIST, R_WRIST], 1] = 80   # 20 px above: not high enough to rise, enough to stay
+    >>> hands_up(pose), hands_up(pose, was_up=True)
+    (False, True)
+    """
+    if image is None:
+        return False
+    pts = image[[NOSE, L_SHOULDER, R_SHOULDER, L_WRIST, R_WRIST]].astype(np.float64)
+    if not np.isfinite(pts[:, :2]).all():
+        return False
+    if not (pts[[3, 4], 3] >= min_visibility).all():  # NaN visibility compares False
+        return False
+    width = float(np.linalg.norm(pts[1, :2] - pts[2, :2]))
+    if not (math.isfinite(width) and width > 0):
+        return False
+    above = (pts[0, 1] - pts[[3, 4], 1]) / width  # wrists above the nose, shoulder widths
+    need = DOWN_ABOVE_NOSE if was_up else UP_ABOVE_NOSE
+    return bool((above > need).all())
+
+
+class HandsUp:
+    """One trigger per raise of both hands held ``hold_s`` seconds.
+
+    Call :meth:`update` once a frame with the frame's landmarks and time; it returns True on
+    the frame the raise has lasted ``hold_s``, then not again until the hands have been down.
+    A frame without a pose (``None``) pauses nothing: it counts as hands down, so a raise
+    must be seen whole.
+    """
+
+    def __init__(self, hold_s: float = 1.0) -> None:
+        if not hold_s >= 0:
+            raise ValueError("hold_s must be 0 or more seconds")
+        self.hold_s = hold_s
+        self.up = False  # both hands are up now (with hysteresis)
+        self._since: float | None = None  # when they went up
+        self._fired = False
+        self._progress = 0.0
+
+    @property
+    def progress(self) -> float:
+        """0..1 of the hold of the raise in progress (0 when the hands are down)."""
+        return 0.0 if self._since is None else self._progress
+
+    def reset(self) -> None:
+        self.up, self._since, self._fired = False, None, False
+
+    def update(self, image: np.ndarray | None, t: float) -> bool:
+        self.up = hands_up(image, self.up)
+        if not self.up:
+            self._since, self._fired, self._progress = None, False, 0.0
+            return False
+        if self._since is None or t < self._since:
+            self._since = t
+        held = t - self._since
+        self._progress = 1.0 if self.hold_s == 0 else min(1.0, held / self.hold_s)
+        if not self._fired and held >= self.hold_s - 1e-9:
+            self._fired = True
+            return True
+        return False
