@@ -213,7 +213,7 @@ def cmd_live(args: argparse.Namespace) -> int:
     """Live from a webcam: the guided single-leg stance test, a rep counter, or a hold timer.
 
     Keys: SPACE start/next (or raise both hands above your head for a second), R restart,
-    M mirror, V voice on/off, Q or Esc quit. Cues are spoken (espeak-ng; a beep without it).
+    M mirror, V voice on/off, F full screen, Q or Esc quit. Cues are spoken (espeak-ng; a beep without it).
     The session is saved when it ends, however it ends (a video file given as --source plays
     as a camera would).
     """
@@ -222,7 +222,8 @@ def cmd_live(args: argparse.Namespace) -> int:
     options = LiveOptions(
         source=args.source, mode=args.mode, mirror=args.mirror, save_dir=args.save,
         max_seconds=args.max_seconds, headless=args.headless, settings=_settings_from(args),
-        mute=args.mute, target=args.target, sets=args.sets)
+        mute=args.mute, target=args.target, sets=args.sets,
+        fullscreen=args.fullscreen)
     result = run_live(options, _model_loader(args.model, progress=True))
     if result.out_dir is not None and result.summary is not None:
         video = Path(args.source) if Path(args.source).is_file() else None
@@ -331,6 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="reps: reps per leg in a set [10]; hold: seconds a leg [30]")
     p.add_argument("--sets", type=_positive_int, default=1, metavar="N",
                    help="reps: sets of --target reps per leg; the session ends after the last [1]")
+    p.add_argument("--fullscreen", action="store_true",
+                   help="start full screen (F toggles it) [a window fitted to the screen]")
     p.add_argument("--settings", type=Path, metavar="FILE.toml", help="thresholds from a TOML file")
     _add_history_flags(p)
     _add_settings_flags(p)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 import sys
 import time
 from collections import deque
@@ -23,13 +22,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from hipdrop.core.reps import Rep
 from hipdrop.core.squat import SquatTracker
 from hipdrop.core.verdict import INCONCLUSIVE, NOT_TESTED, Verdict
-from hipdrop.errors import CameraError, DisplayError, InputError, SettingsError
+from hipdrop.errors import CameraError, InputError, SettingsError
 from hipdrop.io.capture import Frame, FrameSource, open_source
 from hipdrop.io.models import ResolvedModel
 from hipdrop.io.outputs import OutputPlan, write_file
@@ -47,8 +45,9 @@ from hipdrop.live.guide import (
     framing_issues,
     guided_result,
 )
-from hipdrop.live.screens import COUNTER_KEYS, RESULT_KEYS, Hud, Screen, render
+from hipdrop.live.screens import COUNTER_KEYS, RESULT_KEYS, Hud, Screen, render, window_title
 from hipdrop.live.voice import Speaker
+from hipdrop.live.window import WINDOW, Window  # noqa: F401 (WINDOW: re-exported)
 from hipdrop.pipeline.analysis import Analysis
 from hipdrop.pipeline.stream import FrameState, StreamAnalyzer
 from hipdrop.reports.files import summary, write_frames, write_summary
@@ -58,13 +57,14 @@ from hipdrop.vision.markers import MarkerCue, MarkerTracker
 
 MODES = ("stance", "reps", "hold", "squat")
 FRAMING_EVERY_S = 0.1
-WINDOW = "hipdrop"
 
 # Keys, read with ``cv2.waitKey(...) & 0xFF``.
 NEXT, RESTART, MIRROR, QUIT, MUTE = "next", "restart", "mirror", "quit", "mute"
+FULLSCREEN = "fullscreen"
 KEYS = {32: NEXT, 13: NEXT, ord("r"): RESTART, ord("R"): RESTART, ord("m"): MIRROR,
         ord("M"): MIRROR, ord("q"): QUIT, ord("Q"): QUIT, 27: QUIT,
-        ord("v"): MUTE, ord("V"): MUTE}  # v: the voice on and off (m is mirror)
+        ord("v"): MUTE, ord("V"): MUTE,  # v: the voice on and off (m is mirror)
+        ord("f"): FULLSCREEN, ord("F"): FULLSCREEN}
 
 SESSION_FILES = ("landmarks.npz", "summary.json", "frames.csv")
 CUE_LOG = "cues.jsonl"  # what was said, and what became of each cue
@@ -94,6 +94,7 @@ class LiveOptions:
     target: float | None = None  # reps: per leg a set [10]; hold: seconds [settings' hold target]
     sets: int = 1  # reps: sets to do
     events: bool | None = None  # print each event on stderr [when headless]
+    fullscreen: bool = False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -275,45 +276,7 @@ class LiveSession:
 # The window
 
 
-class Window:
-    """The OpenCV window; :meth:`show` displays a frame and returns the one key read."""
-
-    def __init__(self, name: str = WINDOW) -> None:
-        self.check_display()
-        self.name = name
-        self._sized = False
-        cv2.namedWindow(name, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
-
-    @staticmethod
-    def check_display() -> None:
-        """Raise DisplayError where opening a window would abort the process (Qt without X)."""
-        if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
-            raise DisplayError("no display to open the window on (DISPLAY is not set): run on "
-                               "a desktop, or add --headless")
-
-    def show(self, image: np.ndarray, wait_ms: int = 1) -> int:
-        """Display ``image``; the key pressed (``waitKey & 0xFF``) or -1. Read once a frame."""
-        if not self._sized:
-            cv2.resizeWindow(self.name, image.shape[1], image.shape[0])
-            self._sized = True
-        cv2.imshow(self.name, image)
-        key = cv2.waitKey(wait_ms)
-        return -1 if key < 0 else key & 0xFF
-
-    @property
-    def closed(self) -> bool:
-        """The person closed the window (its close button)."""
-        try:
-            return cv2.getWindowProperty(self.name, cv2.WND_PROP_VISIBLE) < 1
-        except cv2.error:
-            return True
-
-    def close(self) -> None:
-        try:
-            cv2.destroyWindow(self.name)
-            cv2.waitKey(1)  # let the GUI thread process the destruction
-        except cv2.error:
-            pass
+# The window: hipdrop.live.window (fit to the screen, full screen, title, loading screen).
 
 
 # ---------------------------------------------------------------------------------------------
@@ -419,6 +382,7 @@ class _Runner:
         self.restarts = 0
         self._markers = MarkerTracker()
         self.plan: OutputPlan | None = None
+        self.layout: dict = {}  # the panels' places, kept from frame to frame
 
     def run(self, estimator: PoseEstimator) -> str:
         """Process frames until the session ends; returns how it ended."""
@@ -476,7 +440,7 @@ class _Runner:
         """Draw, read the frame's one key, act on it; QUIT when the session should end."""
         assert self.window is not None and self.last is not None
         screen = session.screen(self.stats.hud(), self.mirror)
-        action = KEYS.get(self.window.show(render(self.last.image, screen)))
+        action = KEYS.get(self.window.show(self._render(screen)))
         if action == QUIT or self.window.closed:
             return QUIT
         if action == NEXT:
@@ -488,7 +452,22 @@ class _Runner:
             self.mirror = not self.mirror
         elif action == MUTE and self.speaker is not None:
             self.speaker.toggle_mute()
+        elif action == FULLSCREEN and hasattr(self.window, "toggle_fullscreen"):
+            self.window.toggle_fullscreen()
         return action
+
+    def _render(self, screen: Screen) -> np.ndarray:
+        """``screen`` drawn at the window's size, the window titled with the mode and step (a
+        test's stand-in window has neither)."""
+        assert self.window is not None and self.last is not None
+        fit = getattr(self.window, "canvas_size", None)
+        screen.memory = self.layout
+        size = fit(self.last.image.shape) if fit else None
+        image = render(self.last.image, screen) if size is None else render(
+            self.last.image, screen, size)
+        if hasattr(self.window, "set_title"):
+            self.window.set_title(window_title(screen))
+        return image
 
     def linger(self, footer: str = "End of the video: press any key to close") -> None:
         """At the end of a file: keep the last frame and the result up until a key."""
@@ -496,9 +475,11 @@ class _Runner:
             return
         screen = self.session.screen(self.stats.hud(), self.mirror)
         screen.footer = footer
-        image = render(self.last.image, screen)
-        while not self.window.closed:
-            if self.window.show(image, wait_ms=100) >= 0:
+        while not self.window.closed:  # redrawn: the window may be resized or made full screen
+            key = self.window.show(self._render(screen), wait_ms=100)
+            if KEYS.get(key) == FULLSCREEN and hasattr(self.window, "toggle_fullscreen"):
+                self.window.toggle_fullscreen()
+            elif key >= 0:
                 return
 
 
@@ -539,7 +520,8 @@ def run_live(options: LiveOptions, model: ResolvedModel | Callable[[], ResolvedM
     speaker = speaker if speaker is not None else Speaker(muted=options.mute)
     with source, speaker:
         if window is None and not options.headless:
-            window = Window()
+            window = Window(fullscreen=options.fullscreen)
+            window.loading(options.mode)  # while the model loads, not a black window
         runner = _Runner(options, source, window, model.name, speaker)
         runner.plan = plan
         try:

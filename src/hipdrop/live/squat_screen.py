@@ -1,7 +1,8 @@
 """The live squat screen (``hipdrop live --mode squat``): the count and each rep's shift.
 
-The reps screen's pattern (:mod:`hipdrop.live.screens`): the title band, the framing advice,
-a panel with the count, a gauge of how far down the person is, and the last rep in words.
+The reps screen's pattern (:mod:`hipdrop.live.screens`): the title, the framing advice, a
+panel with the count and a gauge of how far down the person is, and the last rep in words; all
+panels, placed off the body.
 """
 
 from __future__ import annotations
@@ -12,19 +13,9 @@ import cv2
 import numpy as np
 
 from hipdrop.core.squat import ENTER, EXIT, SquatRep, SquatTracker
-from hipdrop.live.screens import (
-    AMBER,
-    DARK,
-    GREEN,
-    GREY,
-    WHITE,
-    Screen,
-    _advice,
-    _title_band,
-    draw_text,
-    fit,
-    shade,
-)
+from hipdrop.live.screens import AMBER, DARK, GREEN, WHITE, Screen, _advice, _title
+from hipdrop.reports.layout import Box
+from hipdrop.reports.panels import SOFT, Line, Panel
 
 SIDE_WORDS = {"left": "toward your LEFT", "right": "toward your RIGHT", "even": "even"}
 
@@ -38,35 +29,35 @@ def rep_words(rep: SquatRep) -> str:
             f"{SIDE_WORDS[rep.shift_side]}")
 
 
-def draw_squat_screen(canvas: np.ndarray, screen: Screen) -> None:
-    """Draw the squat counter onto ``canvas`` (the displayed BGR image), in place."""
+def squat_panels(screen: Screen) -> list[Panel]:
+    """The squat counter's panels, most important first (placed off the body by
+    :func:`hipdrop.live.screens.render`)."""
     tracker: SquatTracker | None = screen.squat
-    y = _title_band(canvas, "Squats: face the camera, feet planted",
-                    "counted when your hips go down and come back up; the pelvis's shift "
-                    "sideways is measured at the bottom")
-    y = _advice(canvas, y, screen.issues, None) + 14
+    top = [_title("Squats: face the camera", "hips down, then back up"),
+           *_advice(screen.issues, None)]
     if tracker is None or screen.state is None:
-        return
-    x, pw, ph = 24, 300, 200
-    shade(canvas, x, y, x + pw, y + ph, 0.55)
-    draw_text(canvas, "SQUATS", (x + 16, y + 40), 0.75, WHITE, outline=False)
-    draw_text(canvas, str(len(tracker.reps)), (x + pw - 16, y + 70), 2.2, WHITE, anchor="right",
-              outline=False)
-    # A bar of how far down the hips are: ticks where a squat counts and where it ends.
-    u = tracker.lowering
-    bx0, bx1, by = x + 16, x + pw - 16, y + 120
-    full = 0.4
-    cv2.rectangle(canvas, (bx0, by), (bx1, by + 16), DARK, -1)
-    if math.isfinite(u):
-        fill = bx0 + int((bx1 - bx0) * min(max(u, 0.0), full) / full)
-        cv2.rectangle(canvas, (bx0, by), (fill, by + 16), GREEN if u > ENTER else AMBER, -1)
-    for mark in (EXIT, ENTER):
-        mx = bx0 + int((bx1 - bx0) * mark / full)
-        cv2.line(canvas, (mx, by - 6), (mx, by + 22), GREY, 2)
-    draw_text(canvas, "down", (bx0, by + 46), 0.5, GREY, outline=False)
+        return top
+    lowering = tracker.lowering
+
+    def bar(canvas: np.ndarray, box: Box, u: float) -> None:
+        # How far down the hips are: ticks where a squat counts and where it ends.
+        bx0, bx1 = round(box.x0), round(box.x1)
+        by0, by1 = round(box.y0 + 4 * u), round(box.y1 - 4 * u)
+        full = 0.4
+        cv2.rectangle(canvas, (bx0, by0), (bx1, by1), DARK, -1)
+        if math.isfinite(lowering):
+            fill = bx0 + int((bx1 - bx0) * min(max(lowering, 0.0), full) / full)
+            cv2.rectangle(canvas, (bx0, by0), (fill, by1),
+                          GREEN if lowering > ENTER else AMBER, -1)
+        for mark in (EXIT, ENTER):
+            mx = bx0 + int((bx1 - bx0) * mark / full)
+            cv2.line(canvas, (mx, by0 - 5), (mx, by1 + 5), SOFT, max(2, round(2 * u)))
+
+    panels = [Panel("squats", [Line("SQUATS", "body", WHITE),
+                               Line(str(len(tracker.reps)), "big", WHITE, "center"),
+                               Line("how far down", "body", SOFT)],
+                    prefer=(0.0, 0.0), graphic=(150.0, 22.0), draw=bar, wraps=(0.3,)), *top]
     if tracker.reps:
-        text = rep_words(tracker.reps[-1])
-        w = canvas.shape[1]
-        size = fit(canvas, text, 0.7, w - pw - 90)
-        shade(canvas, x + pw + 20, y, w - 24, y + 44, 0.55)
-        draw_text(canvas, text, (x + pw + 36, y + 22), size, WHITE, outline=False)
+        panels.append(Panel("last-squat", [Line(rep_words(tracker.reps[-1]), "body")],
+                            prefer=(0.5, 1.0), optional=True, wraps=(1.0, 0.6, 0.4)))
+    return panels

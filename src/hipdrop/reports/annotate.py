@@ -98,12 +98,13 @@ def _draw(video: Path, analysis: Analysis, out: Path,
         # overlap: this second pass costs about the drawing alone.
         encoder = _Encoder(writer)
         written = 0
+        memory: dict = {}  # the status panel's place, kept from frame to frame
         try:
             for index, _t, frame in reader:
                 if index >= len(views):
                     break
                 points = image[index] if np.isfinite(image[index, :, 0]).any() else None
-                draw_status(frame, points, views[index], threshold)
+                draw_status(frame, points, views[index], threshold, memory=memory)
                 encoder.write(frame)
                 written += 1
                 if progress is not None:

@@ -1,6 +1,7 @@
 """Drawing hipdrop's overlay on a frame: skeleton, hip line, side labels, text panels.
 
-Shared by the annotated video and the live window. Each function draws in place on a BGR frame
+Shared by the annotated video and the live window; both place and size their text panels
+with :mod:`hipdrop.reports.panels`. Each function draws in place on a BGR frame
 and takes coordinates in that frame's pixels; a mirrored display flips the frame and the points
 first (:func:`mirror_points`) and keeps the anatomical labels.
 """
@@ -13,6 +14,8 @@ import cv2
 import numpy as np
 
 from hipdrop.core.landmarks import L_HIP, R_HIP, SKELETON
+from hipdrop.reports.layout import Box, person_box
+from hipdrop.reports.panels import SOFT, Line, Panel, lay_out
 
 # BGR colours.
 WHITE, BLACK = (255, 255, 255), (0, 0, 0)
@@ -127,41 +130,6 @@ def draw_text(frame: np.ndarray, text: str, org: tuple[int, int], size: float,
     cv2.putText(frame, text, (x, y), FONT, s, colour, thick, cv2.LINE_AA)
 
 
-@dataclass
-class PanelLine:
-    text: str
-    size: float = 0.8
-    colour: tuple[int, int, int] = WHITE
-
-
-def draw_panel(frame: np.ndarray, lines: list[PanelLine], corner: str = "top-left",
-               alpha: float = 0.55) -> None:
-    """Lines of text on a translucent dark box in a corner of the frame."""
-    if not lines:
-        return
-    s = max(scale_of(frame), 0.6)
-    pad = round(12 * s)
-    sizes = []
-    for line in lines:
-        fs, thick = text_scale(frame, line.size)
-        (w, h), base = cv2.getTextSize(line.text, FONT, fs, thick)
-        sizes.append((w, h + base))
-    width = max(w for w, _ in sizes) + 2 * pad
-    height = sum(h for _, h in sizes) + pad * (len(lines) + 1)
-    fh, fw = frame.shape[:2]
-    x0 = pad if "left" in corner else fw - width - pad
-    y0 = pad if "top" in corner else fh - height - pad
-    x1, y1 = min(fw, x0 + width), min(fh, y0 + height)
-    roi = frame[max(0, y0):y1, max(0, x0):x1]
-    roi[:] = (roi * (1 - alpha)).astype(frame.dtype)
-    y = y0 + pad
-    for line, (_, h) in zip(lines, sizes, strict=True):
-        y += h
-        draw_text(frame, line.text, (x0 + pad, y - round(4 * s)), line.size, line.colour,
-                  outline=False)
-        y += pad
-
-
 def hip_colour(in_stance: bool, drop_deg: float, threshold: float) -> tuple[int, int, int]:
     """Grey outside a stance phase; green in one; red while the drop is significant."""
     if not in_stance:
@@ -184,30 +152,38 @@ class StatusView:
 
 
 def draw_status(frame: np.ndarray, points: np.ndarray | None, view: StatusView,
-                threshold: float, mirrored: bool = False) -> None:
-    """Skeleton, hip line coloured by state, and a status panel; ``frame`` as displayed.
+                threshold: float, mirrored: bool = False,
+                memory: dict[str, Box] | None = None) -> None:
+    """Skeleton, hip line coloured by state, and a status panel off the person's body;
+    ``frame`` as displayed.
 
     ``points`` (33, >=2) are in the unmirrored frame's pixels; with ``mirrored`` the frame has
-    already been flipped for display and the points are flipped here to match.
+    already been flipped for display and the points are flipped here to match. The panel is
+    placed and sized as the live window's are (:mod:`hipdrop.reports.panels`); ``memory``,
+    kept from frame to frame, holds it still while the person moves within the space left.
     """
+    shown = None
     if points is not None and np.isfinite(points[:, :2]).any():
         shown = mirror_points(points, frame.shape[1]) if mirrored else points
         draw_skeleton(frame, shown)
         draw_hip_line(frame, shown, hip_colour(view.stance is not None, view.drop_deg, threshold),
                       obliquity_deg=view.obliquity_deg)
-    lines = [PanelLine(f"{view.t_s:5.1f} s", 0.6, GREY)]
+    lines = [Line(f"{view.t_s:5.1f} s", "body", SOFT)]
     if points is None:
-        lines.append(PanelLine("no person in view", 0.8, AMBER))
+        lines.append(Line("no person in view", "body", AMBER))
     elif view.stance is None:
-        lines.append(PanelLine("both feet down", 0.8))
+        lines.append(Line("both feet down", "body"))
     else:
-        lines.append(PanelLine(f"standing on {view.stance.upper()} leg", 0.8))
+        lines.append(Line(f"standing on {view.stance.upper()} leg", "body"))
         if np.isfinite(view.drop_deg):
-            colour = RED if view.drop_deg >= threshold else GREEN
+            colour = AMBER if view.drop_deg >= threshold else GREEN
             word = "drop" if view.drop_deg >= 0 else "hike"
-            lines.append(PanelLine(f"pelvic {word} {abs(view.drop_deg):.1f} deg", 1.0, colour))
-    lines.append(PanelLine(f"reps  L {view.reps[0]}   R {view.reps[1]}", 0.8))
+            lines.append(Line(f"pelvic {word} {abs(view.drop_deg):.1f} deg", "title", colour))
+    lines.append(Line(f"reps  L {view.reps[0]}   R {view.reps[1]}", "body"))
     al, ar = view.abduction
     if np.isfinite(al) and np.isfinite(ar):
-        lines.append(PanelLine(f"abduction  L {al:3.0f}  R {ar:3.0f} deg", 0.6, GREY))
-    draw_panel(frame, lines)
+        lines.append(Line(f"abduction  L {round(al):d}  R {round(ar):d} deg", "body", SOFT))
+    h, w = frame.shape[:2]
+    person = person_box(None if shown is None else shown[:, :2], w, h)
+    lay_out(frame, [Panel("status", lines, prefer=(0.0, 0.0), wraps=(0.6, 0.45, 0.3))],
+            [person] if person is not None else [], memory)
