@@ -381,7 +381,9 @@ def _reps_panels(pts: np.ndarray | None, screen: Screen) -> list[Panel]:
             centre = (round((box.x0 + box.x1) / 2), round(box.y1 - 4 * u))
             _dial(canvas, centre, radius, angle, s, colour, u)
 
-        label = f"{angle:.0f} deg" if math.isfinite(angle) else "-- deg"
+        # Out from where the leg rests: a few degrees "inward" at rest is noise, not a position
+        # to show a person (it read -3 and "-0" beside a leg lying still).
+        label = f"{max(round(angle), 0)} deg" if math.isfinite(angle) else "-- deg"
         panels.append(Panel(f"leg-{leg}", [Line(f"{leg.upper()} leg", "body", WHITE),
                                            Line(str(state.reps[i]), "big", WHITE, "center"),
                                            Line(label, "body", colour, "center")],
