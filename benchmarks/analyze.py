@@ -100,7 +100,7 @@ def bench_clip(path: Path, model: str, repeat: int, tmp: Path) -> dict:
 
 def stages(path: Path, model_name: str) -> dict:
     """Seconds of each stage of one in-process `hipdrop analyze` of ``path``."""
-    from hipdrop.pipeline import offline
+    from hipdrop import offline
 
     times: dict[str, float] = {}
 

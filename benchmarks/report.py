@@ -3,7 +3,7 @@
 On a scripted session's landmarks (the stance test plus abduction reps, 30 fps, no model needed):
 
 * whole processes, alternately, ``--repeat`` times each: the analysis and its files alone
-  (``hipdrop.pipeline.offline.analyze_source``) against the same plus the history record and report.html
+  (``hipdrop.offline.analyze_source``) against the same plus the history record and report.html
   (``hipdrop.history.sessionlog.log_session``), each a fresh interpreter as `hipdrop analyze` is;
 * in one process, warm: analyze_source, log_session, and its parts (the history record, the
   drop chart, the trend chart);
@@ -35,7 +35,7 @@ from _speed import best_of, emit, log, machine, table
 PLAIN = """
 import sys
 from pathlib import Path
-from hipdrop.pipeline.offline import analyze_source
+from hipdrop.offline import analyze_source
 analyze_source(Path(sys.argv[1]), Path(sys.argv[2]))
 """
 LOGGED = PLAIN + """
@@ -81,7 +81,7 @@ def warm(npz: Path, tmp: Path, repeat: int) -> dict:
     from hipdrop.history.sessionlog import log_session
     from hipdrop.history.store import History, session_from_summary
     from hipdrop.history.trend import trend_png
-    from hipdrop.pipeline.offline import analyze_source
+    from hipdrop.offline import analyze_source
     from hipdrop.reports.html import drop_chart_png
     from hipdrop.reports.keyframes import read_frames_csv
 

@@ -20,7 +20,7 @@ import hipdrop
 from hipdrop.cli import main
 from hipdrop.errors import InputError, LandmarksFormatError, OutputError
 from hipdrop.io.models import ResolvedModel
-from hipdrop.pipeline.offline import analyze_source
+from hipdrop.offline import analyze_source
 from hipdrop.testing import scripted
 
 CLIP = "side_leg_raise_standing_front_01.mp4"

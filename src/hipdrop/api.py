@@ -6,7 +6,7 @@ unless asked.
     print(a.verdict.text)
     a.write("clip_hipdrop")  # the files `hipdrop analyze` writes
 
-`hipdrop analyze` (:mod:`hipdrop.pipeline.offline`) is this module's :func:`read_source`,
+`hipdrop analyze` (:mod:`hipdrop.offline`) is this module's :func:`read_source`,
 :func:`analysis_of` and :func:`write_outputs`, with the output folder checked before the
 inference and the landmarks written as soon as they exist.
 """

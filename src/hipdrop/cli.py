@@ -125,7 +125,7 @@ def _log_session(args: argparse.Namespace, summary: dict, out_dir: Path, command
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     """Analyse a recorded video (or a landmarks .npz) and write the results to a folder."""
-    from hipdrop.pipeline.offline import analyze_source
+    from hipdrop.offline import analyze_source
     from hipdrop.reports.files import human_summary
 
     settings = _settings_from(args)
@@ -137,7 +137,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     for w in result.warnings:
         _err(f"warning: {w}")
     if result.summary is not None and not result.interrupted:
-        from hipdrop.pipeline.offline import is_landmarks_file
+        from hipdrop.offline import is_landmarks_file
 
         source = Path(args.source)
         report = _log_session(args, result.summary, result.out_dir, "analyze",

@@ -38,7 +38,7 @@ from hipdrop.batch.table import BatchTable
 from hipdrop.errors import HipdropError, OutputError
 from hipdrop.io.models import ResolvedModel, sha256_of
 from hipdrop.io.signals import Interrupted
-from hipdrop.pipeline.offline import is_landmarks_file
+from hipdrop.offline import is_landmarks_file
 from hipdrop.progress import FILES, POSE, Progress
 
 

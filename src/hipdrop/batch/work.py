@@ -20,7 +20,7 @@ from hipdrop import __version__
 from hipdrop.batch.jobs import DONE, FAILED, MARKER, BatchOptions, Job, Outcome
 from hipdrop.errors import HipdropError
 from hipdrop.io.models import ResolvedModel
-from hipdrop.pipeline.offline import analyze_source
+from hipdrop.offline import analyze_source
 from hipdrop.progress import POSE
 
 
