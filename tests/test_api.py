@@ -88,7 +88,12 @@ def test_readme_example_as_written_on_a_real_clip(tmp_path, pose_model):
     assert data["verdict"]["text"] in printed
 
 
-def test_analyze_writes_nothing(npz):
+def test_analyze_writes_nothing(npz, tmp_path, monkeypatch):
+    # An empty working folder of its own: the repository's would change under a concurrent
+    # editor or test run, and say nothing about this call.
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
     before = _listing(npz.parent)
     cwd = _listing(Path.cwd())
     a = hipdrop.analyze(npz)
