@@ -93,7 +93,7 @@ def test_the_other_foot_first_is_tested_first():
     assert s.view.step == Step.LIFT and s.view.lift == "left"
     s.play(1.0, "left")  # the RIGHT foot goes up instead
     assert s.view.step == Step.HOLD and s.view.stance == "left"
-    assert s.view.note == "You lifted your RIGHT foot: testing that side first"
+    assert s.view.note == "You lifted your RIGHT foot: testing that side now, the other after"
     s.play(5.0, "left")
     s.play(3.1)
     assert s.view.step == Step.LIFT and s.view.lift == "left"  # then the one asked for first

@@ -395,7 +395,10 @@ class Guide:
 
     def _start_hold(self, stance: str, start_s: float) -> None:
         if stance != self._target and not self.done:
-            self.note = f"You lifted your {OTHER[stance].upper()} foot: testing that side first"
+            # "now", not "first": after an attempt on the other side that ended early, this is
+            # the second foot lifted, and "first" read as wrong (issue 10).
+            self.note = (f"You lifted your {OTHER[stance].upper()} foot: testing that side now, "
+                         "the other after")
         else:
             self.note = None
         self._target = stance
