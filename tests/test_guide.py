@@ -362,3 +362,19 @@ def test_a_thigh_lifted_too_high_is_pointed_out_while_read_from_the_hip_points()
         view = g.update(state(i / FPS, "right", stance_s, thigh_deg=80.0, markers=True,
                               source="markers"), [])
     assert view.step == Step.HOLD and not (view.note and "too high" in view.note)
+
+
+def test_the_baseline_says_why_it_waits():
+    """A countdown that stops says why (it froze at 3 without a word for a person lying down)."""
+    g = Guide()
+    g.step = Step.BASELINE
+    for i in range(20):
+        lying = state(i * 0.1)
+        lying.signals.upright = np.array([False])
+        view = g.update(lying, [])
+    assert view.countdown_s == g.timing.baseline_s
+    assert view.note == "Stand up straight: the baseline is taken standing"
+    for i in range(5):
+        view = g.update(state(2.0 + i * 0.1), [])
+    assert view.note != "Stand up straight: the baseline is taken standing"
+    assert view.countdown_s < g.timing.baseline_s

@@ -296,6 +296,7 @@ class Guide:
         self._t: float | None = None
         self._acc = 0.0  # time accumulated toward the current countdown (READY, BASELINE)
         self._after_hold = False
+        self._paused = ""  # why the baseline's countdown is not running ("" while it runs)
         self._hold: Hold | None = None
         self._seen_t = 0.0  # last time the held stance was seen
         self._pelvis: tuple[str, ...] = ()  # reliable tiers seen in the latest frame
@@ -356,8 +357,14 @@ class Guide:
             if self._acc >= tm.ready_s:
                 self.step, self._acc = Step.BASELINE, 0.0
         elif self.step == Step.BASELINE:
-            if stance is None and bool(state.signals.pose[0]) and bool(state.signals.upright[0]):
+            seen, upright = bool(state.signals.pose[0]), bool(state.signals.upright[0])
+            if stance is None and seen and upright:
                 self._acc += dt
+                self._paused = ""
+            else:  # say why the countdown waits, rather than freeze it without a word
+                self._paused = ("I can't see you: step back into view" if not seen else
+                                "Stand up straight: the baseline is taken standing" if not upright
+                                else "Both feet on the floor for the baseline")
             if self._acc >= tm.baseline_s:
                 self._to_lift()
         elif self.step == Step.LIFT:
@@ -463,7 +470,7 @@ class Guide:
             return GuideView(self.step, title, f"Stand still, weight on both legs. "
                              f"{self.pelvis_words()}",
                              countdown_s=left, progress=self._acc / tm.baseline_s,
-                             note=self.note, issues=issues)
+                             note=self._paused or self.note, issues=issues)
         if self.step == Step.LIFT:
             foot = OTHER[self._target].upper()
             return GuideView(self.step, f"Lift your {foot} foot", CLINICAL_LIFT,
