@@ -523,6 +523,8 @@ def render(frame: np.ndarray, screen: Screen) -> np.ndarray:
         from hipdrop.live.squat_screen import draw_squat_screen  # it builds on this module
 
         draw_squat_screen(canvas, screen)
+    elif screen.mode == "bump":
+        pass  # the hip bump drill: its count is the footer's (Coach.footer)
     else:
         _hold_screen(canvas, pts, screen)
     _footer(canvas, screen)

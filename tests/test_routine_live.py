@@ -1,0 +1,161 @@
+"""`hipdrop live --mode routine` end to end, headless, on a sequence of rendered clips played as
+one camera: the stance test, side-lying abduction, the hold, the hip bump drill, standing
+abduction and the retest, each step saved in its folder, one summary.json with every step and
+the before/after verdicts, one history entry; keys skip and repeat steps, and a session that
+stops mid-routine keeps the steps done and the step in progress."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from media import run_cli
+from test_live import ScriptedWindow
+
+from hipdrop.history.sessionlog import log_session
+from hipdrop.io.capture import FileSource
+from hipdrop.live.app import LiveOptions, run_live
+from hipdrop.live.routine_run import routine_text
+from hipdrop.live.voice import RecordingBackend, Speaker
+from hipdrop.settings import Settings
+
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_videos"
+SIZE = 960  # every clip centred on a 960x960 canvas: the portrait and the landscape renders
+GAP_S = 2.0  # the person out of view between steps (moving to the floor, to the wall)
+FPS = 10.0
+STEPS = ["stance test", "side-lying abduction", "abduction hold", "hip bump",
+         "standing abduction", "retest"]
+SESSION_FILES = {"landmarks.npz", "summary.json", "frames.csv"}
+
+
+def _concat(out: Path, clips: list[tuple[Path, float | None]]) -> None:
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), FPS, (SIZE, SIZE))
+    for path, keep_s in clips:
+        cap = cv2.VideoCapture(str(path))
+        n = 0
+        while (got := cap.read())[0] and (keep_s is None or n < keep_s * FPS):
+            frame = got[1]
+            canvas = np.zeros((SIZE, SIZE, 3), np.uint8)
+            h, w = frame.shape[:2]
+            y, x = (SIZE - h) // 2, (SIZE - w) // 2
+            canvas[y:y + h, x:x + w] = frame
+            writer.write(canvas)
+            n += 1
+        cap.release()
+        for _ in range(round(GAP_S * FPS)):
+            writer.write(np.full((SIZE, SIZE, 3), 40, np.uint8))
+    writer.release()
+
+
+@pytest.fixture(scope="module")
+def sequence(tmp_path_factory) -> Path:
+    """The programme as one video: the samples (stance test: 8 deg drop standing on the LEFT;
+    the exercises lift the RIGHT leg 3 times / hold it ~10 s), a rendered hip bump drill (3
+    bumps toward the right), the standing abduction cut to its 3 right lifts, the stance test
+    again."""
+    pytest.importorskip("torch", reason="the hip bump render needs the synth extra")
+    pytest.importorskip("anny", reason="the hip bump render needs the synth extra")
+    tmp = tmp_path_factory.mktemp("routine")
+    subprocess.run([sys.executable, "-m", "hipdrop", "synth", "hip-bump", "--bump-sides",
+                    "right,right,right", "--fps", "10", "--seed", "5", "--out", str(tmp),
+                    "--name", "bump", "--no-progress"], check=True, capture_output=True)
+    video = tmp / "routine.mp4"
+    _concat(video, [(SAMPLES / "stance_test.mp4", None),
+                    (SAMPLES / "abduction_side_lying.mp4", None),
+                    (SAMPLES / "abduction_hold.mp4", None), (tmp / "bump.mp4", None),
+                    (SAMPLES / "abduction_standing.mp4", 12.0),
+                    (SAMPLES / "stance_test.mp4", None)])
+    return video
+
+
+def _run(video: Path, out: Path, pose_model, window=None, **kw):
+    # A 4 s hold target: the guide's stance holds and the hold step's (the hold clip holds ~10 s).
+    options = LiveOptions(source=str(video), mode="routine", side="right", target=3,
+                          save_dir=out, paced=False, linger=False, headless=window is None,
+                          settings=Settings(hold_target_s=4.0), **kw)
+    backend = RecordingBackend()
+    result = run_live(options, pose_model, source=FileSource(video, paced=False), window=window,
+                      speaker=Speaker(backend, threaded=False))
+    return result, backend
+
+
+@pytest.mark.model
+def test_a_routine_runs_end_to_end_and_is_one_history_entry(sequence, tmp_path, pose_model,
+                                                            capsys):
+    out = tmp_path / "session"
+    result, backend = _run(sequence, out, pose_model)
+    assert result.reason == "done"
+    data = json.loads((out / "summary.json").read_text())
+    assert data == result.summary and data["mode"] == "routine"
+    body = data["routine"]
+    steps = body["steps"]
+    assert [s["step"] for s in steps] == STEPS and body["complete"] and body["remaining"] == []
+    assert [s["status"] for s in steps] == ["done"] * 6
+    assert [s["side"] for s in steps] == [None, "right", "right", "right", "right", None]
+    for a, b in zip(steps, steps[1:], strict=False):  # one after the other, in video time
+        assert a["start_s"] < a["end_s"] <= b["start_s"] + 1e-6
+    for s in steps:  # each step's files, as a session of its mode
+        assert {p.name for p in (out / s["folder"]).iterdir()} == SESSION_FILES
+        assert json.loads((out / s["folder"] / "summary.json").read_text()) == s["summary"]
+    # The exercises, on the chosen leg, to their targets.
+    lying, hold, bump, standing = (s["summary"] for s in steps[1:5])
+    assert (lying["reps"]["left"], lying["reps"]["right"]) == (0, 3)
+    assert (standing["reps"]["left"], standing["reps"]["right"]) == (0, 3)
+    assert lying["sets"]["finished"] and standing["sets"]["finished"]
+    assert hold["hold"]["finished"] and hold["best_hold_s"]["right"] >= 4.0
+    assert hold["best_hold_s"]["left"] == 0.0
+    assert (bump["bumps"]["right"], bump["bumps"]["left"], bump["bumps"]["finished"]) == (3, 0, True)
+    # Before and after: the same clip, the same verdict (8 deg drop standing on the left).
+    for v in (body["before"], body["after"]):
+        assert (v["left"], v["right"]) == ("drop", "no drop")
+        assert 5.0 < v["sides"]["left"]["peak_drop_deg"] < 11.0
+    assert data["verdict"] == body["after"]  # the session's verdict is the retest's
+    assert data["reps"] == {"left": 0, "right": 6}
+    # Spoken: each step's instruction, in order.
+    steps_said = [s for s in backend.said if re.match(r"Step \d: ", s)]
+    assert [s.split(":")[0] for s in steps_said] == [f"Step {i}" for i in range(1, 7)]
+    assert "Lie on your left side, right leg on top" in steps_said[1]
+    text = routine_text(data)
+    assert result.text == text and "Routine: 6 step(s) of 6, complete" in text
+    assert "Before: on the left leg drop" in text and "After:  on the left leg drop" in text
+    # One history entry, and the report has the routine.
+    logged = log_session(data, out, command="live")
+    assert logged.record is not None and logged.warnings == []
+    html = (out / "report.html").read_text()
+    assert "<h2>Routine</h2>" in html and html.count("<td>done</td>") == 6
+    status, listing, err = run_cli(capsys, "history")
+    assert status == 0, err
+    rows = [ln for ln in listing.splitlines() if "live:routine" in ln]
+    assert len(rows) == 1 and "drop" in rows[0]
+
+
+@pytest.mark.model
+def test_keys_repeat_and_skip_steps_and_a_stop_keeps_the_step_in_progress(sequence, tmp_path,
+                                                                          pose_model):
+    """'r' during the side-lying step (before its first lift) runs it again, 'n' skips the hold
+    before it starts; the session ends (max seconds) during standing abduction: the steps so
+    far and the step in progress are saved, the rest is left to do."""
+    out = tmp_path / "session"
+    # Frames: the stance test's result at ~15 s, side-lying lifts from ~25 s, its third at
+    # ~32.5 s; the hold clip's leg up from ~39 s.
+    window = ScriptedWindow({170: "r", 345: "n"})
+    result, _ = _run(sequence, out, pose_model, window=window, max_seconds=68.0)
+    assert result.reason == "max seconds"
+    body = json.loads((out / "summary.json").read_text())["routine"]
+    steps = body["steps"]
+    assert [(s["step"], s["status"]) for s in steps] == [
+        ("stance test", "done"), ("side-lying abduction", "done"), ("abduction hold", "skipped"),
+        ("hip bump", "done"), ("standing abduction", "stopped")]
+    assert 16.0 < steps[1]["start_s"] < 18.0  # the repeat started the step again at frame 170
+    assert steps[2]["folder"] is None and steps[2]["summary"] == {}
+    assert {p.name for p in (out / steps[4]["folder"]).iterdir()} == SESSION_FILES
+    assert body["remaining"] == ["standing abduction", "retest"] and not body["complete"]
+    assert body["before"]["left"] == "drop" and body["after"] is None
+    assert result.summary is not None and result.summary["live"]["restarts"] == 1
+    assert "After:  not tested" in result.text
