@@ -6,6 +6,7 @@ stops mid-routine keeps the steps done and the step in progress."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import subprocess
@@ -98,7 +99,7 @@ def test_a_routine_runs_end_to_end_and_is_one_history_entry(sequence, tmp_path, 
     assert [s["step"] for s in steps] == STEPS and body["complete"] and body["remaining"] == []
     assert [s["status"] for s in steps] == ["done"] * 6
     assert [s["side"] for s in steps] == [None, "right", "right", "right", "right", None]
-    for a, b in zip(steps, steps[1:], strict=False):  # one after the other, in video time
+    for a, b in itertools.pairwise(steps):  # one after the other, in video time
         assert a["start_s"] < a["end_s"] <= b["start_s"] + 1e-6
     for s in steps:  # each step's files, as a session of its mode
         assert {p.name for p in (out / s["folder"]).iterdir()} == SESSION_FILES
