@@ -16,7 +16,7 @@ from hipdrop.live.bump_mode import DEFAULT_BUMPS, BumpSet
 from hipdrop.live.cues import REP, STEP, Announcer, Cue
 from hipdrop.live.gesture import HandsUp
 from hipdrop.live.guide import GuidedResult, GuideView, Issue, Step
-from hipdrop.live.modes import DEFAULT_REPS, NOTE_WORDS, HoldTimer, RepSets
+from hipdrop.live.modes import DEFAULT_REPS, HOLD_MARKS_S, NOTE_WORDS, HoldTimer, RepSets
 from hipdrop.pipeline.stream import FrameState
 from hipdrop.reports.files import human_summary, squat_lines
 from hipdrop.settings import Settings
@@ -56,8 +56,8 @@ class Coach:
             self.sets = RepSets(max(1, round(self.target or DEFAULT_REPS)), self.n_sets,
                                 seen=seen, side=self.side)
         elif self.mode == "hold":
-            marks = {} if self.marks_s is None else {"marks_s": self.marks_s}
-            self.timer = HoldTimer(self.hold_target_s, side=self.side, **marks)
+            marks = HOLD_MARKS_S if self.marks_s is None else self.marks_s
+            self.timer = HoldTimer(self.hold_target_s, marks_s=marks, side=self.side)
         elif self.mode == "bump":
             self.bumps = BumpSet(max(1, round(self.target or DEFAULT_BUMPS)), self.side,
                                  self.lift_fraction)

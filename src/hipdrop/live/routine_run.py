@@ -53,10 +53,10 @@ def step_title(plan: rt.StepPlan, number: int, total: int) -> str:
 class RoutineRunner(_Runner):
     """The capture loop with one LiveSession per routine step."""
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         side = self.options.side
-        self.routine = rt.Routine(side if side in rt.SIDES else None)  # type: ignore[arg-type]
+        self.routine = rt.Routine(side if side in rt.SIDES else None)
         self.first_t: float | None = None
         self.t = 0.0  # routine seconds of the last frame
         self.cues: list[Cue] = []  # of the steps before the current one
