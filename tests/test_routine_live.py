@@ -20,7 +20,7 @@ from media import run_cli
 from test_live import ScriptedWindow
 
 from hipdrop.history.sessionlog import log_session
-from hipdrop.io.capture import FileSource
+from hipdrop.io.capture import FileSource, Frame
 from hipdrop.live.app import LiveOptions, run_live
 from hipdrop.live.routine_run import routine_text
 from hipdrop.live.voice import RecordingBackend, Speaker
@@ -160,3 +160,38 @@ def test_keys_repeat_and_skip_steps_and_a_stop_keeps_the_step_in_progress(sequen
     assert body["before"]["left"] == "drop" and body["after"] is None
     assert result.summary is not None and result.summary["live"]["restarts"] == 1
     assert "After:  not tested" in result.text
+
+
+class _InterruptAt(FileSource):
+    """The video until frame ``n``, then Ctrl-C (as hipdrop.io.signals raises it)."""
+
+    def __init__(self, path: Path, n: int) -> None:
+        super().__init__(path, paced=False)
+        self.n, self.reads = n, 0
+
+    def read(self) -> Frame | None:
+        self.reads += 1
+        if self.reads > self.n:
+            raise KeyboardInterrupt
+        return super().read()
+
+
+@pytest.mark.model
+def test_ctrl_c_mid_step_saves_the_steps_so_far_and_the_step_in_progress(sequence, tmp_path,
+                                                                         pose_model):
+    out = tmp_path / "session"
+    options = LiveOptions(source=str(sequence), mode="routine", side="right", target=3,
+                          save_dir=out, paced=False, linger=False, headless=True,
+                          settings=Settings(hold_target_s=4.0))
+    # Frame 260: the side-lying step has counted its first lift (~24.6 s), not its third.
+    result = run_live(options, pose_model, source=_InterruptAt(sequence, 260),
+                      speaker=Speaker(RecordingBackend(), threaded=False))
+    assert result.reason == "interrupted"
+    body = json.loads((out / "summary.json").read_text())["routine"]
+    assert [(s["step"], s["status"]) for s in body["steps"]] == [
+        ("stance test", "done"), ("side-lying abduction", "stopped")]
+    lying = body["steps"][1]
+    assert lying["summary"]["reps"]["right"] == 1 and not lying["summary"]["sets"]["finished"]
+    assert {p.name for p in (out / lying["folder"]).iterdir()} == SESSION_FILES
+    assert body["remaining"][0] == "side-lying abduction" and body["remaining"][-1] == "retest"
+    assert (out / "cues.jsonl").is_file()
