@@ -21,6 +21,7 @@ from test_live import ScriptedWindow
 
 from hipdrop.history.sessionlog import log_session
 from hipdrop.io.capture import FileSource, Frame
+from hipdrop.live import app as live
 from hipdrop.live.app import LiveOptions, run_live
 from hipdrop.live.routine_run import routine_text
 from hipdrop.live.voice import RecordingBackend, Speaker
@@ -73,6 +74,25 @@ def sequence(tmp_path_factory) -> Path:
                     (SAMPLES / "abduction_standing.mp4", 12.0),
                     (SAMPLES / "stance_test.mp4", None)])
     return video
+
+
+class _Keys(ScriptedWindow):
+    """The scripted window, keeping only the images asked for (not every one)."""
+
+    def __init__(self, keys: dict[int, str], keep: tuple[int, ...] = ()) -> None:
+        super().__init__(keys)
+        self.shown, self.keep, self.kept = 0, keep, {}
+
+    def show(self, image: np.ndarray, wait_ms: int = 1) -> int:
+        if self.shown in self.keep:
+            self.kept[self.shown] = image
+        key = self.keys.get(self.shown)
+        self.shown += 1
+        return -1 if key is None else ord(key)
+
+    @property
+    def closed(self) -> bool:
+        return False
 
 
 def _run(video: Path, out: Path, pose_model, window=None, **kw):
@@ -145,8 +165,13 @@ def test_keys_repeat_and_skip_steps_and_a_stop_keeps_the_step_in_progress(sequen
     out = tmp_path / "session"
     # Frames: the stance test's result at ~15 s, side-lying lifts from ~25 s, its third at
     # ~32.5 s; the hold clip's leg up from ~39 s.
-    window = ScriptedWindow({170: "r", 345: "n"})
-    result, _ = _run(sequence, out, pose_model, window=window, max_seconds=68.0)
+    window = _Keys({170: "r", 345: "n"}, keep=(100, 600))
+    footers: list[str] = []
+    real_render = live.render
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(live, "render", lambda frame, screen: (footers.append(screen.footer),
+                                                          real_render(frame, screen))[1])
+        result, _ = _run(sequence, out, pose_model, window=window, max_seconds=68.0)
     assert result.reason == "max seconds"
     body = json.loads((out / "summary.json").read_text())["routine"]
     steps = body["steps"]
@@ -160,6 +185,11 @@ def test_keys_repeat_and_skip_steps_and_a_stop_keeps_the_step_in_progress(sequen
     assert body["before"]["left"] == "drop" and body["after"] is None
     assert result.summary is not None and result.summary["live"]["restarts"] == 1
     assert "After:  not tested" in result.text
+    for i in (100, 600):  # the stance test's screen, the hip bump step's: drawn, not blank
+        assert window.kept[i].std() > 10
+    cv2.imwrite(str(tmp_path / "bump_step.png"), window.kept[600])
+    assert footers[100].startswith("Step 1: stance test    SPACE next")
+    assert footers[600].startswith("Step 4 of 6: hip bump, right leg    Hip bumps ")
 
 
 class _InterruptAt(FileSource):
@@ -195,3 +225,22 @@ def test_ctrl_c_mid_step_saves_the_steps_so_far_and_the_step_in_progress(sequenc
     assert {p.name for p in (out / lying["folder"]).iterdir()} == SESSION_FILES
     assert body["remaining"][0] == "side-lying abduction" and body["remaining"][-1] == "retest"
     assert (out / "cues.jsonl").is_file()
+
+
+@pytest.mark.model
+def test_without_side_the_leg_the_stance_test_found_weak_is_worked(sequence, tmp_path,
+                                                                   pose_model):
+    """No --side: the sample drops standing on the LEFT leg (a weak left gluteus medius), so
+    the exercises are the left leg's: lying on the right side, the left leg on top."""
+    out = tmp_path / "session"
+    options = LiveOptions(source=str(sequence), mode="routine", save_dir=out, paced=False,
+                          linger=False, headless=True, max_seconds=17.0,
+                          settings=Settings(hold_target_s=4.0))
+    backend = RecordingBackend()
+    run_live(options, pose_model, source=FileSource(sequence, paced=False),
+             speaker=Speaker(backend, threaded=False))
+    body = json.loads((out / "summary.json").read_text())["routine"]
+    assert body["working_sides"] == ["left"]
+    assert [(s["step"], s["side"], s["status"]) for s in body["steps"]] == [
+        ("stance test", None, "done"), ("side-lying abduction", "left", "stopped")]
+    assert any(s.startswith("Step 2: Lie on your right side, left leg on top") for s in backend.said)

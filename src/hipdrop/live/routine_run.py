@@ -36,7 +36,7 @@ from hipdrop.live.screens import Screen
 from hipdrop.reports.files import write_summary
 from hipdrop.reports.routine_html import step_outcome, verdict_words
 
-ROUTINE_KEYS = "SPACE next step   N skip   R repeat   Q quit"
+ROUTINE_KEYS = "SPACE next  N skip  R repeat"
 
 
 def step_folder(number: int, plan: rt.StepPlan) -> str:
@@ -46,8 +46,11 @@ def step_folder(number: int, plan: rt.StepPlan) -> str:
 
 
 def step_title(plan: rt.StepPlan, number: int, total: int) -> str:
+    """The screen's step line; the total once it is known (the exercises are planned from the
+    first stance test's result)."""
     side = f", {plan.side} leg" if plan.side else ""
-    return f"Step {number} of {total}: {plan.kind}{side}"
+    of = f" of {total}" if total > 1 else ""
+    return f"Step {number}{of}: {plan.kind}{side}"
 
 
 class RoutineRunner(_Runner):
@@ -182,7 +185,8 @@ class RoutineRunner(_Runner):
         plan = self.routine.current
         if plan is not None:
             title = step_title(plan, self.routine.index + 1, len(self.routine.plan))
-            screen.footer = f"{title}    {ROUTINE_KEYS}"
+            where = self.session.coach.footer() if self.session is not None else None
+            screen.footer = f"{title}    {where + '    ' if where else ''}{ROUTINE_KEYS}"
         else:
             screen.footer = f"{before_after(self.routine.to_json())}    {screen.footer}"
         return screen
