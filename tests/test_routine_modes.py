@@ -86,3 +86,12 @@ def test_back_in_view_somewhere_new_is_a_new_neutral_not_a_bump():
         bumps.update(_bump_state(t, 20.0))
         t += 1 / FPS
     assert bumps.counter.bumps == []
+
+
+def test_the_result_screen_footer_says_before_and_after_in_short():
+    from hipdrop.live.routine_run import short_verdict
+
+    v = {"left": "drop", "right": "no drop",
+         "sides": {"left": {"peak_drop_deg": 7.66}, "right": {"peak_drop_deg": 0.5}}}
+    assert short_verdict(v) == "L drop +7.7 R no drop +0.5"
+    assert short_verdict(None) == "not tested"

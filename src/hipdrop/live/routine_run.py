@@ -188,7 +188,11 @@ class RoutineRunner(_Runner):
             where = self.session.coach.footer() if self.session is not None else None
             screen.footer = f"{title}    {where + '    ' if where else ''}{ROUTINE_KEYS}"
         else:
-            screen.footer = f"{before_after(self.routine.to_json())}    {screen.footer}"
+            body = self.routine.to_json()
+            # The result screen: the retest's result above, before and after below (the HUD
+            # leaves room for no more: any key closes, as the single modes say).
+            screen.footer = (f"Before: {short_verdict(body['before'])}   After: "
+                             f"{short_verdict(body['after'])}")
         return screen
 
     # -- the end ------------------------------------------------------------------------------
@@ -255,6 +259,19 @@ def routine_summary(routine: rt.Routine, folders: list[str], live: dict) -> dict
     data["live"] = live
     data.setdefault("disclaimer", "")
     return data
+
+
+def short_verdict(verdict: dict | None) -> str:
+    """A verdict in a few characters, for the result screen's footer: "L drop +7.7 R no drop"."""
+    if not verdict:
+        return "not tested"
+    sides = verdict.get("sides") or {}
+    parts = []
+    for side in rt.SIDES:
+        peak = (sides.get(side) or {}).get("peak_drop_deg")
+        deg = f" {peak:+.1f}" if isinstance(peak, int | float) else ""
+        parts.append(f"{side[0].upper()} {verdict.get(side) or 'not tested'}{deg}")
+    return " ".join(parts)
 
 
 def before_after(body: dict) -> str:
