@@ -222,11 +222,13 @@ def cmd_live(args: argparse.Namespace) -> int:
     options = LiveOptions(
         source=args.source, mode=args.mode, mirror=args.mirror, save_dir=args.save,
         max_seconds=args.max_seconds, headless=args.headless, settings=_settings_from(args),
-        mute=args.mute, target=args.target, sets=args.sets,
+        mute=args.mute, target=args.target, sets=args.sets, side=args.side,
         fullscreen=args.fullscreen)
     result = run_live(options, _model_loader(args.model, progress=True))
     if result.out_dir is not None and result.summary is not None:
-        video = Path(args.source) if Path(args.source).is_file() else None
+        # A routine's times are its steps' own: no key frames from the whole video.
+        video = Path(args.source) if Path(args.source).is_file() and args.mode != "routine" \
+            else None
         _log_session(args, result.summary, result.out_dir, "live", video)
     if result.text:
         print(result.text)
@@ -314,10 +316,14 @@ def build_parser() -> argparse.ArgumentParser:
                        description=cmd_live.__doc__)
     p.add_argument("--source", default="0", metavar="0|PATH|URL",
                    help="camera index, video file (played at its frame rate) or stream URL [0]")
-    p.add_argument("--mode", choices=["stance", "reps", "hold", "squat"], default="stance",
+    p.add_argument("--mode", choices=["stance", "reps", "hold", "squat", "bump", "routine"],
+                   default="stance",
                    help="stance: guided single-leg stance test; reps: abduction rep counter; "
                         "hold: leg-hold timer; squat: squat counter with each squat's sideways "
-                        "pelvic shift [stance]")
+                        "pelvic shift; bump: hip bumps against a wall; routine: the stance "
+                        "test, the exercises on the side that dropped, and the retest [stance]")
+    p.add_argument("--side", choices=["left", "right"],
+                   help="routine: the leg to work [the side the stance test found a drop on]")
     p.add_argument("--model", help="lite, full, heavy, or a .task file [full]")
     p.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=True,
                    help="show the picture as a mirror; labels stay anatomical [mirror]")
@@ -329,7 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="no window: each event on stderr as it happens (the session is saved)")
     p.add_argument("--mute", action="store_true", help="no spoken cues (still logged in cues.jsonl)")
     p.add_argument("--target", type=_positive_seconds, metavar="N",
-                   help="reps: reps per leg in a set [10]; hold: seconds a leg [30]")
+                   help="reps: reps per leg in a set [10]; hold: seconds a leg [30]; bump: "
+                        "bumps [10]; routine: the reps and bumps of each step [10]")
     p.add_argument("--sets", type=_positive_int, default=1, metavar="N",
                    help="reps: sets of --target reps per leg; the session ends after the last [1]")
     p.add_argument("--fullscreen", action="store_true",

@@ -55,16 +55,17 @@ from hipdrop.settings import Settings
 from hipdrop.vision.cues import WaistCue, waist_line, waist_row
 from hipdrop.vision.markers import MarkerCue, MarkerTracker
 
-MODES = ("stance", "reps", "hold", "squat")
+MODES = ("stance", "reps", "hold", "squat", "bump", "routine")
 FRAMING_EVERY_S = 0.1
 
 # Keys, read with ``cv2.waitKey(...) & 0xFF``.
 NEXT, RESTART, MIRROR, QUIT, MUTE = "next", "restart", "mirror", "quit", "mute"
 FULLSCREEN = "fullscreen"
+SKIP = "skip"  # the routine: skip the step
 KEYS = {32: NEXT, 13: NEXT, ord("r"): RESTART, ord("R"): RESTART, ord("m"): MIRROR,
         ord("M"): MIRROR, ord("q"): QUIT, ord("Q"): QUIT, 27: QUIT,
         ord("v"): MUTE, ord("V"): MUTE,  # v: the voice on and off (m is mirror)
-        ord("f"): FULLSCREEN, ord("F"): FULLSCREEN}
+        ord("f"): FULLSCREEN, ord("F"): FULLSCREEN, ord("n"): SKIP, ord("N"): SKIP}
 
 SESSION_FILES = ("landmarks.npz", "summary.json", "frames.csv")
 CUE_LOG = "cues.jsonl"  # what was said, and what became of each cue
@@ -95,6 +96,7 @@ class LiveOptions:
     sets: int = 1  # reps: sets to do
     events: bool | None = None  # print each event on stderr [when headless]
     fullscreen: bool = False
+    side: str | None = None  # routine: the working leg [the side the stance test found a drop on]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -180,6 +182,7 @@ class LiveSession:
         self._best = [0.0, 0.0]
         self._framed_t = -math.inf
         self.squats = SquatTracker(settings.min_visibility) if mode == "squat" else None
+        self.go_on = False  # SPACE or the gesture in a counter mode (the routine's next step)
 
     def _new_guide(self) -> Guide | None:
         return Guide(GuideTiming.of(self.settings)) if self.mode == "stance" else None
@@ -217,6 +220,7 @@ class LiveSession:
     def next(self) -> None:
         """SPACE: the guide's next step; on the result, a new test."""
         if self.guide is None:
+            self.go_on = True
             return
         if self.guide.step == Step.RESULT:
             self.restart()
@@ -359,6 +363,8 @@ def save_session(session: LiveSession, out_dir: Path, source: str, extra: dict) 
     write_summary(out_dir / "summary.json", data)
     write_frames(out_dir / "frames.csv", analysis)
     line = result_line(session.mode, analysis, tests[-1] if tests else None, best)
+    if session.mode == "bump":
+        line = f"hip bumps L {more['bumps']['left']} R {more['bumps']['right']}"
     return LiveResult("", out_dir, data, f"Saved session to {out_dir}/: {line}",
                       text=summary_text(data))
 
@@ -416,8 +422,12 @@ class _Runner:
                 stats.draw_ms.append((time.perf_counter() - t2) * 1000.0)
                 if action == QUIT:
                     return ENDED_QUIT
-            if session.coach.finished:
+            if self.over(session):
                 return ENDED_DONE
+
+    def over(self, session: LiveSession) -> bool:
+        """The session is done (the routine overrides: its step is)."""
+        return session.coach.finished
 
     def announce(self, cues: list[Cue]) -> None:
         """Hand the cues to the voice (queued: never waits for it) and, headless, print their
@@ -427,6 +437,12 @@ class _Runner:
                 self.speaker.say(c)
             if self.events and c.log:
                 print(f"{c.t:7.1f} s  {c.log}", file=sys.stderr, flush=True)
+
+    def all_cues(self) -> list[Cue]:
+        return self.session.coach.cues if self.session is not None else []
+
+    def save(self, reason: str, error: CameraError | None) -> LiveResult:
+        return _save(self, reason, error)
 
     def _open(self, frame: Frame) -> LiveSession:
         h, w = frame.image.shape[:2]
@@ -440,9 +456,17 @@ class _Runner:
         """Draw, read the frame's one key, act on it; QUIT when the session should end."""
         assert self.window is not None and self.last is not None
         screen = session.screen(self.stats.hud(), self.mirror)
-        action = KEYS.get(self.window.show(self._render(screen)))
+        action = KEYS.get(self.window.show(self._render(self.titled(screen))))
         if action == QUIT or self.window.closed:
             return QUIT
+        return self.act(session, action)
+
+    def titled(self, screen: Screen) -> Screen:
+        """The screen as shown (the routine adds its step's title)."""
+        return screen
+
+    def act(self, session: LiveSession, action: str | None) -> str | None:
+        """A key's action on the session."""
         if action == NEXT:
             session.next()
         elif action == RESTART:
@@ -452,7 +476,8 @@ class _Runner:
             self.mirror = not self.mirror
         elif action == MUTE and self.speaker is not None:
             self.speaker.toggle_mute()
-        elif action == FULLSCREEN and hasattr(self.window, "toggle_fullscreen"):
+        elif (action == FULLSCREEN and self.window is not None
+              and hasattr(self.window, "toggle_fullscreen")):
             self.window.toggle_fullscreen()
         return action
 
@@ -475,6 +500,7 @@ class _Runner:
             return
         screen = self.session.screen(self.stats.hud(), self.mirror)
         screen.footer = footer
+        screen = self.titled(screen)
         while not self.window.closed:  # redrawn: the window may be resized or made full screen
             key = self.window.show(self._render(screen), wait_ms=100)
             if KEYS.get(key) == FULLSCREEN and hasattr(self.window, "toggle_fullscreen"):
@@ -522,7 +548,11 @@ def run_live(options: LiveOptions, model: ResolvedModel | Callable[[], ResolvedM
         if window is None and not options.headless:
             window = Window(fullscreen=options.fullscreen)
             window.loading(options.mode)  # while the model loads, not a black window
-        runner = _Runner(options, source, window, model.name, speaker)
+        if options.mode == "routine":
+            from hipdrop.live.routine_run import RoutineRunner
+            runner: _Runner = RoutineRunner(options, source, window, model.name, speaker)
+        else:
+            runner = _Runner(options, source, window, model.name, speaker)
         runner.plan = plan
         try:
             try:
@@ -533,7 +563,7 @@ def run_live(options: LiveOptions, model: ResolvedModel | Callable[[], ResolvedM
             except CameraError as exc:
                 reason, error = ENDED_CAMERA, exc
             runner.stats.dropped = source.dropped
-            result = _save(runner, reason, error)
+            result = runner.save(reason, error)
             result.signum = signum
             if runner.session is not None:
                 runner.announce(runner.session.coach.take())  # the result, said
@@ -552,7 +582,7 @@ def run_live(options: LiveOptions, model: ResolvedModel | Callable[[], ResolvedM
                     except KeyboardInterrupt:
                         pass
                 speaker.close()
-                write_cue_log(result.out_dir / CUE_LOG, runner.session.coach.cues, speaker)
+                write_cue_log(result.out_dir / CUE_LOG, runner.all_cues(), speaker)
         except BaseException:
             plan.discard()  # only if nothing was saved in it
             raise

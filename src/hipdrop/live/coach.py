@@ -12,10 +12,11 @@ import math
 
 import numpy as np
 
-from hipdrop.live.cues import Announcer, Cue
+from hipdrop.live.bump_mode import DEFAULT_BUMPS, BumpSet
+from hipdrop.live.cues import REP, STEP, Announcer, Cue
 from hipdrop.live.gesture import HandsUp
 from hipdrop.live.guide import GuidedResult, GuideView, Issue, Step
-from hipdrop.live.modes import DEFAULT_REPS, NOTE_WORDS, HoldTimer, RepSets
+from hipdrop.live.modes import DEFAULT_REPS, HOLD_MARKS_S, NOTE_WORDS, HoldTimer, RepSets
 from hipdrop.pipeline.stream import FrameState
 from hipdrop.reports.files import human_summary, squat_lines
 from hipdrop.settings import Settings
@@ -29,9 +30,16 @@ class Coach:
     """Gesture, finishing modes and cues of one session of ``mode``."""
 
     def __init__(self, mode: str, settings: Settings, target: float | None = None,
-                 sets: int = 1) -> None:
+                 sets: int = 1, side: str | None = None, instruction: str | None = None,
+                 marks_s: tuple[float, ...] | None = None) -> None:
+        """``side``: only that leg counts toward the target (a routine's one-sided step);
+        ``instruction``: said at the start instead of the mode's own; ``marks_s``: the hold's
+        marks."""
         self.mode = mode
         self.target, self.n_sets = target, sets
+        self.side, self.instruction, self.marks_s = side, instruction, marks_s
+        self.lift_fraction = settings.lift_fraction
+        self.bumps: BumpSet | None = None
         self.hold_target_s = float(target) if mode == "hold" and target else settings.hold_target_s
         self.announcer = Announcer(mode)
         self.gesture = HandsUp()
@@ -46,28 +54,45 @@ class Coach:
     def _new_counters(self, seen: tuple[int, int] = (0, 0)) -> None:
         if self.mode == "reps":
             self.sets = RepSets(max(1, round(self.target or DEFAULT_REPS)), self.n_sets,
-                                seen=seen)
+                                seen=seen, side=self.side)
         elif self.mode == "hold":
-            self.timer = HoldTimer(self.hold_target_s)
+            marks = HOLD_MARKS_S if self.marks_s is None else self.marks_s
+            self.timer = HoldTimer(self.hold_target_s, marks_s=marks, side=self.side)
+        elif self.mode == "bump":
+            self.bumps = BumpSet(max(1, round(self.target or DEFAULT_BUMPS)), self.side,
+                                 self.lift_fraction)
 
     @property
     def finished(self) -> bool:
         """The mode's goal is reached: every set done, or each leg held the target."""
         return bool((self.sets is not None and self.sets.done)
-                    or (self.timer is not None and self.timer.done))
+                    or (self.timer is not None and self.timer.done)
+                    or (self.bumps is not None and self.bumps.done))
 
     def frame(self, state: FrameState, image: np.ndarray | None, view: GuideView | None,
               result: GuidedResult | None, issues: list[Issue]) -> bool:
         """One frame; True when the raised-hands gesture stands in for SPACE now."""
         t = self._t = state.t
         a = self.announcer
-        out = a.start(t, self.sets, self.timer) + a.events(t, state) + a.advice(t, issues)
+        if self.instruction is not None:
+            out = [] if a._started else [Cue(t, STEP, self.instruction, self.instruction)]
+            a._started = True
+        else:
+            out = a.start(t, self.sets, self.timer)
+        out += a.events(t, state) + a.advice(t, issues)
         if view is not None:
             out += a.stance(t, view, result)
         if self.sets is not None:
             out += a.reps(t, self.sets.update(state), self.sets)
         if self.timer is not None:
             out += a.hold(t, self.timer.update(state), self.timer)
+        if self.bumps is not None:
+            bump = self.bumps.update(state)
+            if bump is not None and (self.bumps.side is None or bump.side == self.bumps.side):
+                n = self.bumps.count
+                say = "Done." if self.bumps.done else str(n)
+                out.append(Cue(t, REP, say, f"hip bump {n} of {self.bumps.target} "
+                               f"({bump.side}, {100 * bump.peak_shift:.0f}% of hip width)"))
         self._add(out)
         # Made standing on both feet: arms swung overhead in a knee lift or held up in a tree
         # pose are exercise, not a request (the real knee-lift clip has both wrists above the
@@ -86,6 +111,9 @@ class Coach:
     def restart(self, reps: tuple[int, int]) -> None:
         """R: the counters start again (the reps counted so far are not this set's)."""
         current = self.sets if self.sets is not None else self.timer
+        if self.bumps is not None:
+            self._new_counters(reps)
+            return
         if current is not None:
             if isinstance(current, HoldTimer):
                 current.close()
@@ -109,6 +137,9 @@ class Coach:
             done = " - all sets done" if self.sets.done else ""
             return (f"Set {s.number} of {self.sets.n_sets}: L {s.counts[0]}/{s.target}  "
                     f"R {s.counts[1]}/{s.target}{done}")
+        if self.bumps is not None:
+            b = self.bumps
+            return f"Hip bumps {b.count}/{b.target}{' toward the ' + b.side if b.side else ''}"
         if self.timer is not None:
             best = self.timer.best_s()
             return (f"Held (hips level) L {best[0]:.0f} s  R {best[1]:.0f} s of "
@@ -128,13 +159,16 @@ class Coach:
             best = [max(t.best_s()[i] for t in timers) for i in (0, 1)]
             return {"hold": timers[-1].to_json(),
                     "best_hold_s": {"left": round(best[0], 3), "right": round(best[1], 3)}}
+        if self.bumps is not None:
+            return {"bumps": self.bumps.to_json()}
         return {}
 
 
 # What each mode measured: the rest of `analyze`'s summary does not belong in its summary.json.
 NOT_MEASURED = {"reps": ("stance_phases", "verdict"),
                 "hold": ("stance_phases", "verdict", "reps"),
-                "squat": ("stance_phases", "verdict", "reps")}
+                "squat": ("stance_phases", "verdict", "reps"),
+                "bump": ("stance_phases", "verdict", "reps")}
 
 
 def only_measured(mode: str, data: dict) -> dict:
@@ -151,6 +185,11 @@ def summary_text(data: dict) -> str:
     lines = []
     if mode == "squat":
         lines += squat_lines(data.get("squats"), None) or ["No squat was counted."]
+    elif mode == "bump":
+        b = data["bumps"]
+        toward = f" toward the {b['side']}" if b["side"] else ""
+        lines.append(f"Hip bumps: {b['counted']}{toward} (target {b['target']}; left "
+                     f"{b['left']}, right {b['right']})")
     elif mode == "reps":
         sets = data["sets"]
         reps = data["reps"]

@@ -75,11 +75,12 @@ class RepSet:
     target: int
     counts: list[int] = field(default_factory=lambda: [0, 0])
     notes: list[RepNote] = field(default_factory=list)
+    legs: tuple[int, ...] = (0, 1)  # the legs the set is for (one in a one-sided routine step)
 
     @property
     def complete(self) -> bool:
-        """Both legs did the target."""
-        return all(c >= self.target for c in self.counts)
+        """Each leg of the set did the target."""
+        return all(self.counts[i] >= self.target for i in self.legs)
 
     def to_json(self) -> dict:
         return {"set": self.number, "target": self.target, "left": self.counts[0],
@@ -107,13 +108,17 @@ class RepSets:
     """
 
     def __init__(self, target: int = DEFAULT_REPS, sets: int = 1,
-                 limits: RepLimits | None = None, seen: tuple[int, int] = (0, 0)) -> None:
-        """``seen``: the streaming analysis's counts so far (left, right), not this one's."""
+                 limits: RepLimits | None = None, seen: tuple[int, int] = (0, 0),
+                 side: str | None = None) -> None:
+        """``seen``: the streaming analysis's counts so far (left, right), not this one's.
+        ``side``: only that leg's reps complete a set (the other leg's still count)."""
         if target < 1 or sets < 1:
             raise ValueError("target and sets must be at least 1")
         self.target, self.n_sets = target, sets
+        self.side = side
+        self.legs = (LEGS.index(side),) if side else (0, 1)
         self.limits = limits or RepLimits()
-        self.sets = [RepSet(1, target)]
+        self.sets = [RepSet(1, target, legs=self.legs)]
         self.done = False
         self._seen = list(seen)  # cumulative counts seen so far
         self._rest: list[tuple[float, float] | None] = [None, None]  # (obliquity, lean) at rest
@@ -167,11 +172,11 @@ class RepSets:
         if current.complete and not self.done:
             # A copy: reps past the last set's target go on counting into it.
             event.set_done = RepSet(current.number, current.target, list(current.counts),
-                                    list(current.notes))
+                                    list(current.notes), self.legs)
             if current.number >= self.n_sets:
                 self.done = event.all_done = True
             else:
-                self.sets.append(RepSet(current.number + 1, self.target))
+                self.sets.append(RepSet(current.number + 1, self.target, legs=self.legs))
         return event
 
     def to_json(self) -> dict:
@@ -217,14 +222,16 @@ class HoldTimer:
     """Times each leg held up (:attr:`FrameState.leg_up`), counting only while the pelvis stays
     within ``level_deg`` of where it was as the leg rose; marks at 30 and 60 s of counted time.
 
-    The mode is finished when each leg has ended a hold of at least ``target_s``.
+    The mode is finished when each leg (only ``side``, when given) has ended a hold of at least
+    ``target_s``.
     """
 
     def __init__(self, target_s: float = DEFAULT_HOLD_S, level_deg: float = 5.0,
-                 marks_s: tuple[float, ...] = HOLD_MARKS_S) -> None:
+                 marks_s: tuple[float, ...] = HOLD_MARKS_S, side: str | None = None) -> None:
         if not target_s > 0:
             raise ValueError("target_s must be above 0")
         self.target_s, self.level_deg = target_s, level_deg
+        self.side = side
         self.marks_s = tuple(sorted(set(marks_s) | {target_s}))
         self.holds: list[Hold] = []
         self.done = False
@@ -280,7 +287,8 @@ class HoldTimer:
                 self.holds.append(hold)
                 self._open[i] = None
                 event.ended, event.leg = hold, leg
-                if not self.done and all(self._held(g) for g in LEGS):
+                if not self.done and all(self._held(g) for g in
+                                            ((self.side,) if self.side else LEGS)):
                     self.done = event.all_done = True
         self._last_ob = ob
         return event

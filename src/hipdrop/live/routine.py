@@ -27,7 +27,7 @@ STANCE_TEST, SIDE_LYING, HOLD, HIP_BUMP, STANDING, RETEST = (
 MODE_OF = {STANCE_TEST: "stance", SIDE_LYING: "reps", HOLD: "hold", HIP_BUMP: "bump",
            STANDING: "reps", RETEST: "stance"}
 
-DONE, SKIPPED = "done", "skipped"
+DONE, SKIPPED, STOPPED = "done", "skipped", "stopped"  # stopped: the session ended during it
 REPS_TARGET = 10  # "about 10" flossing reps
 HOLD_MARKS_S = (30.0, 60.0)  # "typically no more than 30 seconds to a minute"
 BUMP_TARGET = 10
@@ -105,7 +105,7 @@ def plan_exercises(sides: list[SideName]) -> list[StepPlan]:
 @dataclass
 class StepRecord:
     plan: StepPlan
-    status: str  # DONE or SKIPPED
+    status: str  # DONE, SKIPPED or STOPPED
     start_s: float
     end_s: float
     summary: dict = field(default_factory=dict)
@@ -136,6 +136,11 @@ class Routine:
         return self.index >= len(self.plan)
 
     @property
+    def started_s(self) -> float:
+        """When the current step began (session seconds)."""
+        return self._started_s
+
+    @property
     def current(self) -> StepPlan | None:
         return None if self.done else self.plan[self.index]
 
@@ -158,6 +163,13 @@ class Routine:
 
     def skip(self, t_s: float) -> StepPlan | None:
         return self._close(SKIPPED, t_s, {})
+
+    def stop(self, t_s: float, summary: dict) -> None:
+        """The session ended during the current step: what it measured is kept, the step
+        stays to do (it is in ``remaining``)."""
+        plan = self.current
+        if plan is not None:
+            self.records.append(StepRecord(plan, STOPPED, self._started_s, t_s, summary))
 
     def repeat(self, t_s: float) -> StepPlan | None:
         """Run the current step again from ``t_s`` (nothing of the attempt is kept)."""

@@ -548,6 +548,8 @@ def render_layout(frame: np.ndarray, screen: Screen, size: tuple[int, int] | Non
         from hipdrop.live.squat_screen import squat_panels  # it builds on this module
 
         panels = squat_panels(screen)
+    elif screen.mode == "bump":
+        panels = []  # the hip bump drill: its count is the footer's (Coach.footer)
     else:
         panels = _hold_panels(pts, screen)
     person = person_box(pts, cw, ch)

@@ -324,6 +324,9 @@ def build_report(summary: dict, *, frames: dict[str, np.ndarray] | None, picture
                  + (f"<p>{_e(verdict.get('text'))}</p>" if verdict.get("text") else "")),
         _drop_section(summary, threshold),
     ]
+    from hipdrop.reports.routine_html import routine_section  # the routine's steps, if one
+
+    parts.insert(-1, routine_section(summary))
     if pictures:
         figs = "".join(f"<figure>{_img(k.jpeg, 'image/jpeg', k.label)}<figcaption><b>"
                        f"{_e(k.label)}</b>, t = {k.t_s:.1f} s. {_e(k.caption)}</figcaption></figure>"
