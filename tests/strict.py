@@ -67,6 +67,9 @@ def assert_complete_or_absent(folder: Path, frames: int | None = None) -> dict[s
     if (folder / "obliquity.png").exists():
         image = cv2.imread(str(folder / "obliquity.png"))
         assert image is not None and image.shape[2] == 3, "obliquity.png does not decode"
+    if (folder / "result.png").exists():  # a live session's last screen
+        image = cv2.imread(str(folder / "result.png"))
+        assert image is not None and image.shape[2] == 3, "result.png does not decode"
     if (folder / "annotated.mp4").exists():
         found["annotated.mp4"] = decoded_frames(folder / "annotated.mp4")
     counts = set(found.values())

@@ -102,6 +102,11 @@ def test_headless_at_real_pace_matches_analyze(tmp_path, capsys):
     stats = summary["live"]
     assert stats["ended"] == "end of file" and summary["mode"] == "stance"
     assert stats["frames_processed"] + stats["frames_dropped"] == 285
+    # The session folder also holds what the person saw at the end and the chart (issue 10).
+    shown = cv2.imread(str(tmp_path / "live" / "result.png"))
+    chart = cv2.imread(str(tmp_path / "live" / "obliquity.png"))
+    assert shown is not None and shown.shape[0] == 720 and shown.std() > 10  # a drawn screen
+    assert chart is not None and chart.shape[1] > 400
     # The one-line result, from the guided test's holds (here: every stance phase).
     assert out.strip().splitlines()[-1].startswith(f"Saved session to {tmp_path / 'live'}/: ")
     assert "reps L 3 R 2" in out

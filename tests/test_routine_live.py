@@ -33,7 +33,7 @@ GAP_S = 2.0  # the person out of view between steps (moving to the floor, to the
 FPS = 10.0
 STEPS = ["stance test", "side-lying abduction", "abduction hold", "hip bump",
          "standing abduction", "retest"]
-SESSION_FILES = {"landmarks.npz", "summary.json", "frames.csv"}
+SESSION_FILES = {"landmarks.npz", "summary.json", "frames.csv", "obliquity.png", "result.png"}
 
 
 def _concat(out: Path, clips: list[tuple[Path, float | None]]) -> None:

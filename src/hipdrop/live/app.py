@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from hipdrop.core.reps import Rep
@@ -30,7 +31,7 @@ from hipdrop.core.verdict import INCONCLUSIVE, NOT_TESTED, Verdict
 from hipdrop.errors import CameraError, InputError, SettingsError
 from hipdrop.io.capture import Frame, FrameSource, open_source
 from hipdrop.io.models import ResolvedModel
-from hipdrop.io.outputs import OutputPlan, write_file
+from hipdrop.io.outputs import OutputPlan, write_bytes, write_file
 from hipdrop.io.pose import PoseEstimator, PoseFrame
 from hipdrop.io.signals import signum_of
 from hipdrop.live.coach import Coach, only_measured, summary_text
@@ -51,6 +52,7 @@ from hipdrop.live.window import WINDOW, Window  # noqa: F401 (WINDOW: re-exporte
 from hipdrop.pipeline.analysis import Analysis
 from hipdrop.pipeline.stream import FrameState, StreamAnalyzer
 from hipdrop.reports.files import summary, write_frames, write_summary
+from hipdrop.reports.plot import plot_obliquity
 from hipdrop.settings import Settings
 from hipdrop.vision.cues import WaistCue, waist_line, waist_row
 from hipdrop.vision.markers import MarkerCue, MarkerTracker
@@ -67,7 +69,7 @@ KEYS = {32: NEXT, 13: NEXT, ord("r"): RESTART, ord("R"): RESTART, ord("m"): MIRR
         ord("v"): MUTE, ord("V"): MUTE,  # v: the voice on and off (m is mirror)
         ord("f"): FULLSCREEN, ord("F"): FULLSCREEN, ord("n"): SKIP, ord("N"): SKIP}
 
-SESSION_FILES = ("landmarks.npz", "summary.json", "frames.csv")
+SESSION_FILES = ("landmarks.npz", "summary.json", "frames.csv", "obliquity.png", "result.png")
 CUE_LOG = "cues.jsonl"  # what was said, and what became of each cue
 DRAIN_S = 8.0  # at the end, the voice may finish the result this long
 
@@ -338,8 +340,12 @@ def result_line(mode: str, analysis: Analysis, test: GuidedResult | None,
     return f"{_side_words(verdict)}; {reps}"
 
 
-def save_session(session: LiveSession, out_dir: Path, source: str, extra: dict) -> LiveResult:
-    """Write landmarks.npz, summary.json and frames.csv of ``session`` into ``out_dir``.
+def save_session(session: LiveSession, out_dir: Path, source: str, extra: dict,
+                 last: np.ndarray | None = None, hud: Hud | None = None,
+                 mirrored: bool = True) -> LiveResult:
+    """Write landmarks.npz, summary.json, frames.csv and obliquity.png of ``session`` into
+    ``out_dir``, and result.png, the screen the session ended on drawn over ``last`` (the
+    last camera frame, BGR), when given.
 
     The landmarks go first: they are what every other output can be recomputed from. Each
     file is complete or absent (:mod:`hipdrop.io.outputs`), whatever interrupts the saving.
@@ -362,6 +368,11 @@ def save_session(session: LiveSession, out_dir: Path, source: str, extra: dict) 
         data["warnings"].append("no person was seen during the session")
     write_summary(out_dir / "summary.json", data)
     write_frames(out_dir / "frames.csv", analysis)
+    plot_obliquity(analysis, out_dir / "obliquity.png")
+    if last is not None:  # what the person saw at the end: the result, in the session folder
+        ok, png = cv2.imencode(".png", render(last, session.screen(hud or Hud(), mirrored)))
+        if ok:
+            write_bytes(out_dir / "result.png", png.tobytes())
     line = result_line(session.mode, analysis, tests[-1] if tests else None, best)
     if session.mode == "bump":
         line = f"hip bumps L {more['bumps']['left']} R {more['bumps']['right']}"
@@ -618,6 +629,8 @@ def _save(runner: _Runner, reason: str, error: CameraError | None) -> LiveResult
     out_dir = runner.plan.out_dir if runner.plan is not None else options.save_dir or default_save_dir()
     # As `hipdrop analyze` names it: a file by its path as given, a camera by its number.
     name = source.name if source.live else options.source
-    result = save_session(session, Path(out_dir), name, {"live": live})
+    result = save_session(session, Path(out_dir), name, {"live": live},
+                          runner.last.image if runner.last is not None else None,
+                          runner.stats.hud(), runner.mirror)
     result.reason, result.error, result.stats = reason, error, live
     return result

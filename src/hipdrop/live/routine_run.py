@@ -156,7 +156,9 @@ class RoutineRunner(_Runner):
         folder = step_folder(self.routine.index + 1, plan)
         name = self.source.name if self.source.live else self.options.source
         extra = {"live": {"routine_step": self.routine.index + 1}}
-        result = save_session(session, self.plan.out_dir / folder, name, extra)
+        result = save_session(session, self.plan.out_dir / folder, name, extra,
+                              self.last.image if self.last is not None else None,
+                              self.stats.hud(), self.mirror)
         return folder, result.summary or {}
 
     def _finish_step(self) -> None:
