@@ -196,7 +196,7 @@ def test_a_reps_set_finishes_by_itself_and_says_each_rep(tmp_path, pose_model, m
     assert (summary["reps"]["left"], summary["reps"]["right"]) == (2, 2)
     # The last screen shows the counts saved.
     last = screens[-1]
-    assert last.state.reps == (2, 2) and last.footer.startswith("Set 1 of 1: L 2/2  R 2/2")
+    assert last.state.reps == (2, 2) and last.progress.startswith("Set 1 of 1: L 2/2  R 2/2")
     # What was said: the instruction, each rep (with its note: this person hikes the pelvis
     # ~20 deg by the waistband), the leg done, the set done.
     cues = read_cues(tmp_path)

@@ -169,8 +169,9 @@ def test_keys_repeat_and_skip_steps_and_a_stop_keeps_the_step_in_progress(sequen
     footers: list[str] = []
     real_render = live.render
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(live, "render", lambda frame, screen: (footers.append(screen.footer),
-                                                          real_render(frame, screen))[1])
+        mp.setattr(live, "render", lambda frame, screen: (
+            footers.append(f"{screen.footer} | {screen.progress}"),
+            real_render(frame, screen))[1])
         result, _ = _run(sequence, out, pose_model, window=window, max_seconds=68.0)
     assert result.reason == "max seconds"
     body = json.loads((out / "summary.json").read_text())["routine"]
@@ -189,7 +190,8 @@ def test_keys_repeat_and_skip_steps_and_a_stop_keeps_the_step_in_progress(sequen
         assert window.kept[i].std() > 10
     cv2.imwrite(str(tmp_path / "bump_step.png"), window.kept[600])
     assert footers[100].startswith("Step 1: stance test    SPACE next")
-    assert footers[600].startswith("Step 4 of 6: hip bump, right leg    Hip bumps ")
+    assert footers[600].startswith("Step 4 of 6: hip bump, right leg    ")
+    assert footers[600].split(" | ")[1].startswith("Hip bumps ")
 
 
 class _InterruptAt(FileSource):

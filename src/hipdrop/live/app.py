@@ -268,9 +268,7 @@ class LiveSession:
             screen.footer = COUNTER_KEYS
         elif self.guide.step == Step.RESULT:
             screen.footer = RESULT_KEYS
-        where = self.coach.footer()
-        if where is not None:  # the counter modes' sets or holds, until the screens show them
-            screen.footer = f"{where}    {screen.footer}"
+        screen.progress = self.coach.footer()  # the counter modes' sets or holds
         return screen
 
     def all_tests(self) -> list[Guide]:

@@ -297,6 +297,7 @@ class Guide:
         self._acc = 0.0  # time accumulated toward the current countdown (READY, BASELINE)
         self._after_hold = False
         self._paused = ""  # why the baseline's countdown is not running ("" while it runs)
+        self._paused_s = 0.0  # for how long it has not run
         self._hold: Hold | None = None
         self._seen_t = 0.0  # last time the held stance was seen
         self._pelvis: tuple[str, ...] = ()  # reliable tiers seen in the latest frame
@@ -360,11 +361,14 @@ class Guide:
             seen, upright = bool(state.signals.pose[0]), bool(state.signals.upright[0])
             if stance is None and seen and upright:
                 self._acc += dt
-                self._paused = ""
-            else:  # say why the countdown waits, rather than freeze it without a word
-                self._paused = ("I can't see you: step back into view" if not seen else
-                                "Stand up straight: the baseline is taken standing" if not upright
-                                else "Both feet on the floor for the baseline")
+                self._paused, self._paused_s = "", 0.0
+            else:
+                # Say why the countdown waits rather than freeze it without a word, once it has
+                # waited a second (a foot coming down is the title's "stand on both feet").
+                self._paused_s += dt
+                why = ("I can't see you: step back into view" if not seen else
+                       "Stand up straight: the baseline is taken standing" if not upright else "")
+                self._paused = why if self._paused_s >= 1.0 else ""
             if self._acc >= tm.baseline_s:
                 self._to_lift()
         elif self.step == Step.LIFT:

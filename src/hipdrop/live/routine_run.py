@@ -187,8 +187,8 @@ class RoutineRunner(_Runner):
         plan = self.routine.current
         if plan is not None:
             title = step_title(plan, self.routine.index + 1, len(self.routine.plan))
-            where = self.session.coach.footer() if self.session is not None else None
-            screen.footer = f"{title}    {where + '    ' if where else ''}{ROUTINE_KEYS}"
+            # The step's counter is the screen's progress panel (read from across the room).
+            screen.footer = f"{title}    {ROUTINE_KEYS}"
         else:
             body = self.routine.to_json()
             # The result screen: the retest's result above, before and after below (the HUD

@@ -112,6 +112,7 @@ class Screen:
     footer: str = KEYS_HELP
     memory: dict[str, Box] | None = None
     squat: SquatTracker | None = None  # --mode squat: the counter (hipdrop.live.squat_screen)
+    progress: str | None = None  # a counter mode's sets or holds ("Set 1 of 3: L 4/10 R 0/10")
 
 
 def window_title(screen: Screen) -> str:
@@ -270,7 +271,11 @@ def _footer(screen: Screen) -> list[Panel]:
     if math.isfinite(hud.latency_ms):
         parts.append(f"latency {hud.latency_ms:.0f} ms")
     parts.append("mirrored" if screen.mirrored else "not mirrored")
-    return [Panel("keys", [Line(screen.footer, "small", SOFT)], prefer=(0.0, 1.0),
+    # The sets' or holds' progress is read from across the room: body size, its own panel,
+    # placed before the key help (which was all that carried it, and was the first left out).
+    progress = ([Panel("progress", [Line(screen.progress, "body", WHITE)], prefer=(0.5, 1.0),
+                       optional=True, wraps=(1.0, 0.6))] if screen.progress else [])
+    return [*progress, Panel("keys", [Line(screen.footer, "small", SOFT)], prefer=(0.0, 1.0),
                   optional=True, wraps=(1.0, 0.5)),
             Panel("hud", [Line("   ".join(parts), "small", SOFT)], prefer=(1.0, 1.0),
                   optional=True, wraps=(1.0,))]
