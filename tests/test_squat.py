@@ -308,3 +308,23 @@ def test_squat_scenario_truth(shift_deg):
     else:
         assert np.sign(q["lateral_shift_pct"]) == np.sign(shift_deg)
         assert 8.0 < abs(q["lateral_shift_pct"]) < 20.0
+
+
+@pytest.mark.model
+def test_live_squat_mode_reads_the_shift_from_the_silhouette(tmp_path, capsys):
+    """Live asks for the segmentation mask in squat mode and reads the shift as `analyze` does:
+    the phone clip's shift toward the LEFT, 10-20% of hip width, from the silhouette."""
+    import json
+
+    from conftest import clip_path
+    from media import run_cli
+
+    status, out, err = run_cli(capsys, "live", "--source",
+                               clip_path("fms_deep_squat_front_shift_01.mov"), "--headless",
+                               "--mode", "squat", "--save", tmp_path, "--no-history", "--mute")
+    assert status == 0, err
+    squats = json.loads((tmp_path / "summary.json").read_text())["squats"]
+    assert squats["count"] == 1
+    rep = squats["items"][0]
+    assert rep["shift_source"] == "silhouette" and 10.0 <= rep["lateral_shift_pct"] <= 20.0
+    assert squats["finding"] == "shifts toward the left"

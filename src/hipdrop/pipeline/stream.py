@@ -182,14 +182,16 @@ class StreamAnalyzer:
 
     def update(self, image: np.ndarray | None, world: np.ndarray | None, t: float,
                waist: tuple[float, ...] | None = None,
-               markers: tuple[float, float, float, float, float] | None = None) -> FrameState:
+               markers: tuple[float, float, float, float, float] | None = None,
+               silhouette: tuple[float, float, float, float] | None = None) -> FrameState:
         """Add one frame: ``image`` (33, 4) px and ``world`` (33, 3) m, or None; ``t`` seconds;
         ``waist`` the frame's image cue (obliquity deg, confidence) of :mod:`hipdrop.vision.cues`;
-        ``markers`` its pelvis markers row (:mod:`hipdrop.vision.markers`)."""
+        ``markers`` its pelvis markers row (:mod:`hipdrop.vision.markers`); ``silhouette`` its
+        silhouette row (:mod:`hipdrop.vision.silhouette`; squats only), recorded for the save."""
         if self._t0 is None:
             self._t0 = t
         t_rel = t - self._t0
-        self.recorder.append(image, world, t, waist, markers)
+        self.recorder.append(image, world, t, waist, markers, silhouette)
         scale = self.scale.update(image, world)
         raw = frame_signals(_NAN_IMAGE if image is None else image[None],
                             _NAN_WORLD if world is None else world[None],
