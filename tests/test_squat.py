@@ -319,9 +319,9 @@ def test_live_squat_mode_reads_the_shift_from_the_silhouette(tmp_path, capsys):
     from conftest import clip_path
     from media import run_cli
 
-    status, out, err = run_cli(capsys, "live", "--source",
-                               clip_path("fms_deep_squat_front_shift_01.mov"), "--headless",
-                               "--mode", "squat", "--save", tmp_path, "--no-history", "--mute")
+    status, _, err = run_cli(capsys, "live", "--source",
+                             clip_path("fms_deep_squat_front_shift_01.mov"), "--headless",
+                             "--mode", "squat", "--save", tmp_path, "--no-history", "--mute")
     assert status == 0, err
     squats = json.loads((tmp_path / "summary.json").read_text())["squats"]
     assert squats["count"] == 1

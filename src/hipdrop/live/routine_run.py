@@ -7,8 +7,8 @@ or the counter mode's coach is finished, or the person goes on (SPACE, or both h
 a counter mode); 'n' skips it, 'r' runs it again. Each step is saved as it ends, in its own
 folder of the session folder (step-01-stance-test/: landmarks.npz, summary.json, frames.csv,
 obliquity.png, result.png, as a session of that mode), and the session folder's summary.json
-is the routine: mode "routine", ``routine`` (every step, the before/after verdicts) and the last stance test's
-verdict and phases, so the history records one entry. However the session ends, what was
+is the routine: mode "routine", ``routine`` (every step, the before/after verdicts) and the
+last stance test's verdict and phases, so the history records one entry. However the session ends, what was
 measured is saved: the steps done and the step in progress (status "stopped").
 """
 
