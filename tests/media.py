@@ -78,21 +78,26 @@ def read_frames(path: Path) -> tuple[int, int, int, int]:
     return decoded, announced, width, height
 
 
+def decode_all(clip: Path) -> tuple[list[np.ndarray], float]:
+    """Every frame of ``clip`` (BGR uint8) and its frame rate."""
+    cap = cv2.VideoCapture(str(clip))
+    try:
+        fps = cap.get(cv2.CAP_PROP_FPS)
+        frames = []
+        while (got := cap.read())[0]:
+            frames.append(got[1])
+    finally:
+        cap.release()
+    return frames, fps
+
+
 def truncated_avi(clip: Path, path: Path, keep: float = 0.5) -> tuple[int, int]:
     """Re-encode ``clip`` as MJPG .avi at ``path``, then keep only the first ``keep`` of its bytes.
 
     MJPG frames are independent, so the cut file decodes up to the cut and then stops, while its
     header still announces every frame. Returns (frames that decode, frames announced).
     """
-    cap = cv2.VideoCapture(str(clip))
-    fps = cap.get(cv2.CAP_PROP_FPS)
-    frames = []
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        frames.append(frame)
-    cap.release()
+    frames, fps = decode_all(clip)
     full = path.with_name(path.stem + "_full.avi")
     write_video(full, frames, fps, "MJPG")
     data = full.read_bytes()

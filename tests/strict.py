@@ -20,6 +20,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from media import decode_all, write_video
 
 from hipdrop.core.landmarks import LandmarkSeries
 from hipdrop.reports.files import FRAME_COLUMNS
@@ -148,24 +149,8 @@ def read_past(proc: subprocess.Popen, path: Path, fraction: float, timeout: floa
 
 def repeated_clip(clip: Path, path: Path, times: int) -> Path:
     """``clip`` played ``times`` times in a row, as MJPG .avi: a longer real video."""
-    cap = cv2.VideoCapture(str(clip))
-    fps = cap.get(cv2.CAP_PROP_FPS)
-    frames = []
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        frames.append(frame)
-    cap.release()
-    h, w = frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), fps, (w, h))
-    try:
-        for _ in range(times):
-            for frame in frames:
-                writer.write(frame)
-    finally:
-        writer.release()
-    return path
+    frames, fps = decode_all(clip)
+    return write_video(path, (f for _ in range(times) for f in frames), fps, "MJPG")
 
 
 def npz_frames(path: Path) -> int:
