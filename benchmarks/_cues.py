@@ -15,26 +15,38 @@ import cv2
 import numpy as np
 
 from hipdrop.core.landmarks import LandmarkSeries
-from hipdrop.vision import cues
+from hipdrop.vision import cues, markers
 
 CUE_VERSION = hashlib.sha256(inspect.getsource(cues).encode()).hexdigest()[:10]
 
 
-def measure_waist(video: Path, series: LandmarkSeries) -> np.ndarray:
-    """(T, 2) the waist cue of each frame of ``video`` at ``series``'s landmarks."""
+def measure_frames(video: Path, series: LandmarkSeries, with_markers: bool = False
+                   ) -> tuple[np.ndarray, np.ndarray | None]:
+    """The image cues of each frame of ``video`` at ``series``'s landmarks, as `hipdrop
+    analyze` reads them: (T, 3) waist rows and, ``with_markers``, (T, 5) marker rows (tracked)."""
     waist = np.tile(np.array([np.nan, 0.0, np.nan], np.float32), (len(series), 1))
+    marks = np.tile(np.array([np.nan] * 4 + [0.0], np.float32), (len(series), 1))
+    tracker = markers.MarkerTracker() if with_markers else None
     cap = cv2.VideoCapture(str(video))
     try:
         for i in range(len(series)):
             ok, frame = cap.read()
             if not ok:
                 break
-            if np.isfinite(series.image[i, :, 0]).any():
-                cue = cues.waist_line(frame, series.image[i])
-                waist[i] = (cue.obliquity_deg, cue.confidence, cue.height)
+            points = series.image[i] if np.isfinite(series.image[i, :, 0]).any() else None
+            if points is not None:
+                c = cues.waist_line(frame, points)
+                waist[i] = (c.obliquity_deg, c.confidence, c.height)
+            if tracker is not None:
+                marks[i] = tracker(frame, points).as_row()
     finally:
         cap.release()
-    return waist
+    return waist, marks if with_markers else None
+
+
+def measure_waist(video: Path, series: LandmarkSeries) -> np.ndarray:
+    """(T, 3) the waist cue of each frame of ``video`` at ``series``'s landmarks."""
+    return measure_frames(video, series)[0]
 
 
 def with_fresh_cues(series: LandmarkSeries, video: Path, cache_dir: Path) -> LandmarkSeries:

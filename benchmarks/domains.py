@@ -38,8 +38,8 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-import cv2
 import numpy as np
+from _cues import measure_frames
 
 from hipdrop.core.landmarks import LandmarkSeries
 from hipdrop.core.stance import held_peak
@@ -75,22 +75,7 @@ def measure_cues(video: Path, series: LandmarkSeries, cache: Path) -> LandmarkSe
         with np.load(path) as z:
             series.waist, series.markers = z["waist"], z["markers"]
         return series
-    waist = np.tile(np.array([np.nan, 0.0, np.nan], np.float32), (len(series), 1))
-    marks = np.tile(np.array([np.nan] * 4 + [0.0], np.float32), (len(series), 1))
-    tracker = markers.MarkerTracker()
-    cap = cv2.VideoCapture(str(video))
-    try:
-        for i in range(len(series)):
-            ok, frame = cap.read()
-            if not ok:
-                break
-            points = series.image[i] if np.isfinite(series.image[i, :, 0]).any() else None
-            if points is not None:
-                c = cues.waist_line(frame, points)
-                waist[i] = (c.obliquity_deg, c.confidence, c.height)
-            marks[i] = tracker(frame, points).as_row()
-    finally:
-        cap.release()
+    waist, marks = measure_frames(video, series, with_markers=True)
     np.savez(path, waist=waist, markers=marks)
     series.waist, series.markers = waist, marks
     return series

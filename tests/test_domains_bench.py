@@ -15,11 +15,16 @@ _PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "domains.py"
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("domains_bench", _PATH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["domains_bench"] = module
-    spec.loader.exec_module(module)
+    # As when run as a script: its own folder on the path, for its helpers (_cues).
+    sys.path.insert(0, str(_PATH.parent))
+    try:
+        spec = importlib.util.spec_from_file_location("domains_bench", _PATH)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["domains_bench"] = module
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(_PATH.parent))
     return module
 
 
