@@ -84,3 +84,18 @@ def test_small_steps_that_add_up_are_a_real_change_since_the_first_session():
     assert "-2.2 deg, within the measurement's noise" in t  # from the previous session
     assert "since the first session (2026-03-01): -6.1 deg, a real change (less drop: better)" in t
     assert "right leg, since the first session (2026-03-01): +0.0 deg, within" in t
+
+
+def test_a_hike_is_not_called_level_on_the_card():
+    """The card says what the printed verdict says (hipdrop.core.verdict.level_words): a pelvis
+    whose whole interval is past the threshold the other way hiked; it did not stay level."""
+    from hipdrop.history.store import SideRecord
+    from hipdrop.reports.html import _finding_card
+
+    hike = SideRecord("left", "no drop", phases=1, reps=0, best_hold_s=None)
+    hike.peak_drop_deg, hike.drop_low_deg, hike.drop_high_deg = -10.3, -14.9, -5.7
+    level = SideRecord("left", "no drop", phases=1, reps=0, best_hold_s=None)
+    level.peak_drop_deg, level.drop_low_deg, level.drop_high_deg = 0.5, -1.0, 2.0
+    assert "lifted side rose (a hip hike)" in _finding_card("left", hike, 5.0)
+    assert "stayed level" not in _finding_card("left", hike, 5.0)
+    assert "pelvis stayed level" in _finding_card("left", level, 5.0)

@@ -319,3 +319,23 @@ def cv2_open(mask: np.ndarray, size: int) -> np.ndarray:
     import cv2
 
     return cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((size, size), np.uint8))
+
+
+def test_the_result_screen_says_a_hike_as_the_verdict_does():
+    """"No drop" with the whole interval past the threshold the other way is a hike on the
+    result screen too, not "the pelvis stayed level" (the printed verdict says hike)."""
+    from types import SimpleNamespace
+
+    from hipdrop.live.screens import _result_lines
+    from hipdrop.settings import Settings
+
+    def lines(interval):
+        sv = SimpleNamespace(code="no drop", interval_deg=interval, reason=None,
+                             longest_hold_s=30.0, source="waist", peak_drop_deg=sum(interval) / 2)
+        result = SimpleNamespace(verdict=SimpleNamespace(left=sv),
+                                 phases={"left": SimpleNamespace(peak_lean_change_deg=0.0)})
+        return [line.text for line in _result_lines("left", result, Settings())]
+
+    thr = Settings().drop_threshold_deg
+    assert "the pelvis did not drop: the lifted side rose (a hip hike)" in lines((-3 * thr, -thr))
+    assert "the pelvis stayed level" in lines((-1.0, 1.0))

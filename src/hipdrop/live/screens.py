@@ -21,7 +21,7 @@ from hipdrop.core.landmarks import L_ANKLE, L_HIP, R_ANKLE, R_HIP
 from hipdrop.core.reps import Rep
 from hipdrop.core.squat import SquatTracker
 from hipdrop.core.tiers import MARKERS, WAIST
-from hipdrop.core.verdict import COMPENSATED, DROP, INCONCLUSIVE, LEVEL, SOURCE_WORDS
+from hipdrop.core.verdict import COMPENSATED, DROP, INCONCLUSIVE, LEVEL, SOURCE_WORDS, level_words
 from hipdrop.live.guide import GuidedResult, GuideView, Issue, Step
 from hipdrop.pipeline.stream import FrameState
 from hipdrop.reports.layout import Box, person_box
@@ -457,6 +457,11 @@ def _result_lines(side: str, result: GuidedResult, settings: Settings) -> list[L
     if sv.code == INCONCLUSIVE:  # the reason, in full: it says what to change for the retest
         return [*lines, Line((sv.reason or "").capitalize(), "body", WHITE)]
     why = _WHY.get(sv.code, "no hold on this leg" if phase is None else "hips not seen well")
+    level = level_words(sv.interval_deg, settings.drop_threshold_deg)
+    if sv.code == LEVEL:  # as the printed verdict says it: a hike is not "level"
+        why = f"the pelvis {level}"
+    elif sv.code == COMPENSATED and level != "stayed level":
+        why = "the pelvis did not drop (it hiked), but the trunk leaned over the leg"
     if sv.code == DROP:  # what it means, in the words of the printed summary
         why = f"dropped toward the lifted leg: a weak {side.upper()} gluteus medius"
     lines.append(Line(why, "body", WHITE))

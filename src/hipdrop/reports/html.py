@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from hipdrop.core.verdict import level_words
 from hipdrop.history.store import SIDES, SessionRecord, SideRecord, previous_session, side_from_summary
 from hipdrop.history.trend import MDC_DEG, Change, since_first, trend_png
 from hipdrop.io.outputs import write_bytes
@@ -61,9 +62,11 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def meaning(side: str, finding: str, reason: str | None = None) -> str:
-    """What a side's finding means, in plain words."""
+def meaning(side: str, finding: str, reason: str | None = None, hiked: bool = False) -> str:
+    """What a side's finding means, in plain words (``hiked``: the whole interval past the
+    threshold the other way, :func:`hipdrop.core.verdict.level_words`)."""
     up, lifted = side.upper(), OTHER[side]
+    level = "did not drop: the lifted side rose (a hip hike)" if hiked else "stayed level"
     if finding == "drop":
         return (f"Standing on your {up} leg, your pelvis dropped toward the lifted {lifted} leg: "
                 f"a positive Trendelenburg sign. It points to a weak {up} gluteus medius, the "
@@ -71,10 +74,10 @@ def meaning(side: str, finding: str, reason: str | None = None) -> str:
                 "one leg. Hip-abduction exercises (side-lying and standing leg raises, holds) "
                 "strengthen it; retest in a few weeks.")
     if finding == "no drop":
-        return (f"Standing on your {up} leg, your pelvis stayed level: your {side} gluteus "
+        return (f"Standing on your {up} leg, your pelvis {level}: your {side} gluteus "
                 "medius held it.")
     if finding == "compensated":
-        return (f"Standing on your {up} leg, the pelvis stayed level but your trunk leaned over "
+        return (f"Standing on your {up} leg, the pelvis {level} but your trunk leaned over "
                 f"the {side} leg. Leaning can hide a weak {side} gluteus medius (a compensated "
                 "Trendelenburg): retest keeping the shoulders level.")
     if finding == "inconclusive":
@@ -82,16 +85,18 @@ def meaning(side: str, finding: str, reason: str | None = None) -> str:
     return f"No stance on the {side} leg was found: lift the {lifted} foot and hold to test it."
 
 
-def _finding_card(side: str, rec: SideRecord) -> str:
+def _finding_card(side: str, rec: SideRecord, threshold_deg: float) -> str:
     klass = {"drop": "bad", "no drop": "good", "compensated": "warn", "inconclusive": "warn"}.get(
         rec.finding, "none")
     peak = "" if rec.peak_drop_deg is None else (
         f"<div class='big'>{_deg(rec.peak_drop_deg)}</div><div class='small'>peak drop"
         + (f", 90% interval {_deg(rec.drop_low_deg)} to {_deg(rec.drop_high_deg)}"
            if rec.drop_low_deg is not None and rec.drop_high_deg is not None else "") + "</div>")
+    hiked = (rec.drop_high_deg is not None
+             and level_words((-math.inf, rec.drop_high_deg), threshold_deg) != "stayed level")
     return (f"<div class='card {klass}'><h3>Standing on the {side.upper()} leg</h3>"
             f"<div class='finding'>{_e(rec.finding.upper())}</div>{peak}"
-            f"<p>{_e(meaning(side, rec.finding, rec.inconclusive_reason))}</p></div>")
+            f"<p>{_e(meaning(side, rec.finding, rec.inconclusive_reason, hiked))}</p></div>")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -312,7 +317,8 @@ def build_report(summary: dict, *, frames: dict[str, np.ndarray] | None, picture
     threshold = float(settings.get("drop_threshold_deg", 4.0))
     created = created or datetime.now().astimezone()
     verdict = summary.get("verdict") or {}
-    cards = "".join(_finding_card(side, side_from_summary(summary, side)) for side in SIDES)
+    cards = "".join(_finding_card(side, side_from_summary(summary, side), threshold)
+                    for side in SIDES)
     parts = [
         "<header><h1>hipdrop report</h1>",
         f"<p class='meta'>{_e(person)} &middot; {_e(created.strftime('%Y-%m-%d %H:%M'))} &middot; "
