@@ -397,3 +397,24 @@ def test_no_command_prints_help(capsys):
     status, out, _ = run_cli(capsys)
     assert status == 2
     assert "usage: hipdrop" in out and "analyze" in out and "models" in out
+
+
+def test_analyze_does_not_load_the_other_commands_options():
+    """history's and synth's options are imported only for their own commands (start-up cost,
+    issue 15), and are all there when one of them is the command or help lists them all."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from hipdrop.cli import build_parser; build_parser({!r}); "
+            "print(sorted(m for m in ('hipdrop.synth.cli', 'hipdrop.history.cli') "
+            "if m in sys.modules))")
+    def loaded(command):
+        out = subprocess.run([sys.executable, "-c", code.format(command)], capture_output=True,
+                             text=True, check=True).stdout
+        return out.strip()
+    assert loaded("analyze") == "[]"
+    assert loaded("synth") == "['hipdrop.synth.cli']"
+    assert loaded(None) == "['hipdrop.history.cli', 'hipdrop.synth.cli']"
+    from hipdrop.cli import build_parser
+    args = build_parser("history").parse_args(["history", "--person", "ann"])
+    assert args.person == "ann" and callable(args.func)
