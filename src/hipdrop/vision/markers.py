@@ -46,6 +46,9 @@ _MIN_RING_CONTRAST = 30.0
 # What surrounds a sticker and the body a little nearer the midline differ by less than this
 # (CIELAB, OpenCV's 8-bit units): the same skin or garment, shaded.
 _MAX_BODY_CONTRAST = 40.0
+# A pixel counts toward a sticker's centroid only if its colour lies within this fraction of the
+# sticker's contrast from the background-to-sticker colour line (a mix of the two).
+_MAX_OFF_MIX = 0.5
 
 
 @dataclass(frozen=True)
@@ -206,8 +209,14 @@ def _components(mask: np.ndarray, weight: np.ndarray, offset: np.ndarray, kind: 
         # background's and the sticker's: the centroid of an anti-aliased disc on its
         # surroundings is then unbiased to a small fraction of a pixel (a centroid weighted by
         # saturation pulls toward a coloured background).
-        alpha = np.clip(((patch - background) @ fg) / (contrast * contrast), 0.0, 1.0)
-        wgt = np.where(near, alpha, 0.0)
+        d = patch - background
+        along = (d @ fg) / (contrast * contrast)
+        alpha = np.clip(along, 0.0, 1.0)
+        # A pixel that is part sticker and part background lies on the line between their
+        # colours; one far off it is something else (a hem over the sticker's edge, a
+        # highlight) and covers nothing of the sticker, whatever the threshold let in.
+        off = np.linalg.norm(d - along[..., None] * fg, axis=-1)
+        wgt = np.where(near & (off <= _MAX_OFF_MIX * contrast), alpha, 0.0)
         total = float(wgt.sum())
         if total <= 0:
             continue
