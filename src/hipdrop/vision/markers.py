@@ -171,6 +171,18 @@ class _Lab:
         return self._whole[index]
 
 
+class _Weight:
+    """Pixel weights ``max(values - floor, 0)`` in float32, computed where they are read:
+    ``weight[y0:y1, x0:x1]`` has the bytes of the whole array's slice (the same per-pixel
+    arithmetic), for the few patches around blobs instead of the whole region."""
+
+    def __init__(self, values: np.ndarray, floor: float) -> None:
+        self.values, self.floor = values, floor
+
+    def __getitem__(self, index: tuple[slice, slice]) -> np.ndarray:
+        return np.clip(self.values[index].astype(np.float32) - self.floor, 0.0, None)
+
+
 _SQUARES: dict[int, np.ndarray] = {}
 
 
@@ -203,11 +215,11 @@ def _dots(stats: np.ndarray, min_area: float, max_area: float
 _FINAL = "final"
 
 
-def _components(mask: np.ndarray, weight: np.ndarray, offset: np.ndarray, kind: int,
+def _components(mask: np.ndarray, weight: _Weight, offset: np.ndarray, kind: int,
                 hue: np.ndarray | None, lab: _Lab, min_area: float, max_area: float,
                 seen: dict | None = None) -> list[_Blob]:
     """Isolated compact blobs of ``mask`` (uint8) with sizes in [min_area, max_area] px;
-    centroids weighted by ``weight`` (float32, same shape) to a fraction of a pixel.
+    centroids weighted by ``weight`` (float32 over the same region) to a fraction of a pixel.
 
     A sticker is a spot that stands out from what is right around it: the ring just outside
     the blob must be mostly outside the mask and differ from the blob in colour (CIELAB,
@@ -300,7 +312,7 @@ def _candidates(roi: np.ndarray, offset: np.ndarray, sep: float,
     # the pixel, the more saturated it must be to count (a green sticker in shadow: S 243, V 41).
     colour = cv2.compare(sat8, cv2.LUT(val8, _SAT_ABOVE), cv2.CMP_GT)
     # Weights: saturation above the threshold, so the anti-aliased rim counts less.
-    weight = np.clip(sat8.astype(np.float32) - (_MIN_SATURATION - 40), 0.0, None)  # for the core
+    weight = _Weight(sat8, _MIN_SATURATION - 40)  # for the core
     colour_hue = np.where(colour > 0, hue8, np.uint8(255))
     present = np.bincount(colour_hue.ravel(), minlength=256)[:180] > 0
     blobs: list[_Blob] = []
@@ -326,8 +338,8 @@ def _candidates(roi: np.ndarray, offset: np.ndarray, sep: float,
     local = cv2.blur(grey, (k, k))
     for kind, diff in ((1, local - grey), (2, grey - local)):
         mask = (diff >= 45.0).astype(np.uint8)
-        blobs += _components(mask, np.clip(diff - 20.0, 0.0, None), offset, kind, None, lab,
-                             min_area, max_area)
+        blobs += _components(mask, _Weight(diff, 20.0), offset, kind, None, lab, min_area,
+                             max_area)
     return blobs
 
 
