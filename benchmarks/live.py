@@ -9,8 +9,9 @@ there is one, to time the drawing and the displayed frame rate.
 
 Reported: capture-to-result latency p50/p95 overall and minute by minute (a growing queue
 would show as a latency that climbs), frames processed and dropped, processed and displayed
-frames a second, and each stage (pose model + waist cue, post-processing, drawing); against the
-goal: latency <= one inference + one frame interval, and no growth over the session.
+frames a second, and each stage (pose model, image cues, post-processing, drawing); against the
+goals: latency <= one inference + one frame interval, no growth over the session, and the
+post-processing p50 <= 1% of the inference p50, both timed in the loop.
 
     python benchmarks/live.py              # 5 min headless + 1 min in a window; ~6.5 min
     python benchmarks/live.py --quick      # 1 min headless + 20 s in a window
@@ -40,6 +41,7 @@ from _speed import VIDEO_DIR, emit, log, machine, model_or_none, pcts, table
 
 SOURCE = "alternating_knee_lift_front_01.mp4"
 WIDTH, HEIGHT, FPS = 640, 480, 30.0
+GOAL_POST_SHARE = 0.01  # the issue: live post-processing <= 1% of one inference, in the loop
 
 
 def webcam_video(minutes: float) -> Path:
@@ -118,6 +120,8 @@ def session(source: Path, model_name: str, seconds: float, headless: bool) -> di
             "offered": stats.frames + stats.dropped,
             "latency_ms": pcts(lat, (50, 95, 99)) | {"max": float(lat.max())},
             "pose_ms": pcts(stats.pose_ms), "post_ms": pcts(stats.post_ms),
+            "cue_ms": pcts(stats.cue_ms),
+            "inference_ms": pcts(np.subtract(stats.pose_ms, stats.cue_ms)),
             "draw_ms": pcts(stats.draw_ms), "by_minute": by_minute,
             "processed_fps": result.stats.get("processed_fps")}
 
@@ -164,6 +168,10 @@ def main(argv: list[str] | None = None) -> int:
     log(f"{window_s:g} s in a window on Xvfb ...")
     window = with_xvfb(["--window-child", "--model", args.model, "--window-seconds",
                         str(window_s), *(["--quick"] if args.quick else [])])
+    for run in (headless, window):
+        if run is not None:  # the issue's goal: post-processing <= 1% of one inference
+            run["post_share_of_inference_p50"] = (run["post_ms"]["p50"]
+                                                  / run["inference_ms"]["p50"])
     frame_ms = 1000.0 / FPS
     infer = headless["pose_ms"]["p50"]
     budget = infer + frame_ms
@@ -181,11 +189,14 @@ def main(argv: list[str] | None = None) -> int:
         if run is None:
             continue
         rows.append([name, run["frames"], run["dropped"], run["processed_fps"],
-                     run["latency_ms"]["p50"], run["latency_ms"]["p95"], run["pose_ms"]["p50"],
-                     run["post_ms"]["p50"], run["post_ms"]["p95"], run["draw_ms"]["p50"]])
+                     run["latency_ms"]["p50"], run["latency_ms"]["p95"],
+                     run["inference_ms"]["p50"], run["cue_ms"]["p50"], run["post_ms"]["p50"],
+                     run["post_ms"]["p95"], 100.0 * run["post_share_of_inference_p50"],
+                     run["draw_ms"]["p50"]])
     print()
     print(table(["session", "frames", "dropped", "fps", "latency p50", "latency p95",
-                 "pose+cue p50", "post p50", "post p95", "draw p50"], rows, "per stage, ms"))
+                 "inference p50", "cues p50", "post p50", "post p95", "post % of inference",
+                 "draw p50"], rows, "per stage, ms"))
     print(f"\ngoal: latency <= one inference + one frame = {infer:.1f} + {frame_ms:.1f} = "
           f"{budget:.1f} ms: p95 {lat['p95']:.1f} ms -> {'met' if lat['p95'] <= budget else 'MISSED'}; "
           f"latency p50 minute 1 -> last: {first['latency_p50']:.1f} -> {last['latency_p50']:.1f} ms "
@@ -194,8 +205,11 @@ def main(argv: list[str] | None = None) -> int:
     emit({"benchmark": "live", "machine": machine(), "model": args.model,
           "source": {"width": WIDTH, "height": HEIGHT, "fps": FPS, "clip": SOURCE},
           "headless": headless, "window": window, "budget_ms": budget,
+          "post_share_of_inference_p50": headless["post_share_of_inference_p50"],
+          "goal_post_share": GOAL_POST_SHARE,
           "met": {"latency": lat["p95"] <= budget, "no_growth": growth < 0.1 * budget,
-                  "no_drops": headless["dropped"] == 0}})
+                  "no_drops": headless["dropped"] == 0,
+                  "post_share": headless["post_share_of_inference_p50"] <= GOAL_POST_SHARE}})
     return 0
 
 

@@ -89,7 +89,8 @@ def test_ransac_support_is_maximum_at():
         cols, rows, strength = cues._edge_candidates(roi)
         if len(cols) < 8:
             continue
-        got = cues._ransac_line(cols, rows, strength, 1.5, w, np.random.default_rng(k))
+        # The draws kept by cues._draws against a fresh generator's, as before they were kept.
+        got = cues._ransac_line(cols, rows, strength, 1.5, w, lambda n, t, k=k: cues._draws(k, n, t))
         want = _ransac_reference(cols, rows, strength, 1.5, w, np.random.default_rng(k))
         np.testing.assert_array_equal(got[:2], want[:2])
         np.testing.assert_array_equal(got[2], want[2])
@@ -118,3 +119,54 @@ def test_waist_median_is_numpys():
     for _ in range(3000):
         values = (rng.random(int(rng.integers(1, 400))) * 500.0).astype(np.float32)
         assert cues._median(values) == float(np.median(values))
+
+
+def test_kept_draws_are_a_fresh_generators():
+    for seed in (0, 3):
+        for n in (1, 2, 7, 64, 301, 999):
+            rng = np.random.default_rng(seed)
+            want = rng.integers(0, n, 64), rng.integers(0, n, 64)
+            for _ in range(2):  # kept, and the same again
+                got = cues._draws(seed, n, 64)
+                np.testing.assert_array_equal(got[0], want[0])
+                np.testing.assert_array_equal(got[1], want[1])
+                assert not got[0].flags.writeable
+
+
+def test_edge_magnitude_is_the_reductions():
+    rng = np.random.default_rng(13)
+    for _ in range(200):
+        h, w = (int(v) for v in rng.integers(1, 90, 2))
+        g = (rng.standard_normal((h, w, 3)) * rng.uniform(0.01, 2000.0)).astype(np.float32)
+        np.testing.assert_array_equal(cues._magnitude(g), np.sqrt((g * g).sum(axis=2)))
+
+
+def test_lab_patches_are_the_whole_conversion():
+    rng = np.random.default_rng(14)
+    for _ in range(200):
+        h, w = (int(v) for v in rng.integers(3, 120, 2))
+        roi = rng.integers(0, 256, (h, w, 3)).astype(np.uint8)
+        whole = cv2.cvtColor(roi, cv2.COLOR_BGR2LAB)
+        lab = markers._Lab(roi)
+        for _ in range(6):  # patches apart, then (past the budget) cut from the whole
+            y0, x0 = int(rng.integers(0, h - 1)), int(rng.integers(0, w - 1))
+            y1, x1 = int(rng.integers(y0 + 1, h + 1)), int(rng.integers(x0 + 1, w + 1))
+            np.testing.assert_array_equal(lab[y0:y1, x0:x1], whole[y0:y1, x0:x1])
+
+
+def test_dot_prefilter_is_the_loops():
+    rng = np.random.default_rng(15)
+    for _ in range(300):
+        n = int(rng.integers(1, 40))
+        stats = np.column_stack([rng.integers(0, 100, (n, 2)), rng.integers(1, 30, (n, 2)),
+                                 rng.integers(1, 500, n)]).astype(np.int32)
+        lo, hi = float(rng.uniform(4.0, 40.0)), float(rng.uniform(40.0, 400.0))
+        want = []
+        for i in range(1, n):  # the loop's tests, as markers._components made them
+            x, y, w, h, area = stats[i]
+            if not lo <= area <= hi or max(w, h) > 3.0 * max(1, min(w, h)):
+                continue
+            if area < 0.4 * w * h:
+                continue
+            want.append((i, (int(x), int(y), int(w), int(h), int(area))))
+        assert markers._dots(stats, lo, hi) == want

@@ -119,6 +119,7 @@ class Stats:
     def __init__(self) -> None:
         self.latency_ms: list[float] = []  # capture -> FrameState ready
         self.pose_ms: list[float] = []  # pose model + image cue
+        self.cue_ms: list[float] = []  # of which the image cues (waist, markers, silhouette)
         self.post_ms: list[float] = []  # streaming analysis + framing + guide
         self.draw_ms: list[float] = []  # render + imshow + waitKey
         self._recent: deque[float] = deque(maxlen=31)  # monotonic times of the last frames
@@ -150,6 +151,7 @@ class Stats:
             "frames_dropped": self.dropped,
             "processed_fps": round((self.frames - 1) / span, 2) if span > 0 else None,
             "latency_ms": _percentiles(self.latency_ms), "pose_ms": _percentiles(self.pose_ms),
+            "cue_ms": _percentiles(self.cue_ms),
             "postprocess_ms": _percentiles(self.post_ms), "draw_ms": _percentiles(self.draw_ms),
         }
 
@@ -415,6 +417,7 @@ class _Runner:
                 return ENDED_TIME
             t0 = time.perf_counter()
             pose = estimator.detect(frame.image, frame.t)
+            t_cue = time.perf_counter()
             # The image cues of the pelvis, read as `hipdrop analyze` reads them.
             cue = waist_line(frame.image, pose.image) if pose.image is not None else None
             marks = self._markers(frame.image, pose.image)
@@ -430,6 +433,7 @@ class _Runner:
             t2 = time.perf_counter()
             stats.latency_ms.append((time.monotonic() - frame.captured) * 1000.0)
             stats.pose_ms.append((t1 - t0) * 1000.0)
+            stats.cue_ms.append((t1 - t_cue) * 1000.0)
             stats.post_ms.append((t2 - t1) * 1000.0)
             stats.frame_done(time.monotonic())
             stats.dropped = self.source.dropped

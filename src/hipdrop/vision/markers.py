@@ -148,52 +148,114 @@ def _percentile75(values: np.ndarray) -> np.floating:
     return b - d * (np.float32(1.0) - gamma) if gamma >= 0.5 else a + d * gamma
 
 
+class _Lab:
+    """The CIELAB conversion (OpenCV's 8-bit) of a BGR region, converted where it is read.
+
+    ``lab[y0:y1, x0:x1]`` is ``cv2.cvtColor(roi, cv2.COLOR_BGR2LAB)[y0:y1, x0:x1]``: the
+    conversion is per pixel, so a patch converted alone has the same bytes. The marker search
+    reads CIELAB only around the few blobs that pass the mask tests and at two 3x3 spots each,
+    a few percent of the region, whose whole conversion cost 70-160 us a frame (720p-1080p);
+    once the patches asked for add up to the region, it is converted whole.
+    """
+
+    def __init__(self, roi: np.ndarray) -> None:
+        self.roi = roi
+        self.shape = roi.shape
+        self._whole: np.ndarray | None = None
+        self._budget = roi.shape[0] * roi.shape[1]  # pixels converted apart before going whole
+
+    def __getitem__(self, index: tuple[slice, slice]) -> np.ndarray:
+        if self._whole is None:
+            patch = self.roi[index]
+            self._budget -= patch.shape[0] * patch.shape[1]
+            if self._budget >= 0:
+                return cv2.cvtColor(patch, cv2.COLOR_BGR2LAB)
+            self._whole = cv2.cvtColor(self.roi, cv2.COLOR_BGR2LAB)
+        return self._whole[index]
+
+
+class _Weight:
+    """Pixel weights ``max(values - floor, 0)`` in float32, computed where they are read:
+    ``weight[y0:y1, x0:x1]`` has the bytes of the whole array's slice (the same per-pixel
+    arithmetic), for the few patches around blobs instead of the whole region."""
+
+    def __init__(self, values: np.ndarray, floor: float) -> None:
+        self.values, self.floor = values, floor
+
+    def __getitem__(self, index: tuple[slice, slice]) -> np.ndarray:
+        return np.clip(self.values[index].astype(np.float32) - self.floor, 0.0, None)
+
+
+_SQUARES: dict[int, np.ndarray] = {}
+
+
+def _square(k: int) -> np.ndarray:
+    """The (k, k) uint8 structuring element of ones (kept: the same few sizes every frame)."""
+    ones = _SQUARES.get(k)
+    if ones is None:
+        ones = _SQUARES[k] = np.ones((k, k), np.uint8)
+    return ones
+
+
+def _dots(stats: np.ndarray, min_area: float, max_area: float
+          ) -> list[tuple[int, tuple[int, int, int, int, int]]]:
+    """The labels of ``stats`` (n, 5) (left, top, width, height, area; row 0 the background)
+    whose size and shape may be a dot, with their stats as Python ints: area in [min_area,
+    max_area], neither side over 3 times the other, and at least 0.4 of the bounding box
+    filled (a ring, a stroke or a corner is not a dot). The tests of a loop over every label,
+    on all labels at once (most are specks)."""
+    _, _, w, h, area = stats[1:].T
+    long, short = np.maximum(w, h), np.maximum(1, np.minimum(w, h))
+    keep = ((min_area <= area) & (area <= max_area) & ~(long > 3.0 * short)
+            & ~(area < 0.4 * w * h))
+    index = np.flatnonzero(keep)
+    return list(zip((index + 1).tolist(), map(tuple, stats[1:][index].tolist()), strict=True))
+
+
 # Outcomes of _components' tests that depend on a component's pixels alone (not on the rest
 # of the mask): a component seen again with the same pixels (in the next, overlapping hue band)
 # gets the same outcome, and an accepted one would be dropped as a duplicate.
 _FINAL = "final"
 
 
-def _components(mask: np.ndarray, weight: np.ndarray, offset: np.ndarray, kind: int,
-                hue: np.ndarray | None, lab: np.ndarray, min_area: float, max_area: float,
+def _components(mask: np.ndarray, weight: _Weight, offset: np.ndarray, kind: int,
+                hue: np.ndarray | None, lab: _Lab, min_area: float, max_area: float,
                 seen: dict | None = None) -> list[_Blob]:
     """Isolated compact blobs of ``mask`` (uint8) with sizes in [min_area, max_area] px;
-    centroids weighted by ``weight`` (float32, same shape) to a fraction of a pixel.
+    centroids weighted by ``weight`` (float32 over the same region) to a fraction of a pixel.
 
     A sticker is a spot that stands out from what is right around it: the ring just outside
     the blob must be mostly outside the mask and differ from the blob in colour (CIELAB,
-    ``lab`` of the same region) by _MIN_RING_CONTRAST. Fragments of a larger patch of the same
-    colour (saturated skin in shadow, a patterned top) fail that.
+    ``lab`` of the same region, a :class:`_Lab`) by _MIN_RING_CONTRAST. Fragments of a larger
+    patch of the same colour (saturated skin in shadow, a patterned top) fail that.
 
     ``seen`` (shared by calls on masks of one ``weight``, ``hue`` and ``lab``, whose accepted
     blobs are then de-duplicated) records the components whose outcome did not depend on the
     mask around them; an identical component is skipped the next time.
     """
-    n, labels, stats = _label(mask)
+    if cv2.countNonZero(mask) < min_area:
+        return []  # no component can be large enough: not worth labelling
+    _, labels, stats = _label(mask)
     blobs = []
-    ones3 = np.ones((3, 3), np.uint8)
-    for i in range(1, n):
-        x, y, w, h, area = stats[i]
-        if not min_area <= area <= max_area or max(w, h) > 3.0 * max(1, min(w, h)):
-            continue
-        if area < 0.4 * w * h:  # a ring, a stroke or a corner: not a dot
-            continue
+    for i, (x, y, w, h, area) in _dots(stats, min_area, max_area):
         pad = max(2, round(0.6 * max(w, h)))
         x0, y0 = max(0, x - pad), max(0, y - pad)
         x1, y1 = min(mask.shape[1], x + w + pad), min(mask.shape[0], y + h + pad)
         sub = labels[y0:y1, x0:x1] == i
-        key = (int(x), int(y), int(w), int(h), int(area))
+        key = (x, y, w, h, area)
         if seen is not None:
             before = seen.get(key)
             if before is not None and np.array_equal(before, sub):
                 continue
         sub8 = sub.astype(np.uint8)
-        grown = cv2.dilate(sub8, np.ones((2 * pad + 1, 2 * pad + 1), np.uint8)) > 0
-        near = cv2.dilate(sub8, ones3).astype(bool)
+        grown = cv2.dilate(sub8, _square(2 * pad + 1)) > 0
+        near = cv2.dilate(sub8, _square(3)).astype(bool)
         ring = grown & ~near
-        if ring.sum() < 4:
+        ring_n = np.count_nonzero(ring)
+        if ring_n < 4:
             continue
-        if mask[y0:y1, x0:x1][ring].mean() > _MAX_RING_IN_MASK:
+        # The share of the ring in the mask (a 0/1 mask: the mean of its values there).
+        if np.count_nonzero(mask[y0:y1, x0:x1][ring]) / ring_n > _MAX_RING_IN_MASK:
             continue  # depends on the mask: another band's may pass
         if seen is not None:
             seen[key] = sub
@@ -245,21 +307,21 @@ _SAT_ABOVE = np.where(_HUES >= _MIN_VALUE,
 
 
 def _candidates(roi: np.ndarray, offset: np.ndarray, sep: float,
-                lab: np.ndarray | None = None) -> list[_Blob]:
+                lab: _Lab | None = None) -> list[_Blob]:
     """Colour, dark and bright dot candidates in ``roi`` (H, W, 3 uint8 BGR); ``lab`` is its
-    CIELAB conversion when the caller has it."""
+    CIELAB conversion (:class:`_Lab`) when the caller has it."""
     d_min, d_max = _MIN_DIAMETER * sep, _MAX_DIAMETER * sep
     min_area = max(4.0, math.pi / 4.0 * d_min * d_min)
     max_area = math.pi / 4.0 * d_max * d_max
     hsv = cv2.cvtColor(roi, cv2.COLOR_BGR2HSV)
     if lab is None:
-        lab = cv2.cvtColor(roi, cv2.COLOR_BGR2LAB)
+        lab = _Lab(roi)
     hue8, sat8, val8 = cv2.split(hsv)
     # Dark pixels' saturation is noisy (a codec's colour fringe along a shadow line): the darker
     # the pixel, the more saturated it must be to count (a green sticker in shadow: S 243, V 41).
     colour = cv2.compare(sat8, cv2.LUT(val8, _SAT_ABOVE), cv2.CMP_GT)
     # Weights: saturation above the threshold, so the anti-aliased rim counts less.
-    weight = np.clip(sat8.astype(np.float32) - (_MIN_SATURATION - 40), 0.0, None)  # for the core
+    weight = _Weight(sat8, _MIN_SATURATION - 40)  # for the core
     colour_hue = np.where(colour > 0, hue8, np.uint8(255))
     present = np.bincount(colour_hue.ravel(), minlength=256)[:180] > 0
     blobs: list[_Blob] = []
@@ -285,12 +347,12 @@ def _candidates(roi: np.ndarray, offset: np.ndarray, sep: float,
     local = cv2.blur(grey, (k, k))
     for kind, diff in ((1, local - grey), (2, grey - local)):
         mask = (diff >= 45.0).astype(np.uint8)
-        blobs += _components(mask, np.clip(diff - 20.0, 0.0, None), offset, kind, None, lab,
-                             min_area, max_area)
+        blobs += _components(mask, _Weight(diff, 20.0), offset, kind, None, lab, min_area,
+                             max_area)
     return blobs
 
 
-def _on_body(blob: _Blob, lab: np.ndarray, offset: np.ndarray, toward: np.ndarray) -> bool:
+def _on_body(blob: _Blob, lab: _Lab, offset: np.ndarray, toward: np.ndarray) -> bool:
     """A sticker sits on the body: what is just around it looks like the body a little further
     in, toward the midline (the same skin or garment). A blob on the wall between an arm and
     the trunk (a brick between mortar lines, seen on the Blender renders) does not."""
@@ -385,7 +447,7 @@ def find_markers(frame: np.ndarray, points: np.ndarray,
         return NO_MARKERS
     roi = frame[y0:y1, x0:x1]
     offset = np.array([x0, y0], np.float64)
-    lab = cv2.cvtColor(roi, cv2.COLOR_BGR2LAB)
+    lab = _Lab(roi)
     mid = centre + 0.4 * sep * up  # between the hips and the waist: on the body
     blobs = [b for b in _candidates(roi, offset, sep, lab) if _on_body(b, lab, offset, mid)]
     if len(blobs) < 2:
