@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,15 +33,22 @@ class Extraction:
     warnings: list[str] = field(default_factory=list)  # e.g. the video's timestamps
 
 
+# Called with each frame once its cues are read: (index, frame BGR (H, W, 3) uint8, landmarks
+# (33, 4) px or None). The frame is the callee's from then on (it may keep it, draw on it).
+FrameSink = Callable[[int, np.ndarray, "np.ndarray | None"], None]
+
+
 def extract_landmarks(path: Path, model: ResolvedModel, *, num_poses: int = 1,
-                      progress: Progress | None = None, silhouette: bool = True) -> Extraction:
+                      progress: Progress | None = None, silhouette: bool = True,
+                      on_frame: FrameSink | None = None) -> Extraction:
     """Run the pose model over every frame of the video at ``path``, and read the image cues.
 
     ``progress("pose", frames_done, frames_announced)`` is called after each frame's inference
     (the container's count, 0 when unknown). Ctrl-C stops the reading and returns what was
     measured so far, flagged ``interrupted``. ``silhouette``: ask the model for its
     segmentation mask and read the silhouette cue (:mod:`hipdrop.vision.silhouette`; the
-    squats' lateral shift) on the frames where the person may be squatting.
+    squats' lateral shift) on the frames where the person may be squatting. ``on_frame``
+    (:data:`FrameSink`) is given each frame after its cues, in order, on the cue thread.
 
     The image cues of a frame are read on a thread of their own (:class:`_Cues`) while the
     model looks at the next frame: MediaPipe's inference runs on one core without the GIL, so
@@ -54,7 +62,7 @@ def extract_landmarks(path: Path, model: ResolvedModel, *, num_poses: int = 1,
         recorder = SeriesRecorder(info.width, info.height, info.fps, model.name,
                                   capacity=min(max(info.frames, 16), 4096))
         interrupted, signum = False, 0
-        cues = _Cues(recorder)
+        cues = _Cues(recorder, on_frame)
         try:
             try:
                 for index, t, frame in reader:
@@ -75,14 +83,17 @@ def extract_landmarks(path: Path, model: ResolvedModel, *, num_poses: int = 1,
 
 class _Cues:
     """The image cues (waist line, markers, silhouette) of each frame, read in order on a
-    thread of their own and appended with the frame's pose to ``recorder``.
+    thread of their own and appended with the frame's pose to ``recorder``; then the frame
+    goes to ``on_frame``.
 
     At most ``depth`` frames wait. :meth:`close` reads what is queued, stops the thread and
     raises the first error a cue raised (:meth:`put` raises it too, as soon as it is seen).
     """
 
-    def __init__(self, recorder: SeriesRecorder, depth: int = 4) -> None:
+    def __init__(self, recorder: SeriesRecorder, on_frame: FrameSink | None = None,
+                 depth: int = 4) -> None:
         self._recorder = recorder
+        self._on_frame = on_frame
         self._markers = MarkerTracker()
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
@@ -119,4 +130,7 @@ class _Cues:
         body = (silhouette_cue(pose.mask, pose.image).as_row()
                 if pose.mask is not None and pose.image is not None
                 and may_squat(pose.image) else None)
+        index = len(self._recorder)
         self._recorder.append(pose.image, pose.world, t, waist_row(cue), marks.as_row(), body)
+        if self._on_frame is not None:
+            self._on_frame(index, frame, pose.image)
