@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from hipdrop.core.landmarks import LandmarkSeries
 from hipdrop.errors import InputError, LandmarksFormatError
@@ -27,6 +27,10 @@ from hipdrop.io.outputs import OutputPlan, output_error
 from hipdrop.pipeline import analysis as pipeline
 from hipdrop.progress import Progress
 from hipdrop.settings import Settings
+
+if TYPE_CHECKING:
+    from hipdrop.io.extract import FrameSink
+    from hipdrop.reports.annotate import HeldFrames
 
 # A pose model: a registry name ("lite", "full", "heavy"), a .task file, one already resolved
 # (hipdrop.io.models.resolve), or a function returning one (called only for a video).
@@ -147,9 +151,10 @@ def series_of(arrays: Mapping[str, Any]) -> LandmarkSeries:
 
 
 def read_source(source: Source, model: ModelSpec = None, *, num_poses: int = 1,
-                progress: Progress | None = None) -> Reading:
+                progress: Progress | None = None, on_frame: FrameSink | None = None) -> Reading:
     """The landmarks of ``source``: loaded from a landmarks file or arrays, or measured by the
-    pose ``model`` over every frame of a video (``progress("pose", frames, announced)``).
+    pose ``model`` over every frame of a video (``progress("pose", frames, announced)``;
+    ``on_frame`` is given each decoded frame: :func:`hipdrop.io.extract.extract_landmarks`).
 
     Ctrl-C (or SIGTERM, SIGHUP) while the video is read keeps the frames read so far, flagged
     ``interrupted``; with no frame read, :class:`hipdrop.io.signals.Interrupted` is raised.
@@ -168,7 +173,8 @@ def read_source(source: Source, model: ModelSpec = None, *, num_poses: int = 1,
     from hipdrop.io.extract import extract_landmarks
     from hipdrop.io.signals import Interrupted
 
-    extraction = extract_landmarks(path, resolved, num_poses=num_poses, progress=progress)
+    extraction = extract_landmarks(path, resolved, num_poses=num_poses, progress=progress,
+                                   on_frame=on_frame)
     series = extraction.series
     reading = Reading(series, path, str(path), True, resolved.path, list(extraction.warnings),
                       extraction.interrupted, extraction.signum)
@@ -230,11 +236,14 @@ def stale_outputs(analysis: Analysis, out_dir: Path, names: tuple[str, ...]) -> 
 
 
 def write_outputs(analysis: Analysis, plan: OutputPlan, *, video: bool = True,
-                  progress: Progress | None = None) -> tuple[list[Path], list[str], dict]:
+                  progress: Progress | None = None,
+                  held: HeldFrames | None = None) -> tuple[list[Path], list[str], dict]:
     """summary.json, frames.csv, obliquity.png and (``video``, from a video not interrupted)
     annotated.mp4 into ``plan``'s folder: what `hipdrop analyze` and :meth:`Analysis.write`
     share. Returns the paths written, the warnings about an earlier run's outputs (also in the
-    summary written, after the reading's warnings) and that summary."""
+    summary written, after the reading's warnings) and that summary. ``held``: the video's
+    frames kept from the reading (:class:`hipdrop.reports.annotate.HeldFrames`), so that
+    annotated.mp4 does not decode it again."""
     from hipdrop.reports.files import write_frames, write_summary
     from hipdrop.reports.plot import plot_obliquity
 
@@ -252,7 +261,7 @@ def write_outputs(analysis: Analysis, plan: OutputPlan, *, video: bool = True,
         from hipdrop.reports.annotate import write_annotated
 
         path = plan.path(ANNOTATED_MP4)
-        write_annotated(analysis.path, analysis, path, progress=progress)
+        write_annotated(analysis.path, analysis, path, progress=progress, held=held)
         files.append(path)
     return files, stale, data
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hipdrop.api import (
     ANNOTATED_MP4,
@@ -30,6 +31,9 @@ from hipdrop.io.outputs import OutputPlan
 from hipdrop.io.video import check_readable
 from hipdrop.progress import Progress
 from hipdrop.settings import Settings
+
+if TYPE_CHECKING:
+    from hipdrop.reports.annotate import HeldFrames
 
 __all__ = ["OUTPUT_NAMES", "AnalyzeResult", "analyze_source", "default_out_dir",
            "is_landmarks_file"]
@@ -72,6 +76,7 @@ def analyze_source(source: Path, out_dir: Path | None = None, *, settings: Setti
     check_readable(source)
     out_dir = default_out_dir(source) if out_dir is None else out_dir
     landmarks_only = is_landmarks_file(source)
+    held: HeldFrames | None = None
     names = OUTPUT_NAMES[1:4] if landmarks_only else OUTPUT_NAMES[:4] + OUTPUT_NAMES[4:] * video
     if landmarks_only:
         reading = read_source(source)  # a file that is not one fails before the folder exists
@@ -82,8 +87,15 @@ def analyze_source(source: Path, out_dir: Path | None = None, *, settings: Setti
         resolved = resolve_model(model, progress)
         # Before the inference: a destination that cannot be written fails now, not at the end.
         plan = OutputPlan.prepare(out_dir, names, [source, resolved.path, *inputs])
+        # The frames are kept (a short clip's, up to HOLD_BYTES) for annotated.mp4, their
+        # skeleton drawn meanwhile on the core the model leaves free: not decoded twice.
+        if ANNOTATED_MP4 in names:
+            from hipdrop.reports.annotate import HeldFrames
+
+            held = HeldFrames()
         try:
-            reading = read_source(source, resolved, num_poses=num_poses, progress=progress)
+            reading = read_source(source, resolved, num_poses=num_poses, progress=progress,
+                                  on_frame=held)
         except BaseException:
             plan.discard()
             raise
@@ -95,7 +107,7 @@ def analyze_source(source: Path, out_dir: Path | None = None, *, settings: Setti
         result.files.append(path)
     analysis = analysis_of(reading, settings or Settings(), estimator)
     files, stale, data = write_outputs(analysis, plan, video=video and ANNOTATED_MP4 in names,
-                                       progress=progress)
+                                       progress=progress, held=held)
     result.warnings += stale
     # The analysis as summary.json tells it: its warnings include the earlier run's outputs.
     analysis.warnings[analysis.read_warnings:analysis.read_warnings] = stale

@@ -151,9 +151,14 @@ class StatusView:
     obliquity_deg: float = float("nan")  # hipdrop's estimate in a stance phase, else NaN
 
 
+def draws_skeleton(points: np.ndarray | None) -> bool:
+    """True when :func:`draw_status` draws a skeleton for ``points`` (33, >=2) px or None."""
+    return points is not None and bool(np.isfinite(points[:, :2]).any())
+
+
 def draw_status(frame: np.ndarray, points: np.ndarray | None, view: StatusView,
                 threshold: float, mirrored: bool = False,
-                memory: dict[str, Box] | None = None) -> None:
+                memory: dict[str, Box] | None = None, skeleton: bool = True) -> None:
     """Skeleton, hip line coloured by state, and a status panel off the person's body;
     ``frame`` as displayed.
 
@@ -161,11 +166,14 @@ def draw_status(frame: np.ndarray, points: np.ndarray | None, view: StatusView,
     already been flipped for display and the points are flipped here to match. The panel is
     placed and sized as the live window's are (:mod:`hipdrop.reports.panels`); ``memory``,
     kept from frame to frame, holds it still while the person moves within the space left.
+    ``skeleton=False``: the skeleton is already on ``frame`` (drawn first, as here, by
+    :func:`draw_skeleton` where :func:`draws_skeleton` says so), the rest is drawn over it.
     """
     shown = None
-    if points is not None and np.isfinite(points[:, :2]).any():
+    if points is not None and draws_skeleton(points):
         shown = mirror_points(points, frame.shape[1]) if mirrored else points
-        draw_skeleton(frame, shown)
+        if skeleton:
+            draw_skeleton(frame, shown)
         draw_hip_line(frame, shown, hip_colour(view.stance is not None, view.drop_deg, threshold),
                       obliquity_deg=view.obliquity_deg)
     lines = [Line(f"{view.t_s:5.1f} s", "body", SOFT)]
