@@ -9,6 +9,7 @@ loses nothing that was measured and leaves no half file.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ from hipdrop.api import (
 )
 from hipdrop.errors import InputError
 from hipdrop.io.outputs import OutputPlan
-from hipdrop.io.video import check_readable
+from hipdrop.io.video import check_readable, probe
 from hipdrop.progress import Progress
 from hipdrop.settings import Settings
 
@@ -89,11 +90,17 @@ def analyze_source(source: Path, out_dir: Path | None = None, *, settings: Setti
         plan = OutputPlan.prepare(out_dir, names, [source, resolved.path, *inputs])
         # The frames are kept (a short clip's, up to HOLD_BYTES) for annotated.mp4, their
         # skeleton drawn meanwhile on the core the model leaves free: not decoded twice.
-        if ANNOTATED_MP4 in names:
-            from hipdrop.reports.annotate import HeldFrames
-
-            held = HeldFrames()
         try:
+            if ANNOTATED_MP4 in names:
+                from hipdrop.reports.annotate import HOLD_BYTES, HeldFrames
+
+                # Only a video whose container says it fits: a longer one would fill the
+                # budget before running out of it, and raise the peak memory for nothing.
+                with warnings.catch_warnings():  # the reading says what is odd, once
+                    warnings.simplefilter("ignore")
+                    info = probe(source)
+                if 0 < info.frames * info.width * info.height * 3 <= HOLD_BYTES:
+                    held = HeldFrames()
             reading = read_source(source, resolved, num_poses=num_poses, progress=progress,
                                   on_frame=held)
         except BaseException:
