@@ -125,6 +125,22 @@ def fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(slope), float(offset)
 
 
+def slope_interval(x: np.ndarray, y: np.ndarray, n: int = 2000) -> tuple[float, float]:
+    """A 90% bootstrap interval of the slope of y on x (phases resampled with replacement; a
+    fixed seed, so a rerun prints the same): how far a slope on a few phases may be from the
+    one more phases of the same domain would give."""
+    if len(x) < 3 or np.ptp(x) < 1.0:
+        return math.nan, math.nan
+    rng = np.random.default_rng(0)
+    slopes = []
+    for _ in range(n):
+        i = rng.integers(len(x), size=len(x))
+        if np.ptp(x[i]) >= 1.0:
+            slopes.append(np.polyfit(x[i], y[i], 1)[0])
+    low, high = np.percentile(slopes, [5, 95])
+    return float(low), float(high)
+
+
 def tier_stats(rows: list[dict]) -> dict:
     # The fit is over level pelvises and drops: a hike's peak "drop" is its least hike, read at
     # the phase's edges where truth and reading are timed differently (hikes are judged by
@@ -136,7 +152,9 @@ def tier_stats(rows: list[dict]) -> dict:
     y = np.array([r["read_deg"] for r in ok])
     slope, offset = fit(x, y) if ok else (math.nan, math.nan)
     covered = [r["low"] <= r["true_deg"] <= r["high"] for r in ok if math.isfinite(r["low"])]
-    return {"phases": len(rows), "slope": slope, "offset": offset,
+    slope_ci = slope_interval(x, y) if ok else (math.nan, math.nan)
+    return {"phases": len(rows), "slope": slope, "slope_90": list(slope_ci), "fitted": len(ok),
+            "offset": offset,
             "mae": float(np.mean(np.abs(y - x))) if ok else math.nan,
             "coverage": float(np.mean(covered)) if covered else math.nan,
             "inconclusive": sum(r["finding"] == "inconclusive" for r in rows)}
@@ -187,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     domains = sorted({r["domain"] for r in rows}, key=lambda d: (d != "train", d))
     report: dict = {"benchmark": "domains", "cue_version": CUE_VERSION, "domains": {}}
     print(f"{'domain':10s} {'tier':10s} {'phases':>6s} {'slope':>6s} {'offset':>7s} {'MAE':>6s} "
-          f"{'cover90':>7s} {'incon.':>6s}")
+          f"{'cover90':>7s} {'incon.':>6s} {'slope 90% CI':>13s}")
     for d in domains:
         mine = [r for r in rows if r["domain"] == d]
         entry = {"tiers": {}, "findings": finding_stats(mine)}
@@ -199,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
             entry["tiers"][tier] = st
             print(f"{d:10s} {tier:10s} {st['phases']:6d} {fmt(st['slope']):>6s} "
                   f"{fmt(st['offset']):>7s} {fmt(st['mae']):>6s} {fmt(st['coverage']):>7s} "
-                  f"{st['inconclusive']:6d}")
+                  f"{st['inconclusive']:6d} {fmt(st['slope_90'][0]):>6s}-{fmt(st['slope_90'][1])}")
         report["domains"][d] = entry
     print()
     print(f"{'domain':10s} {'level/hike':>10s} {'false drop':>10s} {'drops>=6 seen':>13s} "

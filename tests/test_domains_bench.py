@@ -8,6 +8,7 @@ import math
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 _PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "domains.py"
@@ -53,3 +54,16 @@ def test_stickers_worn_but_unseen_count_as_neither_visible(bench):
     f = bench.finding_stats(rows)
     assert (f["drops_ge6_seen"], f["drops_ge6_called"]) == (1, 1)
     assert (f["hidden"], f["hidden_inconclusive"], f["hidden_wrong"]) == (1, 1, 0)
+
+
+def test_the_slope_interval_holds_the_slope_and_widens_with_scatter(bench):
+    """The bootstrap interval brackets the fitted slope; with scattered readings it is wider
+    than with exact ones (where it is the slope itself)."""
+    x = np.array([0.0, 0.0, 3.0, 3.0, 6.0, 6.0, 8.0])
+    exact = bench.slope_interval(x, 1.0 * x)
+    assert exact == pytest.approx((1.0, 1.0))
+    noisy = x + np.array([0.3, -0.2, 0.4, -0.5, 0.2, -0.3, 0.5])
+    low, high = bench.slope_interval(x, noisy)
+    slope = np.polyfit(x, noisy, 1)[0]
+    assert low < slope < high and high - low > 0.02
+    assert math.isnan(bench.slope_interval(x[:2], x[:2])[0])  # too few phases for a slope
