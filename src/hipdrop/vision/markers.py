@@ -218,25 +218,45 @@ def _dots(stats: np.ndarray, min_area: float, max_area: float
 _FINAL = "final"
 
 
-def _components(mask: np.ndarray, weight: _Weight, offset: np.ndarray, kind: int,
-                hue: np.ndarray | None, lab: _Lab, min_area: float, max_area: float,
-                seen: dict | None = None) -> list[_Blob]:
-    """Isolated compact blobs of ``mask`` (uint8) with sizes in [min_area, max_area] px;
-    centroids weighted by ``weight`` (float32 over the same region) to a fraction of a pixel.
+@dataclass(frozen=True)
+class _Part:
+    """A component of a candidate mask that passed the tests on its own pixels and on the mask
+    around it (size, shape, ring mostly outside the mask): what :func:`_blob` needs to finish
+    it, and what :func:`_may_pair` needs to tell, before that, whether it can be in a pair.
 
-    A sticker is a spot that stands out from what is right around it: the ring just outside
-    the blob must be mostly outside the mask and differ from the blob in colour (CIELAB,
-    ``lab`` of the same region, a :class:`_Lab`) by _MIN_RING_CONTRAST. Fragments of a larger
-    patch of the same colour (saturated skin in shadow, a patterned top) fail that.
+    ``box`` (x0, y0, x1, y1) is the patch around it in the region; ``sub``, ``near`` and
+    ``ring`` are (y1 - y0, x1 - x0) bool: its pixels, them grown by one pixel, and the ring
+    around; ``bbox`` (x, y, w, h) and ``area`` its statistics (px); ``hue`` its mean hue
+    (OpenCV 0-180; 0 for a dot).
+    """
 
-    ``seen`` (shared by calls on masks of one ``weight``, ``hue`` and ``lab``, whose accepted
-    blobs are then de-duplicated) records the components whose outcome did not depend on the
-    mask around them; an identical component is skipped the next time.
+    kind: int
+    box: tuple[int, int, int, int]
+    bbox: tuple[int, int, int, int]
+    area: int
+    sub: np.ndarray
+    near: np.ndarray
+    ring: np.ndarray
+    weight: _Weight
+    hue: float
+
+
+def _parts(mask: np.ndarray, weight: _Weight, kind: int, hue: np.ndarray | None,
+           min_area: float, max_area: float, seen: dict | None = None) -> list[_Part]:
+    """The components of ``mask`` (uint8) that may be stickers, from the mask alone: sizes in
+    [min_area, max_area] px, compact, and the ring just outside mostly outside the mask
+    (fragments of a larger patch of the same colour fail that). ``weight`` (a :class:`_Weight`
+    over the same region) and ``hue`` (uint8 OpenCV hue, colour masks) go with them.
+
+    ``seen`` (shared by calls on masks of one ``weight``, ``hue`` and region) records the
+    components whose outcome did not depend on the mask around them; an identical component
+    is skipped the next time (in the next, overlapping hue band: an accepted one would be
+    dropped as a duplicate).
     """
     if cv2.countNonZero(mask) < min_area:
         return []  # no component can be large enough: not worth labelling
     _, labels, stats = _label(mask)
-    blobs = []
+    parts = []
     for i, (x, y, w, h, area) in _dots(stats, min_area, max_area):
         pad = max(2, round(0.6 * max(w, h)))
         x0, y0 = max(0, x - pad), max(0, y - pad)
@@ -259,37 +279,123 @@ def _components(mask: np.ndarray, weight: _Weight, offset: np.ndarray, kind: int
             continue  # depends on the mask: another band's may pass
         if seen is not None:
             seen[key] = sub
-        patch = lab[y0:y1, x0:x1].astype(np.float32)
-        background = _median0(patch[ring])
-        wpatch = weight[y0:y1, x0:x1]
-        core = wpatch >= _percentile75(wpatch[sub])
-        fg = patch[sub & core].mean(axis=0) - background
-        contrast = float(np.linalg.norm(fg))
-        if contrast < _MIN_RING_CONTRAST:
-            continue
-        # Each pixel's coverage by the sticker, from where its colour lies between the
-        # background's and the sticker's: the centroid of an anti-aliased disc on its
-        # surroundings is then unbiased to a small fraction of a pixel (a centroid weighted by
-        # saturation pulls toward a coloured background).
-        d = patch - background
-        along = (d @ fg) / (contrast * contrast)
-        alpha = np.clip(along, 0.0, 1.0)
-        # A pixel that is part sticker and part background lies on the line between their
-        # colours; one far off it is something else (a hem over the sticker's edge, a
-        # highlight) and covers nothing of the sticker, whatever the threshold let in.
-        off = np.linalg.norm(d - along[..., None] * fg, axis=-1)
-        wgt = np.where(near & (off <= _MAX_OFF_MIX * contrast), alpha, 0.0)
-        total = float(wgt.sum())
-        if total <= 0:
-            continue
-        xs, ys = np.arange(x0, x1)[None, :], np.arange(y0, y1)[:, None]
-        centre = np.array([(wgt * xs).sum() / total, (wgt * ys).sum() / total]) + offset
         h_mean = 0.0
         if hue is not None:
             ang = hue[y0:y1, x0:x1][sub].astype(np.float64) * (np.pi / 90.0)
             h_mean = (math.degrees(math.atan2(np.sin(ang).mean(), np.cos(ang).mean())) / 2.0) % 180.0
-        blobs.append(_Blob(centre, float(area), kind, h_mean, background))
+        parts.append(_Part(kind, (x0, y0, x1, y1), (x, y, w, h), area, sub, near, ring, weight,
+                           h_mean))
+    return parts
+
+
+def _blob(part: _Part, lab: _Lab, offset: np.ndarray) -> _Blob | None:
+    """The blob of ``part`` if it stands out in colour from the ring around it (CIELAB,
+    ``lab`` of the region, a :class:`_Lab`) by _MIN_RING_CONTRAST, with its centroid to a
+    fraction of a pixel (``offset`` added: the region's corner in the frame); else None."""
+    x0, y0, x1, y1 = part.box
+    sub, near, ring = part.sub, part.near, part.ring
+    patch = lab[y0:y1, x0:x1].astype(np.float32)
+    background = _median0(patch[ring])
+    wpatch = part.weight[y0:y1, x0:x1]
+    core = wpatch >= _percentile75(wpatch[sub])
+    fg = patch[sub & core].mean(axis=0) - background
+    contrast = float(np.linalg.norm(fg))
+    if contrast < _MIN_RING_CONTRAST:
+        return None
+    # Each pixel's coverage by the sticker, from where its colour lies between the
+    # background's and the sticker's: the centroid of an anti-aliased disc on its
+    # surroundings is then unbiased to a small fraction of a pixel (a centroid weighted by
+    # saturation pulls toward a coloured background).
+    d = patch - background
+    along = (d @ fg) / (contrast * contrast)
+    alpha = np.clip(along, 0.0, 1.0)
+    # A pixel that is part sticker and part background lies on the line between their
+    # colours; one far off it is something else (a hem over the sticker's edge, a
+    # highlight) and covers nothing of the sticker, whatever the threshold let in.
+    off = np.linalg.norm(d - along[..., None] * fg, axis=-1)
+    wgt = np.where(near & (off <= _MAX_OFF_MIX * contrast), alpha, 0.0)
+    total = float(wgt.sum())
+    if total <= 0:
+        return None
+    xs, ys = np.arange(x0, x1)[None, :], np.arange(y0, y1)[:, None]
+    centre = np.array([(wgt * xs).sum() / total, (wgt * ys).sum() / total]) + offset
+    return _Blob(centre, float(part.area), part.kind, part.hue, background)
+
+
+def _components(mask: np.ndarray, weight: _Weight, offset: np.ndarray, kind: int,
+                hue: np.ndarray | None, lab: _Lab, min_area: float, max_area: float,
+                seen: dict | None = None) -> list[_Blob]:
+    """Isolated compact blobs of ``mask`` (uint8) with sizes in [min_area, max_area] px that
+    stand out from the ring around them (:func:`_parts`, then :func:`_blob`)."""
+    blobs = []
+    for part in _parts(mask, weight, kind, hue, min_area, max_area, seen):
+        blob = _blob(part, lab, offset)
+        if blob is not None:
+            blobs.append(blob)
     return blobs
+
+
+# A blob's centroid is a weighted mean of the pixels of its component grown by one (``near``):
+# within one pixel of its bounding box; and this much more, for the rounding of that mean.
+_CENTRE_MARGIN = 0.01
+
+
+def _may_pair(parts: list[_Part], offset: np.ndarray, centre: np.ndarray, u: np.ndarray,
+              up: np.ndarray, sep: float) -> np.ndarray:
+    """(N,) bool: the parts that could be one of a pair :func:`_pair_score` scores above 0,
+    or that could decide, as an earlier blob of the same place, whether such a part is kept
+    (the duplicate test of colour blobs, 1 px): the others need no colour analysis.
+
+    Conservative: a part's centroid is not known before :func:`_blob`, only that it lies in
+    its bounding box grown by 1 + _CENTRE_MARGIN px; the pair's span, offset from the
+    midline, height and tilt are tested on the ranges those boxes allow (interval
+    arithmetic), its kind, hue and areas exactly as _pair_score tests them.
+    """
+    n = len(parts)
+    if n < 2:
+        return np.zeros(n, bool)
+    kind = np.array([p.kind for p in parts])
+    area = np.array([float(p.area) for p in parts])
+    hue = np.array([p.hue for p in parts])
+    bbox = np.array([p.bbox for p in parts], np.float64)  # (N, 4) x, y, w, h
+    m = 1.0 + _CENTRE_MARGIN
+    lo = bbox[:, :2] - m + offset  # (N, 2) the centroid's box in the frame
+    hi = bbox[:, :2] + bbox[:, 2:] - 1.0 + m + offset
+    # The difference of two centroids and their midpoint (from the body centre): boxes.
+    dlo, dhi = lo[:, None] - hi[None, :], hi[:, None] - lo[None, :]  # (N, N, 2)
+    mlo, mhi = 0.5 * (lo[:, None] + lo[None, :]) - centre, 0.5 * (hi[:, None] + hi[None, :]) - centre
+
+    def along(vlo: np.ndarray, vhi: np.ndarray, axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        a, b = vlo * axis, vhi * axis
+        return np.minimum(a, b).sum(axis=-1), np.maximum(a, b).sum(axis=-1)
+
+    def least(lo_: np.ndarray, hi_: np.ndarray) -> np.ndarray:  # min |v| over [lo, hi]
+        return np.where((lo_ <= 0.0) & (hi_ >= 0.0), 0.0, np.minimum(np.abs(lo_), np.abs(hi_)))
+
+    du, dup, mu, mup = along(dlo, dhi, u), along(dlo, dhi, up), along(mlo, mhi, u), along(mlo, mhi, up)
+    most_du = np.maximum(np.abs(du[0]), np.abs(du[1]))
+    ok = ((kind[:, None] == kind[None, :]) & ~np.eye(n, dtype=bool)
+          & (most_du >= _MIN_SPAN * sep) & (least(*du) <= _MAX_SPAN * sep)
+          & (least(*mu) <= _MAX_OFF_MIDLINE * sep)
+          & (mup[1] >= -_BELOW * sep) & (mup[0] <= _ABOVE * sep)
+          & (least(*dup) <= math.tan(math.radians(_MAX_PAIR_TILT_DEG)) * most_du))
+    ratio = np.maximum(area[:, None], area[None, :]) / np.minimum(area[:, None], area[None, :])
+    ok &= ratio <= 3.5
+    dh = np.abs(hue[:, None] - hue[None, :])
+    dh = np.minimum(dh, 180.0 - dh)
+    ok &= (kind[:, None] != 0) | (dh <= 15.0)
+    keep = ok.any(axis=1)
+    # A colour blob is dropped when an earlier one lies within 1 px: keep every colour part
+    # whose box comes within 1 px of a kept one's, and so on, so those decisions are the same.
+    colour = kind == 0
+    close = (colour[:, None] & colour[None, :]
+             & ((lo[:, None] - hi[None, :]) <= 1.0 + _CENTRE_MARGIN).all(axis=-1)
+             & ((lo[None, :] - hi[:, None]) <= 1.0 + _CENTRE_MARGIN).all(axis=-1))
+    while True:
+        grown = keep | (close & keep[None, :]).any(axis=1)
+        if (grown == keep).all():
+            return keep
+        keep = grown
 
 
 # Per band of hue (30 of OpenCV's 0-180, starting every 15), a lookup table from a pixel's
@@ -306,10 +412,15 @@ _SAT_ABOVE = np.where(_HUES >= _MIN_VALUE,
                       255).astype(np.uint8)
 
 
-def _candidates(roi: np.ndarray, offset: np.ndarray, sep: float,
-                lab: _Lab | None = None) -> list[_Blob]:
-    """Colour, dark and bright dot candidates in ``roi`` (H, W, 3 uint8 BGR); ``lab`` is its
-    CIELAB conversion (:class:`_Lab`) when the caller has it."""
+def _candidates(roi: np.ndarray, offset: np.ndarray, sep: float, lab: _Lab | None = None,
+                body: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> list[_Blob]:
+    """Colour, dark and bright dot candidates in ``roi`` (H, W, 3 uint8 BGR) at ``offset`` (2,)
+    px in the frame; ``lab`` is its CIELAB conversion (:class:`_Lab`) when the caller has it.
+
+    ``body`` (the mid-hip point, the unit vectors right-to-left hip and up the body, frame px):
+    only the blobs that could be in a pair there are returned (:func:`_may_pair`); the others
+    could not change what :func:`find_markers` finds.
+    """
     d_min, d_max = _MIN_DIAMETER * sep, _MAX_DIAMETER * sep
     min_area = max(4.0, math.pi / 4.0 * d_min * d_min)
     max_area = math.pi / 4.0 * d_max * d_max
@@ -324,7 +435,7 @@ def _candidates(roi: np.ndarray, offset: np.ndarray, sep: float,
     weight = _Weight(sat8, _MIN_SATURATION - 40)  # for the core
     colour_hue = np.where(colour > 0, hue8, np.uint8(255))
     present = np.bincount(colour_hue.ravel(), minlength=256)[:180] > 0
-    blobs: list[_Blob] = []
+    parts: list[_Part] = []
     seen: dict = {}
     # Components per band of hue (30 of OpenCV's 180, overlapping by half), so a sticker
     # touching a saturated garment of another colour (a pink dot at the hem of an orange top)
@@ -336,10 +447,7 @@ def _candidates(roi: np.ndarray, offset: np.ndarray, sep: float,
         if d_min * 3.0 >= 6.0:
             # Stickers ~6 px across or more survive a 3x3 opening; thin bridges do not.
             mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-        for b in _components(mask, weight, offset, 0, hue8, lab, min_area, max_area, seen):
-            # The same sticker is seen in two overlapping bands: keep it once.
-            if all(np.hypot(*(b.centre - o.centre)) > 1.0 for o in blobs):
-                blobs.append(b)
+        parts += _parts(mask, weight, 0, hue8, min_area, max_area, seen)
     # Dots darker or brighter than their surroundings by a clear margin (a marker pen dot, a
     # black or white sticker): against the local mean over a few dot diameters.
     grey = cv2.cvtColor(roi, cv2.COLOR_BGR2GRAY).astype(np.float32)
@@ -347,8 +455,18 @@ def _candidates(roi: np.ndarray, offset: np.ndarray, sep: float,
     local = cv2.blur(grey, (k, k))
     for kind, diff in ((1, local - grey), (2, grey - local)):
         mask = (diff >= 45.0).astype(np.uint8)
-        blobs += _components(mask, _Weight(diff, 20.0), offset, kind, None, lab, min_area,
-                             max_area)
+        parts += _parts(mask, _Weight(diff, 20.0), kind, None, min_area, max_area)
+    # The colour analysis (CIELAB, ~0.1 ms a part) only for the parts that could be in a pair.
+    wanted = (np.ones(len(parts), bool) if body is None
+              else _may_pair(parts, offset, *body, sep))
+    blobs: list[_Blob] = []
+    for part, want in zip(parts, wanted, strict=True):
+        if not want or (b := _blob(part, lab, offset)) is None:
+            continue
+        # The same sticker is seen in two overlapping bands: keep it once (the colour parts
+        # come first, so ``blobs`` holds colour blobs only while they are tested).
+        if part.kind != 0 or all(np.hypot(*(b.centre - o.centre)) > 1.0 for o in blobs):
+            blobs.append(b)
     return blobs
 
 
@@ -449,7 +567,8 @@ def find_markers(frame: np.ndarray, points: np.ndarray,
     offset = np.array([x0, y0], np.float64)
     lab = _Lab(roi)
     mid = centre + 0.4 * sep * up  # between the hips and the waist: on the body
-    blobs = [b for b in _candidates(roi, offset, sep, lab) if _on_body(b, lab, offset, mid)]
+    blobs = [b for b in _candidates(roi, offset, sep, lab, (centre, u, up))
+             if _on_body(b, lab, offset, mid)]
     if len(blobs) < 2:
         return NO_MARKERS
     best, best_score = None, 0.0
