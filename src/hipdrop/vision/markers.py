@@ -569,6 +569,13 @@ def find_markers(frame: np.ndarray, points: np.ndarray,
     mid = centre + 0.4 * sep * up  # between the hips and the waist: on the body
     blobs = [b for b in _candidates(roi, offset, sep, lab, (centre, u, up))
              if _on_body(b, lab, offset, mid)]
+    return _best_pair(blobs, centre, u, up, sep, previous)
+
+
+def _best_pair(blobs: list[_Blob], centre: np.ndarray, u: np.ndarray, up: np.ndarray,
+               sep: float, previous: MarkerCue | None) -> MarkerCue:
+    """The best scoring pair of ``blobs`` (:func:`_pair_score`; near ``previous``, when found,
+    preferred by a margin) as a cue, or :data:`NO_MARKERS`; the first of equal scores wins."""
     if len(blobs) < 2:
         return NO_MARKERS
     best, best_score = None, 0.0
