@@ -15,7 +15,7 @@ code differs. The old revision's ``hipdrop/vision/{cues,markers}.py`` are loaded
 Alone timing: each frame's cues are timed for both, alternately first, in this one run; the
 ratio new/old of the per-case medians is printed (the machine's noise cancels out of it).
 
-    python benchmarks/cue_identity.py --against 6cbb2ad [--cases real,up1080,painted]
+    python benchmarks/cue_identity.py --against 6cbb2ad [--cases real,up1080,painted] [--only TEXT]
 """
 
 from __future__ import annotations
@@ -152,7 +152,8 @@ def compare(case: str, source: Iterator[np.ndarray], points: np.ndarray, old: tu
     rows: dict[str, dict[str, list]] = {w: {"waist": [], "markers": []} for w in ("old", "new")}
     ms: dict[str, dict[str, list]] = {w: {"waist": [], "markers": []} for w in ("old", "new")}
     for i, frame in enumerate(source):
-        p = points[i] if i < len(points) and np.isfinite(points[i, :, 0]).any() else None
+        k = i % len(points)  # --passes: the clip again
+        p = points[k] if np.isfinite(points[k, :, 0]).any() else None
         for who in (("old", "new") if i % 2 == 0 else ("new", "old")):
             a = time.perf_counter()
             cue = waists[who](frame, p) if p is not None else None
@@ -180,6 +181,8 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--against", required=True, metavar="REV")
     ap.add_argument("--cases", default="real,up1080,painted")
+    ap.add_argument("--only", default="", metavar="TEXT", help="only the cases whose name has TEXT")
+    ap.add_argument("--passes", type=int, default=1, help="passes over each clip (timing)")
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "hipdrop_cue_lm")
     args = ap.parse_args(argv)
     args.cache.mkdir(parents=True, exist_ok=True)
@@ -202,7 +205,9 @@ def main(argv: list[str] | None = None) -> None:
                 todo.append((f"{n} painted {colour}{' @1080p' if up else ''}",
                              (lambda n=n, c=colour, u=up, p=pts: painted(n, c, u, p)), pts))
         for case, source, pts in todo:
-            got = compare(case, source(), pts, old, new)
+            if args.only not in case:
+                continue
+            got = compare(case, (f for _ in range(args.passes) for f in source()), pts, old, new)
             log(json.dumps(got))
             results.append(got)
     bad = [r["case"] for r in results if r["waist_differ"] or r["markers_differ"]]

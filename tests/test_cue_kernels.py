@@ -264,8 +264,22 @@ def test_pair_prefilter_keeps_the_chain_of_colour_duplicates_around_a_pair():
              part(1, 77, 84, 6, 0.0),  # a dot touching the pair's box: not a colour duplicate
              part(0, 20, 190, 6, 60.0)]  # far below: no pair
     keep = markers._may_pair(parts, np.zeros(2), centre, u, up, sep)
-    assert keep.tolist() == [True, True, True, True, False, False, False]
+    assert keep == [True, True, True, True, False, False, False]
     # The pair's own tests decide alone: another hue, an area 4x, a tilt of 40 deg, too close.
     for other in (part(0, 124, 76, 6, 90.0), part(0, 124, 76, 12, 60.0),
                   part(0, 124, 31, 6, 60.0), part(0, 76, 76, 6, 60.0)):
-        assert not markers._may_pair([parts[0], other], np.zeros(2), centre, u, up, sep).any()
+        assert not any(markers._may_pair([parts[0], other], np.zeros(2), centre, u, up, sep))
+
+
+def test_line_fit_is_polyfits():
+    rng = np.random.default_rng(18)
+    for _ in range(2000):
+        n = int(rng.integers(3, 300))
+        x = rng.integers(0, 200, n).astype(np.float64)
+        y = rng.integers(0, 120, n).astype(np.float64) + (x * rng.uniform(-0.5, 0.5) if
+                                                          rng.random() < 0.5 else 0.0)
+        w = np.sqrt((rng.random(n) * 400.0).astype(np.float32) + np.float32(0.01))
+        want = np.polyfit(x, y, 1, w=w)
+        got = cues._polyfit1(x, y, w)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)

@@ -340,62 +340,83 @@ def _components(mask: np.ndarray, weight: _Weight, offset: np.ndarray, kind: int
 _CENTRE_MARGIN = 0.01
 
 
+def _span(lo: tuple[float, float], hi: tuple[float, float], axis: tuple[float, float]
+          ) -> tuple[float, float]:
+    """The range of v . axis over the box lo <= v <= hi (2-D, componentwise)."""
+    ax, ay = axis[0] * lo[0], axis[0] * hi[0]
+    bx, by = axis[1] * lo[1], axis[1] * hi[1]
+    return min(ax, ay) + min(bx, by), max(ax, ay) + max(bx, by)
+
+
+def _least(span: tuple[float, float]) -> float:
+    """The least |v| over the range ``span``."""
+    lo, hi = span
+    return 0.0 if lo <= 0.0 <= hi else min(abs(lo), abs(hi))
+
+
 def _may_pair(parts: list[_Part], offset: np.ndarray, centre: np.ndarray, u: np.ndarray,
-              up: np.ndarray, sep: float) -> np.ndarray:
-    """(N,) bool: the parts that could be one of a pair :func:`_pair_score` scores above 0,
-    or that could decide, as an earlier blob of the same place, whether such a part is kept
-    (the duplicate test of colour blobs, 1 px): the others need no colour analysis.
+              up: np.ndarray, sep: float) -> list[bool]:
+    """Per part, whether it could be one of a pair :func:`_pair_score` scores above 0, or could
+    decide, as an earlier blob of the same place, whether such a part is kept (the duplicate
+    test of colour blobs, 1 px): the others need no colour analysis.
 
     Conservative: a part's centroid is not known before :func:`_blob`, only that it lies in
     its bounding box grown by 1 + _CENTRE_MARGIN px; the pair's span, offset from the
     midline, height and tilt are tested on the ranges those boxes allow (interval
-    arithmetic), its kind, hue and areas exactly as _pair_score tests them.
+    arithmetic), its kind, hue and areas exactly as _pair_score tests them. Plain floats: a
+    frame has a few parts, for which NumPy's per-call cost is most of the work.
     """
     n = len(parts)
-    if n < 2:
-        return np.zeros(n, bool)
-    kind = np.array([p.kind for p in parts])
-    area = np.array([float(p.area) for p in parts])
-    hue = np.array([p.hue for p in parts])
-    bbox = np.array([p.bbox for p in parts], np.float64)  # (N, 4) x, y, w, h
     m = 1.0 + _CENTRE_MARGIN
-    lo = bbox[:, :2] - m + offset  # (N, 2) the centroid's box in the frame
-    hi = bbox[:, :2] + bbox[:, 2:] - 1.0 + m + offset
-    # The difference of two centroids and their midpoint (from the body centre): boxes.
-    dlo, dhi = lo[:, None] - hi[None, :], hi[:, None] - lo[None, :]  # (N, N, 2)
-    mlo, mhi = 0.5 * (lo[:, None] + lo[None, :]) - centre, 0.5 * (hi[:, None] + hi[None, :]) - centre
-
-    def along(vlo: np.ndarray, vhi: np.ndarray, axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        a, b = vlo * axis, vhi * axis
-        return np.minimum(a, b).sum(axis=-1), np.maximum(a, b).sum(axis=-1)
-
-    def least(lo_: np.ndarray, hi_: np.ndarray) -> np.ndarray:  # min |v| over [lo, hi]
-        return np.where((lo_ <= 0.0) & (hi_ >= 0.0), 0.0, np.minimum(np.abs(lo_), np.abs(hi_)))
-
-    du, dup, mu, mup = along(dlo, dhi, u), along(dlo, dhi, up), along(mlo, mhi, u), along(mlo, mhi, up)
-    most_du = np.maximum(np.abs(du[0]), np.abs(du[1]))
-    ok = ((kind[:, None] == kind[None, :]) & ~np.eye(n, dtype=bool)
-          & (most_du >= _MIN_SPAN * sep) & (least(*du) <= _MAX_SPAN * sep)
-          & (least(*mu) <= _MAX_OFF_MIDLINE * sep)
-          & (mup[1] >= -_BELOW * sep) & (mup[0] <= _ABOVE * sep)
-          & (least(*dup) <= math.tan(math.radians(_MAX_PAIR_TILT_DEG)) * most_du))
-    ratio = np.maximum(area[:, None], area[None, :]) / np.minimum(area[:, None], area[None, :])
-    ok &= ratio <= 3.5
-    dh = np.abs(hue[:, None] - hue[None, :])
-    dh = np.minimum(dh, 180.0 - dh)
-    ok &= (kind[:, None] != 0) | (dh <= 15.0)
-    keep = ok.any(axis=1)
+    ox, oy = float(offset[0]), float(offset[1])
+    # The box each centroid lies in, frame px: (x lo, y lo), (x hi, y hi).
+    lo = [(p.bbox[0] - m + ox, p.bbox[1] - m + oy) for p in parts]
+    hi = [(p.bbox[0] + p.bbox[2] - 1 + m + ox, p.bbox[1] + p.bbox[3] - 1 + m + oy) for p in parts]
+    uu, vv = (float(u[0]), float(u[1])), (float(up[0]), float(up[1]))
+    cx, cy = float(centre[0]), float(centre[1])
+    tilt = math.tan(math.radians(_MAX_PAIR_TILT_DEG))
+    keep = [False] * n
+    for i in range(n):
+        a = parts[i]
+        for j in range(i + 1, n):
+            b = parts[j]
+            if a.kind != b.kind:
+                continue
+            if a.kind == 0:
+                dh = abs(a.hue - b.hue)
+                if min(dh, 180.0 - dh) > 15.0:
+                    continue
+            if max(a.area, b.area) / min(a.area, b.area) > 3.5:
+                continue
+            # The difference of the two centroids and their midpoint (from the body centre).
+            dlo = (lo[i][0] - hi[j][0], lo[i][1] - hi[j][1])
+            dhi = (hi[i][0] - lo[j][0], hi[i][1] - lo[j][1])
+            mlo = (0.5 * (lo[i][0] + lo[j][0]) - cx, 0.5 * (lo[i][1] + lo[j][1]) - cy)
+            mhi = (0.5 * (hi[i][0] + hi[j][0]) - cx, 0.5 * (hi[i][1] + hi[j][1]) - cy)
+            du = _span(dlo, dhi, uu)
+            most = max(abs(du[0]), abs(du[1]))
+            if most < _MIN_SPAN * sep or _least(du) > _MAX_SPAN * sep:
+                continue
+            if _least(_span(mlo, mhi, uu)) > _MAX_OFF_MIDLINE * sep:
+                continue
+            height = _span(mlo, mhi, vv)
+            if height[1] < -_BELOW * sep or height[0] > _ABOVE * sep:
+                continue
+            if _least(_span(dlo, dhi, vv)) > tilt * most:
+                continue
+            keep[i] = keep[j] = True
     # A colour blob is dropped when an earlier one lies within 1 px: keep every colour part
     # whose box comes within 1 px of a kept one's, and so on, so those decisions are the same.
-    colour = kind == 0
-    close = (colour[:, None] & colour[None, :]
-             & ((lo[:, None] - hi[None, :]) <= 1.0 + _CENTRE_MARGIN).all(axis=-1)
-             & ((lo[None, :] - hi[:, None]) <= 1.0 + _CENTRE_MARGIN).all(axis=-1))
-    while True:
-        grown = keep | (close & keep[None, :]).any(axis=1)
-        if (grown == keep).all():
-            return keep
-        keep = grown
+    todo = [i for i in range(n) if keep[i] and parts[i].kind == 0]
+    while todo:
+        i = todo.pop()
+        for j in range(n):
+            if (not keep[j] and parts[j].kind == 0
+                    and lo[i][0] - hi[j][0] <= m and lo[j][0] - hi[i][0] <= m
+                    and lo[i][1] - hi[j][1] <= m and lo[j][1] - hi[i][1] <= m):
+                keep[j] = True
+                todo.append(j)
+    return keep
 
 
 # Per band of hue (30 of OpenCV's 0-180, starting every 15), a lookup table from a pixel's
@@ -457,8 +478,7 @@ def _candidates(roi: np.ndarray, offset: np.ndarray, sep: float, lab: _Lab | Non
         mask = (diff >= 45.0).astype(np.uint8)
         parts += _parts(mask, _Weight(diff, 20.0), kind, None, min_area, max_area)
     # The colour analysis (CIELAB, ~0.1 ms a part) only for the parts that could be in a pair.
-    wanted = (np.ones(len(parts), bool) if body is None
-              else _may_pair(parts, offset, *body, sep))
+    wanted = [True] * len(parts) if body is None else _may_pair(parts, offset, *body, sep)
     blobs: list[_Blob] = []
     for part, want in zip(parts, wanted, strict=True):
         if not want or (b := _blob(part, lab, offset)) is None:
