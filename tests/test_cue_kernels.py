@@ -283,3 +283,13 @@ def test_line_fit_is_polyfits():
         got = cues._polyfit1(x, y, w)
         assert got.dtype == want.dtype
         np.testing.assert_array_equal(got, want)
+
+
+def test_labels_and_dots_at_once_are_label_then_dots():
+    rng = np.random.default_rng(19)
+    for mask in _masks(rng, 600):
+        lo, hi = float(rng.uniform(1.0, 30.0)), float(rng.uniform(30.0, 600.0))
+        _, labels0, stats = markers._label(mask)
+        labels1, dots = markers._label_dots(mask, lo, hi)
+        np.testing.assert_array_equal(labels1, labels0)
+        assert dots == markers._dots(stats, lo, hi)

@@ -212,6 +212,34 @@ def _dots(stats: np.ndarray, min_area: float, max_area: float
     return list(zip((index + 1).tolist(), map(tuple, stats[1:][index].tolist()), strict=True))
 
 
+def _label_dots(mask: np.ndarray, min_area: float, max_area: float
+                ) -> tuple[np.ndarray, list[tuple[int, tuple[int, int, int, int, int]]]]:
+    """``labels`` of :func:`_label` and ``_dots(stats, min_area, max_area)`` of ``mask``, the
+    same, for less: the statistics only of the labels whose area may be a dot's (a mask's
+    labels are mostly specks, and the few left are summed up one by one, where a pass over
+    all of them cost ~10 NumPy calls, ~0.1 ms a mask on a busy machine)."""
+    n, labels = cv2.connectedComponents(mask, connectivity=8)
+    if n <= 1:
+        return labels, []
+    # The foreground in raster order (cv2.findNonZero: several times faster than np.nonzero).
+    xy = cv2.findNonZero(mask).reshape(-1, 2)
+    lab = labels[xy[:, 1], xy[:, 0]]
+    area = np.bincount(lab, minlength=n)
+    dots = []
+    for i in np.flatnonzero((min_area <= area) & (area <= max_area)).tolist():
+        if i == 0:
+            continue  # the background
+        pix = xy[lab == i]  # raster order: its first pixel is on its top row, its last on the bottom
+        xs = pix[:, 0]
+        x, y = int(xs.min()), int(pix[0, 1])
+        w, h, a = int(xs.max()) - x + 1, int(pix[-1, 1]) - y + 1, int(area[i])
+        # _dots' shape tests, on Python numbers (the same values).
+        if max(w, h) > 3.0 * max(1, min(w, h)) or a < 0.4 * w * h:
+            continue
+        dots.append((i, (x, y, w, h, a)))
+    return labels, dots
+
+
 # Outcomes of _components' tests that depend on a component's pixels alone (not on the rest
 # of the mask): a component seen again with the same pixels (in the next, overlapping hue band)
 # gets the same outcome, and an accepted one would be dropped as a duplicate.
@@ -255,9 +283,9 @@ def _parts(mask: np.ndarray, weight: _Weight, kind: int, hue: np.ndarray | None,
     """
     if cv2.countNonZero(mask) < min_area:
         return []  # no component can be large enough: not worth labelling
-    _, labels, stats = _label(mask)
+    labels, dots = _label_dots(mask, min_area, max_area)
     parts = []
-    for i, (x, y, w, h, area) in _dots(stats, min_area, max_area):
+    for i, (x, y, w, h, area) in dots:
         pad = max(2, round(0.6 * max(w, h)))
         x0, y0 = max(0, x - pad), max(0, y - pad)
         x1, y1 = min(mask.shape[1], x + w + pad), min(mask.shape[0], y + h + pad)
