@@ -251,11 +251,9 @@ def test_pair_prefilter_keeps_the_chain_of_colour_duplicates_around_a_pair():
     overlapping hue bands), so the colour parts whose boxes come within 1 px of a kept one's
     are kept too, and theirs in turn; a dot (kind 1) and a far colour part are not."""
     centre, u, up, sep = np.array([100.0, 100.0]), np.array([1.0, 0.0]), np.array([0.0, -1.0]), 50.0
-    none = np.zeros((1, 1), bool)
 
-    def part(kind: int, x: int, y: int, size: int, hue: float) -> markers._Part:
-        return markers._Part(kind, (0, 0, 1, 1), (x, y, size, size), size * size, none, none,
-                             none, markers._Weight(np.zeros((1, 1), np.uint8), 0.0), hue)
+    def part(kind: int, x: int, y: int, size: int, hue: float | None):
+        return kind, (x, y, size, size), size * size, hue
 
     parts = [part(0, 70, 76, 6, 60.0), part(0, 124, 76, 6, 62.0),  # a pair 0.4 w up, 1.08 w apart
              part(0, 77, 76, 6, 100.0),  # 1 px right of the left one's box, another hue
@@ -269,6 +267,9 @@ def test_pair_prefilter_keeps_the_chain_of_colour_duplicates_around_a_pair():
     for other in (part(0, 124, 76, 6, 90.0), part(0, 124, 76, 12, 60.0),
                   part(0, 124, 31, 6, 60.0), part(0, 76, 76, 6, 60.0)):
         assert not any(markers._may_pair([parts[0], other], np.zeros(2), centre, u, up, sep))
+    # Hues not known yet (the dots, before their ring tests): the hue test is left out.
+    assert all(markers._may_pair([part(0, 70, 76, 6, None), part(0, 124, 76, 6, None)],
+                                 np.zeros(2), centre, u, up, sep))
 
 
 def test_line_fit_is_polyfits():

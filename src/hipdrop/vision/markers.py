@@ -269,23 +269,48 @@ class _Part:
     hue: float
 
 
-def _parts(mask: np.ndarray, weight: _Weight, kind: int, hue: np.ndarray | None,
-           min_area: float, max_area: float, seen: dict | None = None) -> list[_Part]:
-    """The components of ``mask`` (uint8) that may be stickers, from the mask alone: sizes in
-    [min_area, max_area] px, compact, and the ring just outside mostly outside the mask
-    (fragments of a larger patch of the same colour fail that). ``weight`` (a :class:`_Weight`
-    over the same region) and ``hue`` (uint8 OpenCV hue, colour masks) go with them.
+_Dots = list[tuple[int, tuple[int, int, int, int, int]]]  # (label, (x, y, w, h, area))
+
+
+@dataclass(frozen=True)
+class _Layer:
+    """One candidate mask (uint8, the region's shape), its labels and dots
+    (:func:`_label_dots`), and what its parts carry: their kind, weights and hue (uint8
+    OpenCV hue; None for a dot mask)."""
+
+    mask: np.ndarray
+    labels: np.ndarray
+    dots: _Dots
+    kind: int
+    weight: _Weight
+    hue: np.ndarray | None
+
+
+def _layer(mask: np.ndarray, weight: _Weight, kind: int, hue: np.ndarray | None,
+           min_area: float, max_area: float) -> _Layer | None:
+    """``mask`` labelled, with its components whose size and shape may be a dot's (sizes in
+    [min_area, max_area] px); None when no component can be large enough."""
+    if cv2.countNonZero(mask) < min_area:
+        return None  # not worth labelling
+    labels, dots = _label_dots(mask, min_area, max_area)
+    return _Layer(mask, labels, dots, kind, weight, hue)
+
+
+def _layer_parts(layer: _Layer, seen: dict | None = None,
+                 wanted: list[bool] | None = None) -> list[_Part]:
+    """The dots of ``layer`` (those ``wanted``, per dot, if given) whose ring just outside lies
+    mostly outside the mask (fragments of a larger patch of the same colour fail that).
 
     ``seen`` (shared by calls on masks of one ``weight``, ``hue`` and region) records the
     components whose outcome did not depend on the mask around them; an identical component
     is skipped the next time (in the next, overlapping hue band: an accepted one would be
     dropped as a duplicate).
     """
-    if cv2.countNonZero(mask) < min_area:
-        return []  # no component can be large enough: not worth labelling
-    labels, dots = _label_dots(mask, min_area, max_area)
+    mask, labels, hue = layer.mask, layer.labels, layer.hue
     parts = []
-    for i, (x, y, w, h, area) in dots:
+    for k, (i, (x, y, w, h, area)) in enumerate(layer.dots):
+        if wanted is not None and not wanted[k]:
+            continue
         pad = max(2, round(0.6 * max(w, h)))
         x0, y0 = max(0, x - pad), max(0, y - pad)
         x1, y1 = min(mask.shape[1], x + w + pad), min(mask.shape[0], y + h + pad)
@@ -311,9 +336,19 @@ def _parts(mask: np.ndarray, weight: _Weight, kind: int, hue: np.ndarray | None,
         if hue is not None:
             ang = hue[y0:y1, x0:x1][sub].astype(np.float64) * (np.pi / 90.0)
             h_mean = (math.degrees(math.atan2(np.sin(ang).mean(), np.cos(ang).mean())) / 2.0) % 180.0
-        parts.append(_Part(kind, (x0, y0, x1, y1), (x, y, w, h), area, sub, near, ring, weight,
-                           h_mean))
+        parts.append(_Part(layer.kind, (x0, y0, x1, y1), (x, y, w, h), area, sub, near, ring,
+                           layer.weight, h_mean))
     return parts
+
+
+def _parts(mask: np.ndarray, weight: _Weight, kind: int, hue: np.ndarray | None,
+           min_area: float, max_area: float, seen: dict | None = None) -> list[_Part]:
+    """The components of ``mask`` (uint8) that may be stickers, from the mask alone: sizes in
+    [min_area, max_area] px, compact, and the ring just outside mostly outside the mask
+    (:func:`_layer`, :func:`_layer_parts`). ``weight`` (a :class:`_Weight` over the same
+    region) and ``hue`` (uint8 OpenCV hue, colour masks) go with them."""
+    layer = _layer(mask, weight, kind, hue, min_area, max_area)
+    return [] if layer is None else _layer_parts(layer, seen)
 
 
 def _blob(part: _Part, lab: _Lab, offset: np.ndarray) -> _Blob | None:
@@ -382,39 +417,44 @@ def _least(span: tuple[float, float]) -> float:
     return 0.0 if lo <= 0.0 <= hi else min(abs(lo), abs(hi))
 
 
-def _may_pair(parts: list[_Part], offset: np.ndarray, centre: np.ndarray, u: np.ndarray,
+_Box = tuple[int, tuple[int, int, int, int], int, float | None]  # kind, (x, y, w, h), area, hue
+
+
+def _may_pair(parts: list[_Box], offset: np.ndarray, centre: np.ndarray, u: np.ndarray,
               up: np.ndarray, sep: float) -> list[bool]:
-    """Per part, whether it could be one of a pair :func:`_pair_score` scores above 0, or could
+    """Per part (kind, bounding box x, y, w, h in the region, area px, mean hue or None where
+    not known yet), whether it could be one of a pair :func:`_pair_score` scores above 0, or could
     decide, as an earlier blob of the same place, whether such a part is kept (the duplicate
     test of colour blobs, 1 px): the others need no colour analysis.
 
     Conservative: a part's centroid is not known before :func:`_blob`, only that it lies in
     its bounding box grown by 1 + _CENTRE_MARGIN px; the pair's span, offset from the
     midline, height and tilt are tested on the ranges those boxes allow (interval
-    arithmetic), its kind, hue and areas exactly as _pair_score tests them. Plain floats: a
+    arithmetic), its kind, hue (when known) and areas exactly as _pair_score tests them.
+    Plain floats: a
     frame has a few parts, for which NumPy's per-call cost is most of the work.
     """
     n = len(parts)
     m = 1.0 + _CENTRE_MARGIN
     ox, oy = float(offset[0]), float(offset[1])
     # The box each centroid lies in, frame px: (x lo, y lo), (x hi, y hi).
-    lo = [(p.bbox[0] - m + ox, p.bbox[1] - m + oy) for p in parts]
-    hi = [(p.bbox[0] + p.bbox[2] - 1 + m + ox, p.bbox[1] + p.bbox[3] - 1 + m + oy) for p in parts]
+    lo = [(x - m + ox, y - m + oy) for _, (x, y, _, _), _, _ in parts]
+    hi = [(x + w - 1 + m + ox, y + h - 1 + m + oy) for _, (x, y, w, h), _, _ in parts]
     uu, vv = (float(u[0]), float(u[1])), (float(up[0]), float(up[1]))
     cx, cy = float(centre[0]), float(centre[1])
     tilt = math.tan(math.radians(_MAX_PAIR_TILT_DEG))
     keep = [False] * n
     for i in range(n):
-        a = parts[i]
+        kind, _, area, hue = parts[i]
         for j in range(i + 1, n):
-            b = parts[j]
-            if a.kind != b.kind:
+            kind_j, _, area_j, hue_j = parts[j]
+            if kind != kind_j:
                 continue
-            if a.kind == 0:
-                dh = abs(a.hue - b.hue)
+            if kind == 0 and hue is not None and hue_j is not None:
+                dh = abs(hue - hue_j)
                 if min(dh, 180.0 - dh) > 15.0:
                     continue
-            if max(a.area, b.area) / min(a.area, b.area) > 3.5:
+            if max(area, area_j) / min(area, area_j) > 3.5:
                 continue
             # The difference of the two centroids and their midpoint (from the body centre).
             dlo = (lo[i][0] - hi[j][0], lo[i][1] - hi[j][1])
@@ -435,11 +475,11 @@ def _may_pair(parts: list[_Part], offset: np.ndarray, centre: np.ndarray, u: np.
             keep[i] = keep[j] = True
     # A colour blob is dropped when an earlier one lies within 1 px: keep every colour part
     # whose box comes within 1 px of a kept one's, and so on, so those decisions are the same.
-    todo = [i for i in range(n) if keep[i] and parts[i].kind == 0]
+    todo = [i for i in range(n) if keep[i] and parts[i][0] == 0]
     while todo:
         i = todo.pop()
         for j in range(n):
-            if (not keep[j] and parts[j].kind == 0
+            if (not keep[j] and parts[j][0] == 0
                     and lo[i][0] - hi[j][0] <= m and lo[j][0] - hi[i][0] <= m
                     and lo[i][1] - hi[j][1] <= m and lo[j][1] - hi[i][1] <= m):
                 keep[j] = True
@@ -484,8 +524,7 @@ def _candidates(roi: np.ndarray, offset: np.ndarray, sep: float, lab: _Lab | Non
     weight = _Weight(sat8, _MIN_SATURATION - 40)  # for the core
     colour_hue = np.where(colour > 0, hue8, np.uint8(255))
     present = np.bincount(colour_hue.ravel(), minlength=256)[:180] > 0
-    parts: list[_Part] = []
-    seen: dict = {}
+    layers: list[_Layer] = []
     # Components per band of hue (30 of OpenCV's 180, overlapping by half), so a sticker
     # touching a saturated garment of another colour (a pink dot at the hem of an orange top)
     # stays a blob of its own.
@@ -496,7 +535,8 @@ def _candidates(roi: np.ndarray, offset: np.ndarray, sep: float, lab: _Lab | Non
         if d_min * 3.0 >= 6.0:
             # Stickers ~6 px across or more survive a 3x3 opening; thin bridges do not.
             mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-        parts += _parts(mask, weight, 0, hue8, min_area, max_area, seen)
+        if (layer := _layer(mask, weight, 0, hue8, min_area, max_area)) is not None:
+            layers.append(layer)
     # Dots darker or brighter than their surroundings by a clear margin (a marker pen dot, a
     # black or white sticker): against the local mean over a few dot diameters.
     grey = cv2.cvtColor(roi, cv2.COLOR_BGR2GRAY).astype(np.float32)
@@ -504,9 +544,25 @@ def _candidates(roi: np.ndarray, offset: np.ndarray, sep: float, lab: _Lab | Non
     local = cv2.blur(grey, (k, k))
     for kind, diff in ((1, local - grey), (2, grey - local)):
         mask = (diff >= 45.0).astype(np.uint8)
-        parts += _parts(mask, _Weight(diff, 20.0), kind, None, min_area, max_area)
-    # The colour analysis (CIELAB, ~0.1 ms a part) only for the parts that could be in a pair.
-    wanted = [True] * len(parts) if body is None else _may_pair(parts, offset, *body, sep)
+        if (layer := _layer(mask, _Weight(diff, 20.0), kind, None, min_area, max_area)) is not None:
+            layers.append(layer)
+    # The ring tests (~10 calls a dot) only for the dots that could be in a pair, from their
+    # boxes and areas (their hues are not known yet), and the colour analysis (CIELAB, ~0.1 ms
+    # a part) only for the parts that still could, hues known.
+    seen: dict = {}
+    parts: list[_Part] = []
+    if body is None:
+        for layer in layers:
+            parts += _layer_parts(layer, seen if layer.kind == 0 else None)
+        wanted = [True] * len(parts)
+    else:
+        boxes: list[_Box] = [(layer.kind, (x, y, w, h), area, None)
+                             for layer in layers for _, (x, y, w, h, area) in layer.dots]
+        may = iter(_may_pair(boxes, offset, *body, sep))
+        for layer in layers:
+            parts += _layer_parts(layer, seen if layer.kind == 0 else None,
+                                  [next(may) for _ in layer.dots])
+        wanted = _may_pair([(p.kind, p.bbox, p.area, p.hue) for p in parts], offset, *body, sep)
     blobs: list[_Blob] = []
     for part, want in zip(parts, wanted, strict=True):
         if not want or (b := _blob(part, lab, offset)) is None:
