@@ -294,3 +294,13 @@ def test_labels_and_dots_at_once_are_label_then_dots():
         labels1, dots = markers._label_dots(mask, lo, hi)
         np.testing.assert_array_equal(labels1, labels0)
         assert dots == markers._dots(stats, lo, hi)
+
+
+def test_norms_are_numpys():
+    rng = np.random.default_rng(20)
+    for _ in range(500):
+        shape = tuple(int(v) for v in rng.integers(1, 40, int(rng.integers(1, 3))))
+        v = (rng.standard_normal((*shape, 3)) * rng.uniform(0.01, 300.0)).astype(np.float32)
+        np.testing.assert_array_equal(markers._norm3(v), np.linalg.norm(v, axis=-1))
+        fg = v.reshape(-1, 3)[0]
+        assert float(np.sqrt(fg.dot(fg))) == float(np.linalg.norm(fg))

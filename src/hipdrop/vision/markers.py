@@ -135,6 +135,13 @@ def _median0(values: np.ndarray) -> np.ndarray:
     return (s[half - 1] + s[half]) / np.float32(2.0)
 
 
+def _norm3(v: np.ndarray) -> np.ndarray:
+    """``np.linalg.norm(v, axis=-1)`` of (..., 3) float32: the squares added in its order,
+    (0 + 1) + 2, so the same bits, without its overhead (cues._magnitude's reading)."""
+    a, b, c = v[..., 0], v[..., 1], v[..., 2]
+    return np.sqrt(a * a + b * b + c * c)
+
+
 def _percentile75(values: np.ndarray) -> np.floating:
     """``np.percentile(values, 75)`` of (N,) float32, N >= 1: numpy's linear method (its float32
     virtual index and two-sided lerp, same float32 result) without its overhead."""
@@ -362,7 +369,7 @@ def _blob(part: _Part, lab: _Lab, offset: np.ndarray) -> _Blob | None:
     wpatch = part.weight[y0:y1, x0:x1]
     core = wpatch >= _percentile75(wpatch[sub])
     fg = patch[sub & core].mean(axis=0) - background
-    contrast = float(np.linalg.norm(fg))
+    contrast = float(np.sqrt(fg.dot(fg)))  # np.linalg.norm(fg)'s arithmetic, without its checks
     if contrast < _MIN_RING_CONTRAST:
         return None
     # Each pixel's coverage by the sticker, from where its colour lies between the
@@ -375,7 +382,7 @@ def _blob(part: _Part, lab: _Lab, offset: np.ndarray) -> _Blob | None:
     # A pixel that is part sticker and part background lies on the line between their
     # colours; one far off it is something else (a hem over the sticker's edge, a
     # highlight) and covers nothing of the sticker, whatever the threshold let in.
-    off = np.linalg.norm(d - along[..., None] * fg, axis=-1)
+    off = _norm3(d - along[..., None] * fg)
     wgt = np.where(near & (off <= _MAX_OFF_MIX * contrast), alpha, 0.0)
     total = float(wgt.sum())
     if total <= 0:
@@ -493,7 +500,7 @@ _BAND_STARTS = tuple(range(0, 180, 15))
 _HUES = np.arange(256)
 _BAND_LUTS = tuple(((((_HUES - lo) % 180) < 30) & (_HUES < 180)).astype(np.uint8)
                    for lo in _BAND_STARTS)
-_BAND_HUES = tuple(lut[:180] > 0 for lut in _BAND_LUTS)  # (180,) bool: the band's hues
+_BAND_HUES = np.stack([lut[:180] > 0 for lut in _BAND_LUTS])  # (bands, 180) bool: their hues
 # Per value V, the saturation a pixel must exceed to count as colour: S >= 140 + 1.5 (60 - V)+
 # (S is an integer, so S > ceil(that) - 1), and nothing below V 25 (S > 255 never holds).
 _SAT_ABOVE = np.where(_HUES >= _MIN_VALUE,
@@ -528,8 +535,10 @@ def _candidates(roi: np.ndarray, offset: np.ndarray, sep: float, lab: _Lab | Non
     # Components per band of hue (30 of OpenCV's 180, overlapping by half), so a sticker
     # touching a saturated garment of another colour (a pink dot at the hem of an orange top)
     # stays a blob of its own.
-    for band_lut, band_hues in zip(_BAND_LUTS, _BAND_HUES, strict=True):
-        if not (present & band_hues).any():
+    # The bands with a colour pixel, all at once (two calls where one band at a time took 24).
+    in_band: list[bool] = np.asarray(np.logical_and(_BAND_HUES, present).any(axis=1)).tolist()
+    for band_lut, band_present in zip(_BAND_LUTS, in_band, strict=True):
+        if not band_present:
             continue
         mask = cv2.LUT(colour_hue, band_lut)
         if d_min * 3.0 >= 6.0:
