@@ -247,7 +247,7 @@ def _label_dots(mask: np.ndarray, min_area: float, max_area: float
     return labels, dots
 
 
-# Outcomes of _components' tests that depend on a component's pixels alone (not on the rest
+# Outcomes of _layer_parts' tests that depend on a component's pixels alone (not on the rest
 # of the mask): a component seen again with the same pixels (in the next, overlapping hue band)
 # gets the same outcome, and an accepted one would be dropped as a duplicate.
 _FINAL = "final"
@@ -348,16 +348,6 @@ def _layer_parts(layer: _Layer, seen: dict | None = None,
     return parts
 
 
-def _parts(mask: np.ndarray, weight: _Weight, kind: int, hue: np.ndarray | None,
-           min_area: float, max_area: float, seen: dict | None = None) -> list[_Part]:
-    """The components of ``mask`` (uint8) that may be stickers, from the mask alone: sizes in
-    [min_area, max_area] px, compact, and the ring just outside mostly outside the mask
-    (:func:`_layer`, :func:`_layer_parts`). ``weight`` (a :class:`_Weight` over the same
-    region) and ``hue`` (uint8 OpenCV hue, colour masks) go with them."""
-    layer = _layer(mask, weight, kind, hue, min_area, max_area)
-    return [] if layer is None else _layer_parts(layer, seen)
-
-
 def _blob(part: _Part, lab: _Lab, offset: np.ndarray) -> _Blob | None:
     """The blob of ``part`` if it stands out in colour from the ring around it (CIELAB,
     ``lab`` of the region, a :class:`_Lab`) by _MIN_RING_CONTRAST, with its centroid to a
@@ -390,19 +380,6 @@ def _blob(part: _Part, lab: _Lab, offset: np.ndarray) -> _Blob | None:
     xs, ys = np.arange(x0, x1)[None, :], np.arange(y0, y1)[:, None]
     centre = np.array([(wgt * xs).sum() / total, (wgt * ys).sum() / total]) + offset
     return _Blob(centre, float(part.area), part.kind, part.hue, background)
-
-
-def _components(mask: np.ndarray, weight: _Weight, offset: np.ndarray, kind: int,
-                hue: np.ndarray | None, lab: _Lab, min_area: float, max_area: float,
-                seen: dict | None = None) -> list[_Blob]:
-    """Isolated compact blobs of ``mask`` (uint8) with sizes in [min_area, max_area] px that
-    stand out from the ring around them (:func:`_parts`, then :func:`_blob`)."""
-    blobs = []
-    for part in _parts(mask, weight, kind, hue, min_area, max_area, seen):
-        blob = _blob(part, lab, offset)
-        if blob is not None:
-            blobs.append(blob)
-    return blobs
 
 
 # A blob's centroid is a weighted mean of the pixels of its component grown by one (``near``):
