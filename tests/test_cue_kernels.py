@@ -94,6 +94,42 @@ def test_ransac_support_is_maximum_at():
         want = _ransac_reference(cols, rows, strength, 1.5, w, np.random.default_rng(k))
         np.testing.assert_array_equal(got[:2], want[:2])
         np.testing.assert_array_equal(got[2], want[2])
+        # With the candidates' own slots (as waist_line gives them): the same.
+        *same, slot = cues._edge_slots(roi)
+        for a, b in zip(same, (cols, rows, strength), strict=True):
+            np.testing.assert_array_equal(a, b)
+        got = cues._ransac_line(cols, rows, strength, 1.5, w, lambda n, t, k=k: cues._draws(k, n, t),
+                                slot=slot)
+        np.testing.assert_array_equal(got[:2], want[:2])
+        np.testing.assert_array_equal(got[2], want[2])
+
+
+def test_edge_candidates_are_take_along_axis():
+    """cues._edge_slots' gather of the top candidates is np.take_along_axis's and the
+    broadcast columns' (as they were), in the same order."""
+    rng = np.random.default_rng(21)
+    for _ in range(300):
+        h, w = int(rng.integers(3, 60)), int(rng.integers(1, 120))
+        roi = rng.integers(0, 256, (h, w, 3)).astype(np.uint8)
+        roi[h // 2:] //= int(rng.integers(1, 4))
+        cols, rows, strength, slot = cues._edge_slots(roi)
+        # The reference, from the same score.
+        r = cv2.GaussianBlur(roi.astype(np.float32), (0, 0), 1.0)
+        my = cues._magnitude(cv2.Sobel(r, cv2.CV_32F, 0, 1, ksize=3))
+        mx = cues._magnitude(cv2.Sobel(r, cv2.CV_32F, 1, 0, ksize=3))
+        score = np.where(my > 1.5 * mx, my, 0.0)
+        peak = (score[1:-1] >= score[:-2]) & (score[1:-1] > score[2:])
+        inner = score[1:-1] * peak
+        score = np.zeros_like(score)
+        score[1:-1] = inner
+        top = np.argsort(score, axis=0)[-3:]
+        s = np.take_along_axis(score, top, axis=0)
+        c = np.broadcast_to(np.arange(w), top.shape)
+        keep = s > 0
+        np.testing.assert_array_equal(cols, c[keep].astype(np.float64))
+        np.testing.assert_array_equal(rows, top[keep].astype(np.float64))
+        np.testing.assert_array_equal(strength, s[keep])
+        assert len({(int(a), int(b)) for a, b in zip(slot, cols, strict=True)}) == len(cols)
 
 
 def test_shading_in_one_blend_is_the_phase_by_phase_blend():
