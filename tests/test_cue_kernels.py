@@ -94,6 +94,42 @@ def test_ransac_support_is_maximum_at():
         want = _ransac_reference(cols, rows, strength, 1.5, w, np.random.default_rng(k))
         np.testing.assert_array_equal(got[:2], want[:2])
         np.testing.assert_array_equal(got[2], want[2])
+        # With the candidates' own slots (as waist_line gives them): the same.
+        *same, slot = cues._edge_slots(roi)
+        for a, b in zip(same, (cols, rows, strength), strict=True):
+            np.testing.assert_array_equal(a, b)
+        got = cues._ransac_line(cols, rows, strength, 1.5, w, lambda n, t, k=k: cues._draws(k, n, t),
+                                slot=slot)
+        np.testing.assert_array_equal(got[:2], want[:2])
+        np.testing.assert_array_equal(got[2], want[2])
+
+
+def test_edge_candidates_are_take_along_axis():
+    """cues._edge_slots' gather of the top candidates is np.take_along_axis's and the
+    broadcast columns' (as they were), in the same order."""
+    rng = np.random.default_rng(21)
+    for _ in range(300):
+        h, w = int(rng.integers(3, 60)), int(rng.integers(1, 120))
+        roi = rng.integers(0, 256, (h, w, 3)).astype(np.uint8)
+        roi[h // 2:] //= int(rng.integers(1, 4))
+        cols, rows, strength, slot = cues._edge_slots(roi)
+        # The reference, from the same score.
+        r = cv2.GaussianBlur(roi.astype(np.float32), (0, 0), 1.0)
+        my = cues._magnitude(cv2.Sobel(r, cv2.CV_32F, 0, 1, ksize=3))
+        mx = cues._magnitude(cv2.Sobel(r, cv2.CV_32F, 1, 0, ksize=3))
+        score = np.where(my > 1.5 * mx, my, 0.0)
+        peak = (score[1:-1] >= score[:-2]) & (score[1:-1] > score[2:])
+        inner = score[1:-1] * peak
+        score = np.zeros_like(score)
+        score[1:-1] = inner
+        top = np.argsort(score, axis=0)[-3:]
+        s = np.take_along_axis(score, top, axis=0)
+        c = np.broadcast_to(np.arange(w), top.shape)
+        keep = s > 0
+        np.testing.assert_array_equal(cols, c[keep].astype(np.float64))
+        np.testing.assert_array_equal(rows, top[keep].astype(np.float64))
+        np.testing.assert_array_equal(strength, s[keep])
+        assert len({(int(a), int(b)) for a, b in zip(slot, cols, strict=True)}) == len(cols)
 
 
 def test_shading_in_one_blend_is_the_phase_by_phase_blend():
@@ -170,3 +206,137 @@ def test_dot_prefilter_is_the_loops():
                 continue
             want.append((i, (int(x), int(y), int(w), int(h), int(area))))
         assert markers._dots(stats, lo, hi) == want
+
+
+def _sticker_scene(rng: np.random.Generator):
+    """A textured frame with sticker-like pairs and stray dots near a body's hips: the frame
+    (H, W, 3 uint8, JPEG-compressed), and the body's mid-hip point, unit vectors right-to-left
+    hip and up, and hip separation (px)."""
+    h, w = 220, 300
+    small = rng.integers(70, 190, (h // 40, w // 40, 3)).astype(np.uint8)
+    frame = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+    frame = np.clip(frame + rng.normal(0.0, 4.0, frame.shape), 0, 255).astype(np.uint8)
+    sep = float(rng.uniform(30.0, 80.0))
+    a = float(rng.uniform(-0.35, 0.35))
+    u, up = np.array([np.cos(a), np.sin(a)]), np.array([np.sin(a), -np.cos(a)])
+    centre = np.array([w / 2, h / 2]) + rng.uniform(-15.0, 15.0, 2) - 0.3 * sep * up
+
+    def colour() -> tuple[int, int, int]:
+        pick = rng.random()
+        if pick < 0.2:
+            return (20, 20, 25)  # a dark dot
+        if pick < 0.35:
+            return (245, 245, 240)  # a bright one
+        hsv = np.array([[[rng.integers(0, 180), rng.integers(150, 256), rng.integers(60, 256)]]],
+                       np.uint8)
+        return tuple(int(v) for v in cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0])
+
+    for _ in range(int(rng.integers(1, 4))):  # pairs like stickers, some off the rules
+        mid = centre + rng.uniform(-0.6, 1.4) * sep * up + rng.uniform(-0.6, 0.6) * sep * u
+        half = 0.5 * rng.uniform(0.1, 2.6) * sep * (u + rng.uniform(-0.5, 0.5) * up)
+        c, r = colour(), rng.uniform(0.03, 0.25) * sep
+        for p in (mid + half, mid - half):
+            rr = r * rng.uniform(0.6, 1.6)
+            cv2.circle(frame, (round(p[0] * 16), round(p[1] * 16)), round(rr * 16), c, -1,
+                       cv2.LINE_AA, 4)
+    for _ in range(int(rng.integers(0, 10))):  # stray dots anywhere
+        p = rng.uniform((0, 0), (w, h))
+        cv2.circle(frame, (round(p[0] * 16), round(p[1] * 16)),
+                   round(rng.uniform(0.03, 0.25) * sep * 16), colour(), -1, cv2.LINE_AA, 4)
+    _ok, jpg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return cv2.imdecode(jpg, cv2.IMREAD_COLOR), centre, u, up, sep
+
+
+def test_pair_prefilter_drops_only_blobs_that_cannot_change_the_pair():
+    """markers._candidates with the body's axes skips the colour analysis of the blobs that
+    could not be in a pair (markers._may_pair): the blobs it keeps are the full list's, bit for
+    bit and in order; it keeps every blob with a partner; and the pair found (tracking or not)
+    is the one the full list gives."""
+    rng = np.random.default_rng(16)
+    pairs = dropped = 0
+    for k in range(150):
+        frame, centre, u, up, sep = _sticker_scene(rng)
+        offset = np.zeros(2)
+        full = markers._candidates(frame, offset, sep)
+        kept = markers._candidates(frame, offset, sep, body=(centre, u, up))
+        at = [next(i for i, b in enumerate(full) if b.centre.tobytes() == c.centre.tobytes())
+              for c in kept]
+        assert at == sorted(at)
+        for b, i in zip(kept, at, strict=True):
+            f = full[i]
+            assert (b.kind, b.area, b.hue) == (f.kind, f.area, f.hue)
+            np.testing.assert_array_equal(b.ring_lab, f.ring_lab)
+        for i, b in enumerate(full):
+            if any(markers._pair_score(b, o, centre, u, up, sep) > 0 for o in full if o is not b):
+                assert i in at
+                pairs += 1
+        dropped += len(full) - len(kept)
+        previous = markers._best_pair(full, centre, u, up, sep, None)
+        if k % 2 and previous.found:  # as if tracked from a pair nearby
+            shift = rng.normal(0.0, 0.2 * sep, 2)
+            previous = markers.MarkerCue(previous.left + shift, previous.right + shift, 0.5)
+        for prev in (None, previous):
+            want = markers._best_pair(full, centre, u, up, sep, prev).as_row()
+            got = markers._best_pair(kept, centre, u, up, sep, prev).as_row()
+            assert np.array(got).tobytes() == np.array(want).tobytes()
+    assert pairs > 50 and dropped > 100  # the scenes have pairs, and blobs to skip
+
+
+def test_pair_prefilter_keeps_the_chain_of_colour_duplicates_around_a_pair():
+    """A colour blob is dropped when an earlier one lies within 1 px (the same sticker in two
+    overlapping hue bands), so the colour parts whose boxes come within 1 px of a kept one's
+    are kept too, and theirs in turn; a dot (kind 1) and a far colour part are not."""
+    centre, u, up, sep = np.array([100.0, 100.0]), np.array([1.0, 0.0]), np.array([0.0, -1.0]), 50.0
+
+    def part(kind: int, x: int, y: int, size: int, hue: float | None):
+        return kind, (x, y, size, size), size * size, hue
+
+    parts = [part(0, 70, 76, 6, 60.0), part(0, 124, 76, 6, 62.0),  # a pair 0.4 w up, 1.08 w apart
+             part(0, 77, 76, 6, 100.0),  # 1 px right of the left one's box, another hue
+             part(0, 84, 76, 6, 140.0),  # 1 px right of that: the chain goes on
+             part(0, 93, 76, 6, 20.0),  # 2 px right of it: out of the chain
+             part(1, 77, 84, 6, 0.0),  # a dot touching the pair's box: not a colour duplicate
+             part(0, 20, 190, 6, 60.0)]  # far below: no pair
+    keep = markers._may_pair(parts, np.zeros(2), centre, u, up, sep)
+    assert keep == [True, True, True, True, False, False, False]
+    # The pair's own tests decide alone: another hue, an area 4x, a tilt of 40 deg, too close.
+    for other in (part(0, 124, 76, 6, 90.0), part(0, 124, 76, 12, 60.0),
+                  part(0, 124, 31, 6, 60.0), part(0, 76, 76, 6, 60.0)):
+        assert not any(markers._may_pair([parts[0], other], np.zeros(2), centre, u, up, sep))
+    # Hues not known yet (the dots, before their ring tests): the hue test is left out.
+    assert all(markers._may_pair([part(0, 70, 76, 6, None), part(0, 124, 76, 6, None)],
+                                 np.zeros(2), centre, u, up, sep))
+
+
+def test_line_fit_is_polyfits():
+    rng = np.random.default_rng(18)
+    for _ in range(2000):
+        n = int(rng.integers(3, 300))
+        x = rng.integers(0, 200, n).astype(np.float64)
+        y = rng.integers(0, 120, n).astype(np.float64) + (x * rng.uniform(-0.5, 0.5) if
+                                                          rng.random() < 0.5 else 0.0)
+        w = np.sqrt((rng.random(n) * 400.0).astype(np.float32) + np.float32(0.01))
+        want = np.polyfit(x, y, 1, w=w)
+        got = cues._polyfit1(x, y, w)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+
+
+def test_labels_and_dots_at_once_are_label_then_dots():
+    rng = np.random.default_rng(19)
+    for mask in _masks(rng, 600):
+        lo, hi = float(rng.uniform(1.0, 30.0)), float(rng.uniform(30.0, 600.0))
+        _, labels0, stats = markers._label(mask)
+        labels1, dots = markers._label_dots(mask, lo, hi)
+        np.testing.assert_array_equal(labels1, labels0)
+        assert dots == markers._dots(stats, lo, hi)
+
+
+def test_norms_are_numpys():
+    rng = np.random.default_rng(20)
+    for _ in range(500):
+        shape = tuple(int(v) for v in rng.integers(1, 40, int(rng.integers(1, 3))))
+        v = (rng.standard_normal((*shape, 3)) * rng.uniform(0.01, 300.0)).astype(np.float32)
+        np.testing.assert_array_equal(markers._norm3(v), np.linalg.norm(v, axis=-1))
+        fg = v.reshape(-1, 3)[0]
+        assert float(np.sqrt(fg.dot(fg))) == float(np.linalg.norm(fg))

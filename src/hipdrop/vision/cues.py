@@ -15,6 +15,7 @@ is low, and the estimator (:mod:`hipdrop.core.obliquity`) falls back to the cali
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -73,6 +74,13 @@ def _edge_candidates(roi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
     Returns (cols, rows, strength) of up to ``_CANDIDATES`` local maxima a column.
     """
+    cols, rows, strength, _ = _edge_slots(roi)
+    return cols, rows, strength
+
+
+def _edge_slots(roi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_edge_candidates` and, per candidate, its (intp) slot in [0, _CANDIDATES): no
+    two of one column share one (:func:`_ransac_line`'s scatter)."""
     roi = cv2.GaussianBlur(roi.astype(np.float32), (0, 0), 1.0)
     gy = cv2.Sobel(roi, cv2.CV_32F, 0, 1, ksize=3)
     gx = cv2.Sobel(roi, cv2.CV_32F, 1, 0, ksize=3)
@@ -84,10 +92,11 @@ def _edge_candidates(roi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     score = np.zeros_like(score)
     score[1:-1] = inner
     top = np.argsort(score, axis=0)[-_CANDIDATES:]  # (K, W)
-    strength = np.take_along_axis(score, top, axis=0)
-    cols = np.broadcast_to(np.arange(roi.shape[1]), top.shape)
-    keep = strength > 0
-    return cols[keep].astype(np.float64), top[keep].astype(np.float64), strength[keep]
+    strength = score[top, np.arange(roi.shape[1])]  # np.take_along_axis(score, top, axis=0)
+    # The kept (slot, column)s in row-major order, the order cols[keep] gave.
+    slot, cols = np.nonzero(strength > 0)
+    return (cols.astype(np.float64), top[slot, cols].astype(np.float64), strength[slot, cols],
+            slot)
 
 
 def _median(values: np.ndarray) -> float:
@@ -99,12 +108,13 @@ def _median(values: np.ndarray) -> float:
 
 
 def _ransac_line(x: np.ndarray, y: np.ndarray, w: np.ndarray, tol: float, n_cols: int,
-                 rng: Callable[[int, int], tuple[np.ndarray, np.ndarray]], tries: int = 64
-                 ) -> tuple[float, float, np.ndarray]:
+                 rng: Callable[[int, int], tuple[np.ndarray, np.ndarray]], tries: int = 64,
+                 slot: np.ndarray | None = None) -> tuple[float, float, np.ndarray]:
     """Slope, intercept and inlier mask of the line with the most edge support.
 
     ``rng(n, tries)`` gives the two (tries,) index draws in [0, n) of the sample pairs
-    (:func:`_draws`).
+    (:func:`_draws`). ``slot`` (N,) intp: slots in which no two candidates of a column meet
+    (:func:`_edge_slots`'); found here when not given.
 
     Support counts each column once (its best inlier's strength), so a line is chosen for how
     far it runs across the body, not for how many candidates pile up in one spot.
@@ -125,21 +135,41 @@ def _ransac_line(x: np.ndarray, y: np.ndarray, w: np.ndarray, tol: float, n_cols
     # candidates then scatter into a dense (tries, slots, columns) array without collisions,
     # whose max over slots is what np.maximum.at into (tries, columns) gives, at a fraction of
     # its cost.
-    order = np.argsort(col, kind="stable")
-    first = np.ones(n, bool)
-    first[1:] = col[order][1:] != col[order][:-1]
-    rank = np.arange(n) - np.maximum.accumulate(np.where(first, np.arange(n), 0))
-    slot = np.empty(n, np.intp)
-    slot[order] = rank
+    # Any slots without collisions give the same maxima (and so the same support, bit for
+    # bit): the candidates' own among _CANDIDATES, when given, save finding ranks.
+    if slot is None:
+        order = np.argsort(col, kind="stable")
+        first = np.ones(n, bool)
+        first[1:] = col[order][1:] != col[order][:-1]
+        rank = np.arange(n) - np.maximum.accumulate(np.where(first, np.arange(n), 0))
+        slot = np.empty(n, np.intp)
+        slot[order] = rank
     dense = np.zeros((len(slope), int(slot.max()) + 1, n_cols))
     dense[:, slot, col] = inl * w[None, :]
     support = dense.max(axis=1)
     best = int(np.argmax(support.sum(axis=1)))
     mask = inl[best]
     # Refine on the inliers (weighted least squares).
-    a, b = np.polyfit(x[mask], y[mask], 1, w=np.sqrt(w[mask])) if mask.sum() >= 3 else (
+    a, b = _polyfit1(x[mask], y[mask], np.sqrt(w[mask])) if mask.sum() >= 3 else (
         slope[best], icpt[best])
     return float(a), float(b), np.abs(y - (a * x + b)) <= tol
+
+
+def _polyfit1(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``np.polyfit(x, y, 1, w=w)`` of (N,) float64 x, y and (N,) float32 w: its arithmetic
+    step for step (the Vandermonde matrix, the weights, the column scaling, the same
+    ``lstsq`` with the same rcond), so the same bits, without its checks and conversions
+    (~30 us of its ~50 a frame)."""
+    lhs = np.empty((len(x), 2))
+    lhs[:, 0], lhs[:, 1] = x, 1.0  # np.vander(x, 2)
+    lhs *= w[:, np.newaxis]
+    rhs = y * w
+    scale = np.sqrt((lhs * lhs).sum(axis=0))
+    lhs /= scale
+    c, _, rank, _ = np.linalg.lstsq(lhs, rhs, len(x) * np.finfo(np.float64).eps)
+    if rank != 2:
+        warnings.warn("Polyfit may be poorly conditioned", np.exceptions.RankWarning, stacklevel=2)
+    return (c.T / scale).T
 
 
 @functools.lru_cache(maxsize=4096)
@@ -183,12 +213,13 @@ def waist_line(frame: np.ndarray, points: np.ndarray, seed: int = 0) -> WaistCue
     rot[:, 2] -= (x0, y0)
     roi = cv2.warpAffine(frame, rot, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_REPLICATE)
-    cols, rows, strength = _edge_candidates(roi)
+    cols, rows, strength, slot = _edge_slots(roi)
     if len(cols) < 8:
         return NO_WAIST
     slope, icpt, inliers = _ransac_line(cols, rows, strength, tol=max(1.5, 0.02 * sep),
                                         n_cols=roi.shape[1],
-                                        rng=lambda n, tries: _draws(seed, n, tries))
+                                        rng=lambda n, tries: _draws(seed, n, tries),
+                                        slot=slot)
     if not np.isfinite(slope):
         return NO_WAIST
     # The columns the line crosses (np.unique's count, without its sort).
