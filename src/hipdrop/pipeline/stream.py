@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hipdrop.core.landmarks import LandmarkSeries, SeriesRecorder
-from hipdrop.core.measures import Signals, StreamSmoother, frame_signals
+from hipdrop.core.measures import ROW, Signals, StreamSmoother, frame_row
 from hipdrop.core.reps import LEGS, Rep
 from hipdrop.core.side import SIDES, Side
 from hipdrop.core.stance import StancePhase, baseline, lean_toward
@@ -29,11 +29,9 @@ from hipdrop.pipeline.analysis import Analysis, analyze_signals, measure_stance
 from hipdrop.pipeline.trackers import LegScaleTracker, RepTracker, RestTracker, StanceTracker
 from hipdrop.settings import Settings
 
-_NAN_IMAGE = np.full((1, 33, 4), np.nan)
 # The tiers in order of trust, and the signal each is read from.
 _TIER_SIGNALS = {MARKERS: "marker_obliquity_deg", WAIST: "waist_obliquity_deg",
                  LANDMARKS: "landmark_obliquity_deg"}
-_NAN_WORLD = np.full((1, 33, 3), np.nan)
 
 
 @dataclass
@@ -125,31 +123,45 @@ class FrameState:
 
 
 class _Buffer:
-    """Growable columns of per-frame values."""
+    """Growable columns of per-frame values, named once by the first :meth:`append`."""
 
     def __init__(self, capacity: int = 4096) -> None:
         self._cap = capacity
         self._n = 0
         self._cols: dict[str, np.ndarray] = {}
+        self._order: list[np.ndarray] = []  # the columns in the order of the values appended
 
-    def append(self, **values: float | bool | int) -> None:
+    def append(self, names: tuple[str, ...], values: list) -> None:
+        """Add one frame's ``values`` (floats, bools, ints) of the columns ``names`` (the same
+        names, in the same order, every frame)."""
         if self._n == self._cap:
             self._cap *= 2
             for k, v in self._cols.items():
                 grown = np.empty(self._cap, v.dtype)
                 grown[: self._n] = v[: self._n]
                 self._cols[k] = grown
-        for k, value in values.items():
-            if k not in self._cols:
+            self._order = [self._cols[k] for k in names]
+        if not self._cols:
+            for k, value in zip(names, values, strict=True):
                 self._cols[k] = np.empty(self._cap, np.asarray(value).dtype)
-            self._cols[k][self._n] = value
-        self._n += 1
+            self._order = [self._cols[k] for k in names]
+        n = self._n
+        for col, value in zip(self._order, values, strict=True):
+            col[n] = value
+        self._n = n + 1
 
     def __len__(self) -> int:
         return self._n
 
     def __getitem__(self, key: str) -> np.ndarray:
         return self._cols[key][: self._n]
+
+
+# The buffer's columns: t, pose, upright, the stance label, then the signals of a ROW list.
+_COLUMNS = ("t", "pose", "upright", "label", *ROW[3:])
+# Where the signals the update reads sit in a ROW list.
+_AT = {name: ROW.index(name) for name in ROW}
+_TIER_AT = {tier: _AT[name] for tier, name in _TIER_SIGNALS.items()}
 
 
 class StreamAnalyzer:
@@ -193,20 +205,16 @@ class StreamAnalyzer:
         t_rel = t - self._t0
         self.recorder.append(image, world, t, waist, markers, silhouette)
         scale = self.scale.update(image, world)
-        raw = frame_signals(_NAN_IMAGE if image is None else image[None],
-                            _NAN_WORLD if world is None else world[None],
-                            np.array([t_rel]), scale, self.settings,
-                            None if waist is None else np.array([waist], np.float64),
-                            None if markers is None else np.array([markers], np.float64))
-        sig = self._smoother(raw)
+        # One frame's signals as a list of floats (frame_row: frame_signals' numbers without
+        # its ~150 NumPy calls on one-frame arrays), smoothed, then as length-1 arrays.
+        row = self._smoother.row(frame_row(image, world, t_rel, scale, self.settings, waist,
+                                           markers))
+        sig = Signals.of_row(row)
         i = len(self._buf)
         before = self.stance.run_start
-        self.stance.update(float(sig.lift_left[0]), float(sig.lift_right[0]),
-                           bool(sig.upright[0]), t_rel)
+        self.stance.update(row[_AT["lift_left"]], row[_AT["lift_right"]], row[2], t_rel)
         label = self.stance.label
-        self._buf.append(
-            t=t_rel, pose=bool(sig.pose[0]), upright=bool(sig.upright[0]), label=label,
-            **{name: float(getattr(sig, name)[0]) for name in Signals.CONTINUOUS + Signals.RAW})
+        self._buf.append(_COLUMNS, [t_rel, row[1], row[2], label, *row[3:]])
         side = self.stance.side
         if side is not None and (self.stance.run_start != before or i == 0):
             self._start_run(i)
@@ -214,12 +222,12 @@ class StreamAnalyzer:
         if side is not None:
             # The most trusted tier read in this frame against its own baseline; the saved
             # result (finish) reads each whole phase by one tier, as offline.
-            for tier, name in _TIER_SIGNALS.items():
-                value = float(getattr(sig, name)[0])
+            for tier, at in _TIER_AT.items():
+                value = row[at]
                 if tier in self._tier0 and math.isfinite(value):
                     drop, source = side.sign * (value - self._tier0[tier]), tier
                     break
-        alpha = sig.legs("abduction")[0]
+        alpha = np.array([row[_AT["abduction_left_deg"]], row[_AT["abduction_right_deg"]]])
         ended = self.legs.update(t_rel, alpha, self.rest.update(alpha))
         up = self.legs.up
         hold, best = self.legs.hold_s.tolist(), self.legs.best_hold_s.tolist()
