@@ -297,7 +297,8 @@ assert (L_SHOULDER + 1, L_HIP, R_HIP, L_KNEE, R_KNEE, L_ANKLE, R_ANKLE, L_HEEL, 
 
 def frame_row(image: np.ndarray | None, world: np.ndarray | None, t: float, scale: LegScale,
               settings: Settings, waist: tuple[float, ...] | None = None,
-              markers: tuple[float, ...] | None = None) -> list:
+              markers: tuple[float, ...] | None = None, rows: list | None = None,
+              world_rows: list | None = None) -> list:
     """:func:`frame_signals` of one frame, as a :data:`ROW` list of Python floats (pose and
     upright bool): the same numbers to the bit (tests/test_frame_row.py), ~20 times faster.
 
@@ -308,13 +309,14 @@ def frame_row(image: np.ndarray | None, world: np.ndarray | None, t: float, scal
     t : float, seconds.
     waist : (obliquity deg, confidence[, height]) or None, the waist cue.
     markers : (xL, yL, xR, yR px, confidence) or None, the pelvis markers.
+    rows, world_rows : ``image.tolist()`` and ``world.tolist()``, when the caller has them.
 
     The frame's numbers are read out as floats once (``tolist``) and the angles taken by the
     scalar twins of :mod:`hipdrop.core.kinematics`: a one-frame NumPy call costs ~1 us of
     overhead, and :func:`frame_signals` makes ~150 of them.
     """
     try:
-        return _frame_row(image, world, t, scale, settings, waist, markers)
+        return _frame_row(image, world, t, scale, settings, waist, markers, rows, world_rows)
     except (ZeroDivisionError, ValueError):  # coincident points: NumPy's IEEE inf and NaN
         with np.errstate(divide="ignore", invalid="ignore"):
             return frame_signals(_NAN_IMAGE if image is None else image[None],
@@ -327,10 +329,14 @@ def frame_row(image: np.ndarray | None, world: np.ndarray | None, t: float, scal
 
 def _frame_row(image: np.ndarray | None, world: np.ndarray | None, t: float, scale: LegScale,
                settings: Settings, waist: tuple[float, ...] | None,
-               markers: tuple[float, ...] | None) -> list:
+               markers: tuple[float, ...] | None, rows: list | None, world_rows: list | None
+               ) -> list:
     nan = math.nan
     mv = settings.min_visibility
-    rows: list[list[float]] = _NAN_ROWS if image is None else image.tolist()
+    if image is None:
+        rows = _NAN_ROWS
+    elif rows is None:
+        rows = image.tolist()
     # The points the angles read, (x, y, 0.0) px; unseen ones (visibility below
     # min_visibility, or NaN) NaN, as frame_signals masks them.
     read = rows[L_SHOULDER:R_SHOULDER + 1] + rows[L_HIP:R_FOOT + 1]
@@ -345,12 +351,13 @@ def _frame_row(image: np.ndarray | None, world: np.ndarray | None, t: float, sca
         wp = [_NAN_POINT] * 12
         whole = False
     else:
-        world_rows = world.tolist()
+        if world_rows is None:
+            world_rows = world.tolist()
         wp = [w if r[3] >= mv else _NAN_POINT
               for r, w in zip(read, world_rows[L_SHOULDER:R_SHOULDER + 1]
                               + world_rows[L_HIP:R_FOOT + 1], strict=True)]
-        whole = (all(map(float(mv).__le__, image[:, 3].tolist()))  # NaN: False
-                 and all(map(math.isfinite, world[:, 0].tolist())))
+        whole = (all([r[3] >= mv for r in rows])  # NaN: False
+                 and all(map(math.isfinite, [w[0] for w in world_rows])))
     oblique = kin.obliquity_deg_one(lh, rh)
     abd_l, abd_r = kin.abduction_deg_one(ls, rs, lh, rh, la, ra)
     # Foot heights from world landmarks where present (DESIGN.md), pixels as a fallback.

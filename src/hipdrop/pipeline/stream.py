@@ -123,37 +123,51 @@ class FrameState:
 
 
 class _Buffer:
-    """Growable columns of per-frame values, named once by the first :meth:`append`."""
+    """Growable columns of per-frame values, named once by the first :meth:`append`.
+
+    A frame's values are kept as the list given until a column is read: then the frames since
+    the last read are written into the columns, a column at a time (the live loop reads them
+    only when a stance run starts, and at the end; writing 27 NumPy scalars a frame cost more
+    than the rest of the bookkeeping).
+    """
 
     def __init__(self, capacity: int = 4096) -> None:
         self._cap = capacity
-        self._n = 0
+        self._n = 0  # frames written into the columns
         self._cols: dict[str, np.ndarray] = {}
-        self._order: list[np.ndarray] = []  # the columns in the order of the values appended
+        self._names: tuple[str, ...] = ()
+        self._pending: list[list] = []  # frames appended since, their values in _names' order
 
     def append(self, names: tuple[str, ...], values: list) -> None:
         """Add one frame's ``values`` (floats, bools, ints) of the columns ``names`` (the same
-        names, in the same order, every frame)."""
-        if self._n == self._cap:
-            self._cap *= 2
-            for k, v in self._cols.items():
-                grown = np.empty(self._cap, v.dtype)
-                grown[: self._n] = v[: self._n]
-                self._cols[k] = grown
-            self._order = [self._cols[k] for k in names]
-        if not self._cols:
+        names, in the same order, every frame; ``values`` is kept: pass a new list)."""
+        if not self._names:
+            self._names = names
             for k, value in zip(names, values, strict=True):
                 self._cols[k] = np.empty(self._cap, np.asarray(value).dtype)
-            self._order = [self._cols[k] for k in names]
-        n = self._n
-        for col, value in zip(self._order, values, strict=True):
-            col[n] = value
-        self._n = n + 1
+        self._pending.append(values)
+
+    def _flush(self) -> None:
+        rows, n = self._pending, self._n
+        if not rows:
+            return
+        stop = n + len(rows)
+        if stop > self._cap:
+            while stop > self._cap:
+                self._cap *= 2
+            for k, v in self._cols.items():
+                grown = np.empty(self._cap, v.dtype)
+                grown[:n] = v[:n]
+                self._cols[k] = grown
+        for j, k in enumerate(self._names):
+            self._cols[k][n:stop] = [r[j] for r in rows]
+        self._n, self._pending = stop, []
 
     def __len__(self) -> int:
-        return self._n
+        return self._n + len(self._pending)
 
     def __getitem__(self, key: str) -> np.ndarray:
+        self._flush()
         return self._cols[key][: self._n]
 
 
@@ -204,11 +218,14 @@ class StreamAnalyzer:
             self._t0 = t
         t_rel = t - self._t0
         self.recorder.append(image, world, t, waist, markers, silhouette)
-        scale = self.scale.update(image, world)
+        # The landmarks as lists of floats, once for the leg scale and the signals.
+        rows = None if image is None else image.tolist()
+        world_rows = None if world is None else world.tolist()
+        scale = self.scale.update(image, world, rows, world_rows)
         # One frame's signals as a list of floats (frame_row: frame_signals' numbers without
         # its ~150 NumPy calls on one-frame arrays), smoothed, then as length-1 arrays.
         row = self._smoother.row(frame_row(image, world, t_rel, scale, self.settings, waist,
-                                           markers))
+                                           markers, rows, world_rows))
         sig = Signals.of_row(row)
         i = len(self._buf)
         before = self.stance.run_start
@@ -227,7 +244,7 @@ class StreamAnalyzer:
                 if tier in self._tier0 and math.isfinite(value):
                     drop, source = side.sign * (value - self._tier0[tier]), tier
                     break
-        alpha = np.array([row[_AT["abduction_left_deg"]], row[_AT["abduction_right_deg"]]])
+        alpha = (row[_AT["abduction_left_deg"]], row[_AT["abduction_right_deg"]])
         ended = self.legs.update(t_rel, alpha, self.rest.update(alpha))
         up = self.legs.up
         hold, best = self.legs.hold_s.tolist(), self.legs.best_hold_s.tolist()

@@ -17,6 +17,7 @@ estimate converges on the whole recording's (:meth:`LegScaleTracker.final`).
 from __future__ import annotations
 
 import math
+from array import array
 from dataclasses import dataclass
 
 import numpy as np
@@ -118,7 +119,7 @@ class RestTracker:
         self._low = [math.inf, math.inf]  # the lowest median of a whole window so far
         self.rest = np.zeros(2)
 
-    def update(self, alpha: np.ndarray) -> np.ndarray:
+    def update(self, alpha: np.ndarray | tuple[float, float]) -> np.ndarray:
         """Add one frame's (2,) abduction [left, right], degrees; the (2,) splays after it."""
         w = self.window
         for k in (0, 1):
@@ -181,18 +182,21 @@ class RepTracker:
     def up(self) -> tuple[bool, bool]:
         return self._legs[0].up, self._legs[1].up
 
-    def update(self, t: float, alpha: np.ndarray, rest: np.ndarray) -> list[Rep]:
+    def update(self, t: float, alpha: np.ndarray | tuple[float, float], rest: np.ndarray
+               ) -> list[Rep]:
         """Add one frame: time ``t``, (2,) abduction and (2,) resting splays [left, right];
         the reps that ended at it."""
         s = self.settings
         i = len(self._t)
         prev_t = self._t[-1] if i else math.nan
         self._t.append(t)
-        rel = alpha - rest
+        # Splay-relative abductions in Python floats (the same subtraction as NumPy's).
+        rel = (float(alpha[0]) - float(rest[0]), float(alpha[1]) - float(rest[1]))
         ended = []
+        hold = self.hold_s.tolist()
         for side in SIDES:
             k = side.column
-            leg, a, other = self._legs[k], float(rel[k]), float(rel[1 - k])
+            leg, a, other = self._legs[k], rel[k], rel[1 - k]
             if leg.above:  # the time the last frame spent above ``up`` (DESIGN: held)
                 leg.held += t - prev_t
             was = leg.up
@@ -211,8 +215,11 @@ class RepTracker:
                     ended.append(rep)
             if below:
                 leg.last_below = i
-            self.hold_s[k] = t - leg.up_since_t if leg.up else 0.0
-        self.best_hold_s = np.maximum(self.best_hold_s, self.hold_s)
+            hold[k] = t - leg.up_since_t if leg.up else 0.0
+        self.hold_s = np.array(hold)
+        best = self.best_hold_s.tolist()
+        if hold[0] > best[0] or hold[1] > best[1]:  # np.maximum, new only when it changes
+            self.best_hold_s = np.array([max(best[0], hold[0]), max(best[1], hold[1])])
         for rep in ended:
             self.reps.append(rep)
             self.counts[rep.leg.column] += 1
@@ -262,6 +269,7 @@ def _nanmedian(x: np.ndarray) -> float:
 
 
 _LEG_ENDS = np.array([L_HIP, R_HIP, L_ANKLE, R_ANKLE])
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))  # _leg_lengths_of's precisions
 
 
 def _leg_lengths(ends: np.ndarray) -> np.ndarray:
@@ -270,6 +278,34 @@ def _leg_lengths(ends: np.ndarray) -> np.ndarray:
     summed squares) in 4 NumPy calls instead of ~12, in the landmarks' own precision."""
     v = ends[2:] - ends[:2]
     return np.sqrt(np.add.reduce(v * v, axis=-1))
+
+
+def _to_single(values: list[float]) -> list[float]:
+    """Each float rounded to float32 (and back): one C loop for the list."""
+    return array("f", values).tolist()
+
+
+def _same(values: list[float]) -> list[float]:
+    return values
+
+
+def _leg_lengths_of(rows: list[list[float]], dims: int, single: bool) -> list[float]:
+    """[left, right] :func:`_leg_lengths` from a frame's landmarks as lists (``tolist()`` of
+    (33, >= dims)), their first ``dims`` coordinates, in float32 arithmetic when ``single``.
+
+    Float32 arithmetic in Python floats: each operation done in float64 and its result rounded
+    to float32 gives the float32 result exactly (for +, -, *, / and sqrt float64's 53 bits are
+    more than 2 * 24 + 2: the double rounding is innocuous), so these are NumPy's float32
+    numbers to the bit (tests/test_trackers.py); NumPy's reduction adds from 0.0 left to right.
+    """
+    lh, rh, la, ra = rows[L_HIP], rows[R_HIP], rows[L_ANKLE], rows[R_ANKLE]
+    r = _to_single if single else _same
+    d = r([la[c] - lh[c] for c in range(dims)] + [ra[c] - rh[c] for c in range(dims)])
+    q = r([x * x for x in d])
+    left, right = 0.0 + q[0], 0.0 + q[dims]
+    for c in range(1, dims):
+        left, right = r([left + q[c], right + q[dims + c]])
+    return r([math.sqrt(left), math.sqrt(right)])
 
 
 class LegScaleTracker:
@@ -287,18 +323,28 @@ class LegScaleTracker:
         self._lengths: np.ndarray | None = None
         self._n = 0
 
-    def update(self, image: np.ndarray | None, world: np.ndarray | None) -> LegScale:
-        """Add one frame's (33, 4) px and (33, 3) m landmarks (or None); the scale for it."""
+    def update(self, image: np.ndarray | None, world: np.ndarray | None,
+               rows: list | None = None, world_rows: list | None = None) -> LegScale:
+        """Add one frame's (33, 4) px and (33, 3) m landmarks (or None); the scale for it.
+        ``rows``, ``world_rows``: their ``tolist()`` when the caller has them already."""
         if image is None or world is None:
             return self.scale
         n = self._n
-        world_m, image_px = _leg_lengths(world[_LEG_ENDS]), _leg_lengths(image[_LEG_ENDS, :2])
+        if world.dtype in _FLOATS and image.dtype in _FLOATS:
+            world_m: list[float] | np.ndarray = _leg_lengths_of(
+                world.tolist() if world_rows is None else world_rows, 3, world.dtype == np.float32)
+            image_px: list[float] | np.ndarray = _leg_lengths_of(
+                image.tolist() if rows is None else rows, 2, image.dtype == np.float32)
+            dtype = np.result_type(world.dtype, image.dtype)  # as leg_lengths' results
+        else:
+            world_m, image_px = _leg_lengths(world[_LEG_ENDS]), _leg_lengths(image[_LEG_ENDS, :2])
+            dtype = np.result_type(world_m, image_px)
         if self._lengths is None:
-            self._lengths = np.empty((1024, 2, 2), np.result_type(world_m, image_px))
+            self._lengths = np.empty((1024, 2, 2), dtype)
         elif n == len(self._lengths):
             self._lengths = np.concatenate([self._lengths, np.empty_like(self._lengths)])
         lengths = self._lengths
-        lengths[n, 0], lengths[n, 1] = world_m, image_px
+        lengths[n] = (world_m, image_px)
         self._n = n = n + 1
         if n == _SCALE_WARMUP or (n > _SCALE_WARMUP and n % _SCALE_EVERY == 0):
             recent = lengths[max(0, n - _SCALE_WINDOW):n]
