@@ -301,18 +301,19 @@ class OneEuroFilter:
         # The derivative's cutoff is the same for every element: tau of _alpha, once.
         tau_d = 1.0 / (2.0 * math.pi * self.d_cutoff_hz)
         two_pi = 2.0 * math.pi
-        out = []
+        out: list[float] = []
+        put, isfinite, nan = out.append, math.isfinite, math.nan
         for i, (v, (min_cutoff, beta)) in enumerate(zip(x, self._params, strict=True)):
-            if not math.isfinite(v):  # missing: the state stays as it was
-                out.append(math.nan)
+            if not isfinite(v):  # missing: the state stays as it was
+                put(nan)
                 continue
             prev = xs[i]
             dt = t - ts[i]
             ts[i] = t
-            if not math.isfinite(prev) or dt > max_gap or dt <= 0:  # afresh
+            if dt > max_gap or dt <= 0 or not isfinite(prev):  # afresh
                 xs[i] = v
                 dxs[i] = 0.0
-                out.append(v)
+                put(v)
                 continue
             a_d = 1.0 / (1.0 + tau_d / dt)
             dx_hat = a_d * ((v - prev) / dt) + (1 - a_d) * dxs[i]
@@ -320,5 +321,5 @@ class OneEuroFilter:
             x_hat = a * v + (1 - a) * prev
             xs[i] = x_hat
             dxs[i] = dx_hat
-            out.append(x_hat)
+            put(x_hat)
         return out

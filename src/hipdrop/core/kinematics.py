@@ -287,7 +287,11 @@ def dot_one(a: Point, b: Point) -> float:
 
 def _angle_between_one(a: Point, b: Point) -> float:
     """:func:`_angle_between` of two 3-vectors, degrees (NaN in, NaN out)."""
-    cos = dot_one(a, b) / (math.sqrt(dot_one(a, a)) * math.sqrt(dot_one(b, b)))
+    a0, a1, a2 = a
+    b0, b1, b2 = b
+    # dot_one's sums, written out (three calls fewer on the live path)
+    cos = (0.0 + a0 * b0 + a1 * b1 + a2 * b2) / (math.sqrt(0.0 + a0 * a0 + a1 * a1 + a2 * a2)
+                                                 * math.sqrt(0.0 + b0 * b0 + b1 * b1 + b2 * b2))
     if cos > 1.0:  # np.minimum(np.maximum(cos, -1), 1); NaN fails both tests and stays NaN
         cos = 1.0
     elif cos < -1.0:

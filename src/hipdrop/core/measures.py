@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -133,15 +134,26 @@ class Signals:
 
     @classmethod
     def of_row(cls, row: list) -> Signals:
-        """A one-frame Signals from a :data:`ROW` list (:func:`frame_row`): length-1 arrays,
-        the rows of one (len(ROW), 1) float64 array (pose, upright: bool)."""
-        # Filled without __init__ (a plain dataclass: its fields are its __dict__): the views
-        # come from iterating the array in C, and the 23 keyword arguments cost as much again.
+        """A one-frame Signals from a :data:`ROW` list (:func:`frame_row`): its length-1
+        arrays (float64; pose, upright bool) are made when first read.
+
+        The live loop makes one a frame for the screens, which read a few of its 23 signals;
+        making all 23 arrays cost more than the rest of the frame's bookkeeping.
+        """
         out = cls.__new__(cls)
-        out.__dict__.update(zip(ROW, np.array(row, dtype=np.float64).reshape(-1, 1),
-                                strict=True))
-        out.pose, out.upright = np.array(row[1:2]), np.array(row[2:3])
+        out.__dict__["_row"] = row
         return out
+
+    if not TYPE_CHECKING:  # (for mypy, Signals has its fields only)
+
+        def __getattr__(self, name: str) -> np.ndarray:
+            # Only called for a field not made yet (of an of_row Signals).
+            row, at = self.__dict__.get("_row"), _AT.get(name)
+            if row is None or at is None:
+                raise AttributeError(name)
+            value = np.array([row[at]], dtype=bool if at in (1, 2) else np.float64)
+            self.__dict__[name] = value
+            return value
 
     def row(self) -> list:
         """Frame 0 as a :data:`ROW` list of Python floats (pose, upright: bool)."""
@@ -168,6 +180,7 @@ _FIELDS = tuple(f.name for f in fields(Signals))
 # the continuous signals in the column order of Signals.matrix, then the raw readings.
 ROW = ("t", "pose", "upright", *Signals.CONTINUOUS, *Signals.RAW)
 assert sorted(ROW) == sorted(_FIELDS)
+_AT = {name: i for i, name in enumerate(ROW)}
 _FIRST, _STOP = 3, 3 + len(Signals.CONTINUOUS)  # the continuous signals' span of a ROW list
 
 
