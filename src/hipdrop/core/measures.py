@@ -1,8 +1,11 @@
 """Per-frame signals of a landmark series, and their smoothing.
 
 The pipeline is: landmarks -> :func:`frame_signals` (vectorised angles, one row a frame) ->
-smoothing (zero-phase offline, One Euro live) -> stance and rep rules. Live and offline use the
-same functions; only the smoother differs.
+smoothing (zero-phase offline, One Euro live) -> stance and rep rules. Live and offline get the
+same signals; only the smoother differs. Live, a frame at a time, they come from
+:func:`frame_row`, the one-frame twin of :func:`frame_signals` in Python floats (the same
+numbers to the bit, pinned by tests/test_frame_row.py): on one frame NumPy's per-call overhead
+is most of the cost.
 """
 
 from __future__ import annotations
@@ -154,6 +157,15 @@ class Signals:
             value = np.array([row[at]], dtype=bool if at in (1, 2) else np.float64)
             self.__dict__[name] = value
             return value
+
+    def first(self, name: str) -> float:
+        """Frame 0's signal ``name`` as a Python float (pose, upright: bool); of an
+        :meth:`of_row` Signals, read from its row without making the array."""
+        row = self.__dict__.get("_row")
+        if row is not None and name not in self.__dict__:
+            return row[_AT[name]]
+        value = getattr(self, name)[0]
+        return bool(value) if name in ("pose", "upright") else float(value)
 
     def row(self) -> list:
         """Frame 0 as a :data:`ROW` list of Python floats (pose, upright: bool)."""
@@ -313,7 +325,7 @@ def frame_row(image: np.ndarray | None, world: np.ndarray | None, t: float, scal
               markers: tuple[float, ...] | None = None, rows: list | None = None,
               world_rows: list | None = None) -> list:
     """:func:`frame_signals` of one frame, as a :data:`ROW` list of Python floats (pose and
-    upright bool): the same numbers to the bit (tests/test_frame_row.py), ~20 times faster.
+    upright bool): the same numbers to the bit (tests/test_frame_row.py), ~10 times faster.
 
     Parameters
     ----------
@@ -330,7 +342,7 @@ def frame_row(image: np.ndarray | None, world: np.ndarray | None, t: float, scal
     """
     try:
         return _frame_row(image, world, t, scale, settings, waist, markers, rows, world_rows)
-    except (ZeroDivisionError, ValueError):  # coincident points: NumPy's IEEE inf and NaN
+    except ZeroDivisionError:  # coincident points: NumPy gives inf or NaN by IEEE rules
         with np.errstate(divide="ignore", invalid="ignore"):
             return frame_signals(_NAN_IMAGE if image is None else image[None],
                                  _NAN_WORLD if world is None else world[None], np.array([t]),

@@ -387,7 +387,7 @@ class Guide:
             if self._acc >= tm.ready_s:
                 self.step, self._acc = Step.BASELINE, 0.0
         elif self.step == Step.BASELINE:
-            seen, upright = bool(state.signals.pose[0]), bool(state.signals.upright[0])
+            seen, upright = state.pose, state.upright
             if stance is None and seen and upright:
                 self._acc += dt
                 self._paused, self._paused_s = "", 0.0

@@ -1,7 +1,7 @@
 """The live pipeline: the trackers fed one frame at a time.
 
-Each frame goes through the same :func:`hipdrop.core.measures.frame_signals` as offline and a One
-Euro smoother instead of the zero-phase one; then through the trackers of
+Each frame goes through :func:`hipdrop.core.measures.frame_row` (offline's ``frame_signals``
+for one frame, to the bit) and a One Euro smoother instead of the zero-phase one; then through the trackers of
 :mod:`hipdrop.pipeline.trackers` (leg scale, stance phases, resting splay, reps and holds), the
 incremental forms of the offline rules, proved to give the same phases and reps as those rules
 over the same signals (tests/test_trackers.py). A stance run's baselines are taken by
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hipdrop.core.landmarks import LandmarkSeries, SeriesRecorder
-from hipdrop.core.measures import ROW, Signals, StreamSmoother, frame_row
+from hipdrop.core.measures import PER_LEG, ROW, Signals, StreamSmoother, frame_row
 from hipdrop.core.reps import LEGS, Rep
 from hipdrop.core.side import SIDES, Side
 from hipdrop.core.stance import StancePhase, baseline, lean_toward
@@ -65,9 +65,9 @@ class FrameState:
     def pelvis_seen(self) -> tuple[str, ...]:
         """The reliable tiers read in this frame: MARKERS (both stickers) and/or WAIST."""
         seen = []
-        if math.isfinite(float(self.signals.marker_obliquity_deg[0])):
+        if math.isfinite(self.signals.first("marker_obliquity_deg")):
             seen.append(MARKERS)
-        if math.isfinite(float(self.signals.waist_obliquity_deg[0])):
+        if math.isfinite(self.signals.first("waist_obliquity_deg")):
             seen.append(WAIST)
         return tuple(seen)
 
@@ -76,7 +76,7 @@ class FrameState:
         """How far the lifted thigh is raised from the trunk axis (NaN outside a stance)."""
         if self.stance is None:
             return math.nan
-        return float(self.signals.leg("thigh_elevation", Side.of(self.stance).other)[0])
+        return self.signals.first(PER_LEG["thigh_elevation"][Side.of(self.stance).other.column])
 
     @property
     def lifted_thigh_too_high(self) -> bool:
@@ -93,17 +93,17 @@ class FrameState:
     @property
     def pose(self) -> bool:
         """The landmarks every measure needs (shoulders, hips, ankles) were seen."""
-        return bool(self.signals.pose[0])
+        return bool(self.signals.first("pose"))
 
     @property
     def upright(self) -> bool:
-        return bool(self.signals.upright[0])
+        return bool(self.signals.first("upright"))
 
     @property
     def abduction_deg(self) -> tuple[float, float]:
         """Smoothed hip abduction of the left and right leg, degrees."""
-        left, right = self.signals.legs("abduction")[0].tolist()
-        return left, right
+        return (self.signals.first("abduction_left_deg"),
+                self.signals.first("abduction_right_deg"))
 
     @property
     def trunk_lean_deg(self) -> float:

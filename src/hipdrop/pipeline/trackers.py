@@ -17,7 +17,6 @@ estimate converges on the whole recording's (:meth:`LegScaleTracker.final`).
 from __future__ import annotations
 
 import math
-from array import array
 from dataclasses import dataclass
 
 import numpy as np
@@ -268,44 +267,19 @@ def _nanmedian(x: np.ndarray) -> float:
     return median(finite) if finite.size else math.nan
 
 
-_LEG_ENDS = np.array([L_HIP, R_HIP, L_ANKLE, R_ANKLE])
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))  # _leg_lengths_of's precisions
+_LEG_ENDS = [L_HIP, R_HIP, L_ANKLE, R_ANKLE]
 
 
 def _leg_lengths(ends: np.ndarray) -> np.ndarray:
-    """(2,) :func:`hipdrop.core.kinematics.leg_lengths` of one frame from its (4, C) hips and
-    ankles (``points[_LEG_ENDS]``): the same operations (ankle - hip, then the root of the
-    summed squares) in 4 NumPy calls instead of ~12, in the landmarks' own precision."""
-    v = ends[2:] - ends[:2]
-    return np.sqrt(np.add.reduce(v * v, axis=-1))
-
-
-def _to_single(values: list[float]) -> list[float]:
-    """Each float rounded to float32 (and back): one C loop for the list."""
-    return array("f", values).tolist()
-
-
-def _same(values: list[float]) -> list[float]:
-    return values
-
-
-def _leg_lengths_of(rows: list[list[float]], dims: int, single: bool) -> list[float]:
-    """[left, right] :func:`_leg_lengths` from a frame's landmarks as lists (``tolist()`` of
-    (33, >= dims)), their first ``dims`` coordinates, in float32 arithmetic when ``single``.
-
-    Float32 arithmetic in Python floats: each operation done in float64 and its result rounded
-    to float32 gives the float32 result exactly (for +, -, *, / and sqrt float64's 53 bits are
-    more than 2 * 24 + 2: the double rounding is innocuous), so these are NumPy's float32
-    numbers to the bit (tests/test_trackers.py); NumPy's reduction adds from 0.0 left to right.
-    """
-    lh, rh, la, ra = rows[L_HIP], rows[R_HIP], rows[L_ANKLE], rows[R_ANKLE]
-    r = _to_single if single else _same
-    d = r([la[c] - lh[c] for c in range(dims)] + [ra[c] - rh[c] for c in range(dims)])
-    q = r([x * x for x in d])
-    left, right = 0.0 + q[0], 0.0 + q[dims]
-    for c in range(1, dims):
-        left, right = r([left + q[c], right + q[dims + c]])
-    return r([math.sqrt(left), math.sqrt(right)])
+    """(..., 2) :func:`hipdrop.core.kinematics.leg_lengths` from (..., 4, C) hips and ankles
+    ([L_HIP, R_HIP, L_ANKLE, R_ANKLE]), in their own precision: the same operations (ankle -
+    hip, the squares added from the first, left to right, the root), so the same bits."""
+    v = ends[..., 2:, :] - ends[..., :2, :]
+    q = v * v
+    total = q[..., 0] + q[..., 1]
+    for c in range(2, q.shape[-1]):
+        total += q[..., c]
+    return np.sqrt(total)
 
 
 class LegScaleTracker:
@@ -314,6 +288,8 @@ class LegScaleTracker:
     Live, the median of the recent frames' leg lengths (offline's whole-recording median for
     any session under two minutes, at a cost that does not grow with the session), refreshed
     every ``_SCALE_EVERY`` frames; :meth:`final` is the whole recording's, :meth:`LegScale.of`.
+    The lengths are measured when they are needed (a refresh, the end), over the frames since,
+    at once: the frame loop only keeps each frame's landmarks.
     """
 
     def __init__(self, height: int) -> None:
@@ -321,40 +297,56 @@ class LegScaleTracker:
         # World and image leg lengths, per frame seen, in the landmarks' own precision (so that
         # final() is LegScale.of of the recorded series to the last bit).
         self._lengths: np.ndarray | None = None
-        self._n = 0
+        self._n = 0  # frames measured into _lengths
+        # The frames seen since: (world rows, image rows, world dtype, image dtype).
+        self._pending: list[tuple[list, list, np.dtype, np.dtype]] = []
 
     def update(self, image: np.ndarray | None, world: np.ndarray | None,
                rows: list | None = None, world_rows: list | None = None) -> LegScale:
         """Add one frame's (33, 4) px and (33, 3) m landmarks (or None); the scale for it.
-        ``rows``, ``world_rows``: their ``tolist()`` when the caller has them already."""
+        ``rows``, ``world_rows``: their ``tolist()`` when the caller has them already (kept:
+        they must not change)."""
         if image is None or world is None:
             return self.scale
-        n = self._n
-        if world.dtype in _FLOATS and image.dtype in _FLOATS:
-            world_m: list[float] | np.ndarray = _leg_lengths_of(
-                world.tolist() if world_rows is None else world_rows, 3, world.dtype == np.float32)
-            image_px: list[float] | np.ndarray = _leg_lengths_of(
-                image.tolist() if rows is None else rows, 2, image.dtype == np.float32)
-            dtype = np.result_type(world.dtype, image.dtype)  # as leg_lengths' results
-        else:
-            world_m, image_px = _leg_lengths(world[_LEG_ENDS]), _leg_lengths(image[_LEG_ENDS, :2])
-            dtype = np.result_type(world_m, image_px)
-        if self._lengths is None:
-            self._lengths = np.empty((1024, 2, 2), dtype)
-        elif n == len(self._lengths):
-            self._lengths = np.concatenate([self._lengths, np.empty_like(self._lengths)])
-        lengths = self._lengths
-        lengths[n] = (world_m, image_px)
-        self._n = n = n + 1
+        self._pending.append((world.tolist() if world_rows is None else world_rows,
+                              image.tolist() if rows is None else rows, world.dtype,
+                              image.dtype))
+        n = self._n + len(self._pending)
         if n == _SCALE_WARMUP or (n > _SCALE_WARMUP and n % _SCALE_EVERY == 0):
-            recent = lengths[max(0, n - _SCALE_WINDOW):n]
+            recent = self._measured()[max(0, n - _SCALE_WINDOW):n]
             self.scale = LegScale(_nanmedian(recent[:, 0].ravel()),
                                   _nanmedian(recent[:, 1].ravel()))
         return self.scale
 
+    def _measured(self) -> np.ndarray:
+        """(frames, 2 [world, image], 2 [left, right]) the leg lengths of every frame so far."""
+        pending, n = self._pending, self._n
+        start = 0
+        while start < len(pending):
+            # A run of frames of the same precisions, measured at once.
+            w_dtype, i_dtype = pending[start][2], pending[start][3]
+            stop = start + 1
+            while stop < len(pending) and pending[stop][2:] == (w_dtype, i_dtype):
+                stop += 1
+            run = pending[start:stop]
+            world_m = _leg_lengths(np.array([[w[k] for k in _LEG_ENDS] for w, _, _, _ in run],
+                                            dtype=w_dtype))
+            image_px = _leg_lengths(np.array([[r[k][:2] for k in _LEG_ENDS]
+                                              for _, r, _, _ in run], dtype=i_dtype))
+            if self._lengths is None:  # in the first frame's precision, as leg_lengths gives
+                self._lengths = np.empty((1024, 2, 2), np.result_type(world_m, image_px))
+            while n + len(run) > len(self._lengths):
+                self._lengths = np.concatenate([self._lengths, np.empty_like(self._lengths)])
+            self._lengths[n:n + len(run), 0] = world_m
+            self._lengths[n:n + len(run), 1] = image_px
+            n += len(run)
+            start = stop
+        self._n, self._pending = n, []
+        return (self._lengths if self._lengths is not None else np.empty((0, 2, 2)))[:n]
+
     def final(self) -> LegScale:
         """The whole recording's scale: :meth:`LegScale.of` of every frame seen."""
+        seen = self._measured()
         if self._lengths is None:
             return LegScale(math.nan, math.nan)
-        seen = self._lengths[:self._n]
         return LegScale.of_lengths(seen[:, 0], seen[:, 1])
