@@ -269,9 +269,10 @@ def marker_obliquity_deg(markers: np.ndarray) -> np.ndarray:
 # points the angles read as (x, y, z) sequences of floats (pixels with z = 0.0, world metres;
 # NaN where unseen) and do the same IEEE operations in the same order as the functions above do
 # on one frame, so they give the same bits: ``math.atan2``, ``math.acos`` and ``math.sqrt`` are
-# the C library's, as NumPy's loops are on this build (no AVX-512 variants), ``x * (180 / pi)``
-# is ``np.degrees``, and a small ``np.add.reduce`` adds from 0.0 left to right (:func:`dot_one`;
-# a pixel's z term adds 0.0 * 0.0 to a sum that is never -0.0: no change). Python raises where
+# the C library's, as NumPy's loops are on a CPU without AVX-512 (with it, NumPy's own atan2 and
+# acos may differ in the last bit), ``x * (180 / pi)`` is ``np.degrees``, and a small
+# ``np.add.reduce`` adds from 0.0 left to right (-0.0 + -0.0 is 0.0 there; a pixel's z term adds
+# 0.0 * 0.0 to a sum that is never -0.0: no change). Python raises where
 # NumPy divides by zero: the caller falls back to the functions above on ZeroDivisionError
 # (coincident landmarks). tests/test_frame_row.py pins the twins to the functions above.
 
@@ -279,17 +280,11 @@ Point = Sequence[float]  # (x, y, z)
 _DEG = 180.0 / math.pi  # np.degrees(x) is x * (180 / pi)
 
 
-def dot_one(a: Point, b: Point) -> float:
-    """``_dot`` of two 3-vectors: a short np.add.reduce starts from 0.0 and adds left to right
-    (so -0.0 + -0.0 gives 0.0 there too)."""
-    return 0.0 + a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
-
-
 def _angle_between_one(a: Point, b: Point) -> float:
     """:func:`_angle_between` of two 3-vectors, degrees (NaN in, NaN out)."""
     a0, a1, a2 = a
     b0, b1, b2 = b
-    # dot_one's sums, written out (three calls fewer on the live path)
+    # the dot products as a short np.add.reduce makes them: from 0.0, left to right
     cos = (0.0 + a0 * b0 + a1 * b1 + a2 * b2) / (math.sqrt(0.0 + a0 * a0 + a1 * a1 + a2 * a2)
                                                  * math.sqrt(0.0 + b0 * b0 + b1 * b1 + b2 * b2))
     if cos > 1.0:  # np.minimum(np.maximum(cos, -1), 1); NaN fails both tests and stays NaN
