@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hipdrop.io.pose import PoseFrame
 from hipdrop.live.app import LiveSession
@@ -182,3 +184,40 @@ def test_real_clips_arms_overhead_and_not(clip_landmarks):
             assert flags.mean() > 0.3
         else:
             assert flags.mean() < 0.05, name
+
+
+def _hands_up_numpy(image, was_up=False, min_visibility=0.5):
+    """hands_up as it was in NumPy (before the plain-float form): the reference."""
+    if image is None:
+        return False
+    pts = image[[NOSE, 11, 12, L_WRIST, R_WRIST]].astype(np.float64)
+    if not np.isfinite(pts[:, :2]).all():
+        return False
+    if not (pts[[3, 4], 3] >= min_visibility).all():
+        return False
+    width = float(np.linalg.norm(pts[1, :2] - pts[2, :2]))
+    if not (math.isfinite(width) and width > 0):
+        return False
+    above = (pts[0, 1] - pts[[3, 4], 1]) / width
+    need = 0.0 if was_up else 0.35
+    return bool((above > need).all())
+
+
+_value = st.one_of(st.sampled_from([0.0, 100.0, 140.0, math.nan, math.inf]),
+                   st.floats(-1000, 1000))
+
+
+@settings(max_examples=400, deadline=None)
+@given(points=st.lists(st.tuples(_value, _value, st.one_of(st.floats(0, 1),
+                                                           st.just(math.nan))),
+                       min_size=5, max_size=5),
+       was_up=st.booleans(), f32=st.booleans())
+def test_hands_up_is_the_numpy_reading(points, was_up, f32):
+    image = np.full((33, 4), 1.0)
+    for j, (x, y, vis) in zip((NOSE, 11, 12, L_WRIST, R_WRIST), points, strict=True):
+        image[j] = (x, y, 0.0, vis)
+    if f32:
+        image = image.astype(np.float32)
+    got = hands_up(image, was_up)
+    assert type(got) is bool
+    assert got == _hands_up_numpy(image, was_up)

@@ -6,6 +6,9 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from hipdrop.core.measures import Signals
 from hipdrop.core.verdict import make_verdict
@@ -378,3 +381,94 @@ def test_the_baseline_says_why_it_waits():
         view = g.update(state(2.0 + i * 0.1), [])
     assert view.note != "Stand up straight: the baseline is taken standing"
     assert view.countdown_s < g.timing.baseline_s
+
+
+def _framing_numpy(image, width, height, lim=None, pelvis_seen=None):
+    """framing_issues as it was in NumPy (before the plain-float form): the reference."""
+    from hipdrop.core import kinematics as kin
+
+    lim = lim or gd.FramingLimits()
+    if image is None or not np.isfinite(image[:, :2]).any():
+        return [gd.NO_PERSON]
+    xy = image[:, :2].astype(np.float64)
+    mx, my = lim.margin * width, lim.margin * height
+    with np.errstate(invalid="ignore"):
+        seen = image[:, 3] >= lim.min_visibility
+        out_x = (xy[:, 0] < mx) | (xy[:, 0] > width - mx)
+        above, below = xy[:, 1] < my, xy[:, 1] > height - my
+    feet, body_pts = gd._FEET, gd._BODY
+    side_out = bool(out_x[body_pts].any())
+    feet_out = bool(below[feet].any() or not (seen | out_x)[[27, 28]].all())
+    head_out = bool(above[[0, 11, 12]].any() or not (seen | out_x)[[11, 12]].all())
+    feet_y = float(np.nanmax(xy[feet, 1])) if np.isfinite(xy[feet, 1]).any() else math.nan
+    top_y = xy[0, 1] - gd._HEAD_ABOVE_NOSE * (feet_y - xy[0, 1])
+    body = (feet_y - top_y) / height
+    length = float(np.linalg.norm(xy[0] - kin.midpoint(xy, 27, 28))) * (
+        1 + gd._HEAD_ABOVE_NOSE) / height
+    issues = []
+    if (feet_out and head_out) or body > lim.max_height:
+        issues.append(gd.TOO_CLOSE)
+    elif feet_out:
+        issues.append(gd.FEET_OUT)
+    elif head_out:
+        issues.append(gd.HEAD_OUT)
+    if side_out and not issues:
+        issues.append(gd.SIDE_OUT)
+    if issues:
+        return issues
+    if length < lim.min_height:
+        issues.append(gd.TOO_FAR)
+    with np.errstate(invalid="ignore"):
+        up = bool(kin.upright(xy))
+    if up:
+        shoulders = np.linalg.norm(xy[11] - xy[12])
+        trunk = np.linalg.norm(kin.midpoint(xy, 11, 12) - kin.midpoint(xy, 23, 24))
+        with np.errstate(all="ignore"):
+            if trunk > 0 and shoulders / trunk < lim.min_width_ratio:
+                issues.append(gd.NOT_FACING)
+        left_sign = 1.0 if xy[23, 0] >= xy[24, 0] else -1.0
+        axis = kin.midpoint(xy, 11, 12) - kin.midpoint(xy, 27, 28)
+        rolls = np.array([-float(kin.obliquity_deg(xy[23], xy[24])),
+                          -float(kin.obliquity_deg(xy[11], xy[12])),
+                          float(kin.trunk_lean_left_deg(xy)),
+                          math.degrees(math.atan2(axis[0] * left_sign, -axis[1]))])
+        with np.errstate(invalid="ignore"):
+            if np.all(np.abs(rolls) >= 0.7 * lim.tilt_deg) and abs(np.sign(rolls).sum()) == 4:
+                roll = float(np.median(rolls))
+                if abs(roll) >= lim.tilt_deg:
+                    issues.append(f"{gd.TILTED} {abs(roll):.0f}")
+        hips = float(np.linalg.norm(xy[23] - xy[24]))
+        if pelvis_seen is False and hips >= gd._MIN_PELVIS_PX:
+            issues.append(gd.WAIST_HIDDEN)
+    return issues
+
+
+def _codes_with_tilt(issues):
+    return [f"{i.code} {i.text.split()[2]}" if i.code == gd.TILTED else i.code for i in issues]
+
+
+_moves = st.lists(st.tuples(st.sampled_from([0, 11, 12, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32,
+                                             15]),
+                            st.sampled_from(["x", "y", "vis", "nan"]),
+                            st.one_of(st.floats(-200, 1500),
+                                      st.sampled_from([0.0, 12.8, 7.2, 1267.2, 712.8, 0.3]))),
+                  max_size=6)
+
+
+@hyp_settings(max_examples=400, deadline=None)
+@given(scale=st.floats(0.3, 1.5), dx=st.floats(-700, 700), dy=st.floats(-200, 200),
+       roll=st.floats(-20, 20), width=st.floats(20, 200), moves=_moves,
+       f32=st.booleans(), pelvis=st.sampled_from([None, True, False]),
+       lim=st.sampled_from([None, gd.FramingLimits(min_visibility=0.3, tilt_deg=4.0)]))
+def test_framing_issues_are_the_numpy_ones(scale, dx, dy, roll, width, moves, f32, pelvis,
+                                           lim):
+    image = standing(scale, dx, dy, roll, width)
+    for k, what, value in moves:
+        if what == "nan":
+            image[k, :2] = np.nan
+        else:
+            image[k, {"x": 0, "y": 1, "vis": 3}[what]] = value
+    if f32:
+        image = image.astype(np.float32)
+    got = _codes_with_tilt(gd.framing_issues(image, W, H, lim, pelvis_seen=pelvis))
+    assert got == _framing_numpy(image, W, H, lim, pelvis_seen=pelvis)

@@ -8,14 +8,17 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from hipdrop.core.kinematics import leg_lengths
 from hipdrop.core.measures import LegScale
 from hipdrop.core.reps import find_reps, hold_times, leg_reps, leg_states, running_rest
 from hipdrop.core.side import SIDES, Side
 from hipdrop.core.stance import find_phases, stance_labels
 from hipdrop.pipeline.analysis import analyze_signals
 from hipdrop.pipeline.stream import StreamAnalyzer
-from hipdrop.pipeline.trackers import RepTracker, RestTracker, StanceTracker
+from hipdrop.pipeline.trackers import LegScaleTracker, RepTracker, RestTracker, StanceTracker
 from hipdrop.settings import Settings
 from hipdrop.testing import scripted as sc
 
@@ -232,3 +235,39 @@ def test_the_running_rest_is_the_resting_angle_of_the_frames_so_far(seed):
     alpha = _abduction(rng, max(n, 1))[:n, 0]
     np.testing.assert_array_equal(running_rest(alpha, fps, S),
                                   [resting_angle(alpha[:i + 1], fps, S) for i in range(n)])
+
+
+_coordinate = st.one_of(st.floats(-1e6, 1e6, width=32), st.sampled_from([0.0, math.nan, 1e30]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(_coordinate, min_size=4 * 4 + 4 * 3, max_size=4 * 4 + 4 * 3),
+       image_dtype=st.sampled_from([np.float32, np.float64]),
+       world_dtype=st.sampled_from([np.float32, np.float64]))
+def test_leg_scale_lengths_are_leg_lengths_to_the_bit(values, image_dtype, world_dtype):
+    """LegScaleTracker's leg lengths, measured over the frames at once, are each frame's
+    kinematics.leg_lengths in the landmarks' own precision, bit for bit."""
+    image = np.ones((33, 4), image_dtype)
+    world = np.ones((33, 3), world_dtype)
+    ends = [23, 24, 27, 28]
+    image[ends] = np.array(values[:16]).reshape(4, 4)
+    world[ends] = np.array(values[16:]).reshape(4, 3)
+    tracker = LegScaleTracker(720)
+    for _ in range(3):  # a batch of frames
+        tracker.update(image, world)
+    with np.errstate(all="ignore"):
+        expected = np.stack([leg_lengths(world), leg_lengths(image[:, :2])])
+        stored = tracker._measured()[2]
+    assert stored.dtype == np.result_type(expected[0], expected[1])
+    # NaN where NaN; elsewhere equal values are equal bits (a root is never -0.0).
+    np.testing.assert_array_equal(stored, expected)
+
+
+def test_leg_scale_tracker_is_leg_scale_of_the_recorded_series():
+    series, _ = sc.landmarks(sc.sample_session(), fps=30.0, noise_px=1.0, gaps=[(3.0, 3.2)])
+    for dtype in (np.float32, np.float64):
+        image, world = series.image.astype(dtype), series.world.astype(dtype)
+        tracker = LegScaleTracker(series.height)
+        for i in range(len(series.t)):
+            tracker.update(image[i], world[i], image[i].tolist(), world[i].tolist())
+        assert tracker.final() == LegScale.of(image, world)

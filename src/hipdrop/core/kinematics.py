@@ -6,6 +6,9 @@ Every function takes arrays shaped ``(..., 33, C)`` (C >= 2, pixels: x right, y 
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 import numpy as np
 
 from hipdrop.core.landmarks import (
@@ -256,3 +259,106 @@ def marker_obliquity_deg(markers: np.ndarray) -> np.ndarray:
     """
     m = np.asarray(markers, dtype=np.float64)
     return np.degrees(np.arctan2(m[:, 3] - m[:, 1], np.abs(m[:, 0] - m[:, 2])))
+
+
+# ---------------------------------------------------------------------------------------------
+# One frame in plain Python floats: the live path's twins of the functions above
+#
+# The live loop measures one frame at a time, where each NumPy call on a 2-long array costs
+# ~1 us of overhead and the functions above make ~150 of them a frame. These twins take the
+# points the angles read as (x, y, z) sequences of floats (pixels with z = 0.0, world metres;
+# NaN where unseen) and do the same IEEE operations in the same order as the functions above do
+# on one frame, so they give the same bits: ``math.atan2``, ``math.acos`` and ``math.sqrt`` are
+# the C library's, as NumPy's loops are on a CPU without AVX-512 (with it, NumPy's own atan2 and
+# acos may differ in the last bit), ``x * (180 / pi)`` is ``np.degrees``, and a small
+# ``np.add.reduce`` adds from 0.0 left to right (-0.0 + -0.0 is 0.0 there; a pixel's z term adds
+# 0.0 * 0.0 to a sum that is never -0.0: no change). Python raises where
+# NumPy divides by zero: the caller falls back to the functions above on ZeroDivisionError
+# (coincident landmarks). tests/test_frame_row.py pins the twins to the functions above.
+
+Point = Sequence[float]  # (x, y, z)
+_DEG = 180.0 / math.pi  # np.degrees(x) is x * (180 / pi)
+
+
+def _angle_between_one(a: Point, b: Point) -> float:
+    """:func:`_angle_between` of two 3-vectors, degrees (NaN in, NaN out)."""
+    a0, a1, a2 = a
+    b0, b1, b2 = b
+    # the dot products as a short np.add.reduce makes them: from 0.0, left to right
+    cos = (0.0 + a0 * b0 + a1 * b1 + a2 * b2) / (math.sqrt(0.0 + a0 * a0 + a1 * a1 + a2 * a2)
+                                                 * math.sqrt(0.0 + b0 * b0 + b1 * b1 + b2 * b2))
+    if cos > 1.0:  # np.minimum(np.maximum(cos, -1), 1); NaN fails both tests and stays NaN
+        cos = 1.0
+    elif cos < -1.0:
+        cos = -1.0
+    return math.acos(cos) * _DEG
+
+
+def obliquity_deg_one(left: Point, right: Point) -> float:
+    """:func:`obliquity_deg` of one pair of points (x, y, ...), degrees."""
+    return math.atan2(right[1] - left[1], abs(left[0] - right[0])) * _DEG
+
+
+def trunk_lean_left_deg_one(ls: Point, rs: Point, lh: Point, rh: Point) -> float:
+    """:func:`trunk_lean_left_deg` from the shoulders and hips (x, y, ...) px, degrees."""
+    vx = 0.5 * (ls[0] + rs[0]) - 0.5 * (lh[0] + rh[0])
+    vy = 0.5 * (ls[1] + rs[1]) - 0.5 * (lh[1] + rh[1])
+    sign = 1.0 if lh[0] >= rh[0] else -1.0  # NaN: -1, as np.where(NaN >= x, ...)
+    return math.atan2(vx * sign, -vy) * _DEG
+
+
+def abduction_deg_one(ls: Point, rs: Point, lh: Point, rh: Point, la: Point, ra: Point
+                      ) -> tuple[float, float]:
+    """:func:`abduction_deg` from shoulders, hips and ankles (x, y, ...) px: (left, right)
+    degrees."""
+    dx = 0.5 * (lh[0] + rh[0]) - 0.5 * (ls[0] + rs[0])
+    dy = 0.5 * (lh[1] + rh[1]) - 0.5 * (ls[1] + rs[1])
+    n = math.sqrt(0.0 + dx * dx + dy * dy)
+    dx, dy = dx / n, dy / n
+    ox, oy = lh[0] - rh[0], lh[1] - rh[1]
+    k = 0.0 + ox * dx + oy * dy
+    ox, oy = ox - k * dx, oy - k * dy
+    n = math.sqrt(0.0 + ox * ox + oy * oy)
+    ox, oy = ox / n, oy / n
+    vx, vy = la[0] - lh[0], la[1] - lh[1]
+    left = math.atan2((0.0 + vx * ox + vy * oy) * 1.0, 0.0 + vx * dx + vy * dy) * _DEG
+    vx, vy = ra[0] - rh[0], ra[1] - rh[1]
+    right = math.atan2((0.0 + vx * ox + vy * oy) * -1.0, 0.0 + vx * dx + vy * dy) * _DEG
+    return left, right
+
+
+def fmax_one(a: float, b: float) -> float:
+    """``np.fmax``: the larger, ignoring one NaN (the first of two equal values, as NumPy)."""
+    return a if (a >= b or b != b) else b
+
+
+def upright_one(lh: Point, rh: Point, lk: Point, rk: Point, la: Point, ra: Point,
+                max_trunk_deg: float, lean_deg: float) -> bool:
+    """:func:`upright` from hips, knees and ankles (x, y, ...) px and the trunk lean, degrees."""
+    hip = 0.5 * (lh[1] + rh[1])
+    knee = fmax_one(lk[1], rk[1])
+    ankle = fmax_one(la[1], ra[1])
+    return abs(lean_deg) <= max_trunk_deg and hip < knee and knee < ankle  # NaN: False
+
+
+def foot_lift_one(left: tuple[Point, Point, Point], right: tuple[Point, Point, Point],
+                  leg_length: float) -> tuple[float, float]:
+    """:func:`foot_lift` from each foot's (ankle, heel, foot index) points: (left, right)."""
+    low_l = fmax_one(fmax_one(left[0][1], left[1][1]), left[2][1])
+    low_r = fmax_one(fmax_one(right[0][1], right[1][1]), right[2][1])
+    diff = (low_r - low_l) / leg_length
+    return diff * 1.0, diff * -1.0
+
+
+def knee_flexion_deg_one(hip: Point, knee: Point, ankle: Point) -> float:
+    """:func:`knee_flexion_deg` of one leg from its hip, knee and ankle points, degrees."""
+    return _angle_between_one((knee[0] - hip[0], knee[1] - hip[1], knee[2] - hip[2]),
+                              (ankle[0] - knee[0], ankle[1] - knee[1], ankle[2] - knee[2]))
+
+
+def thigh_elevation_deg_one(ls: Point, rs: Point, lh: Point, rh: Point, lk: Point, rk: Point
+                            ) -> tuple[float, float]:
+    """:func:`thigh_elevation_deg` from shoulders, hips and knees: (left, right) degrees."""
+    down = tuple(0.5 * (lh[c] + rh[c]) - 0.5 * (ls[c] + rs[c]) for c in range(3))
+    return (_angle_between_one((lk[0] - lh[0], lk[1] - lh[1], lk[2] - lh[2]), down),
+            _angle_between_one((rk[0] - rh[0], rk[1] - rh[1], rk[2] - rh[2]), down))

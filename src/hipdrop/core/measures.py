@@ -1,19 +1,37 @@
 """Per-frame signals of a landmark series, and their smoothing.
 
 The pipeline is: landmarks -> :func:`frame_signals` (vectorised angles, one row a frame) ->
-smoothing (zero-phase offline, One Euro live) -> stance and rep rules. Live and offline use the
-same functions; only the smoother differs.
+smoothing (zero-phase offline, One Euro live) -> stance and rep rules. Live and offline get the
+same signals; only the smoother differs. Live, a frame at a time, they come from
+:func:`frame_row`, the one-frame twin of :func:`frame_signals` in Python floats (the same
+numbers to the bit, pinned by tests/test_frame_row.py): on one frame NumPy's per-call overhead
+is most of the cost.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from hipdrop.core import kinematics as kin
 from hipdrop.core.filters import OneEuroFilter, bridge_gaps, gaussian_smooth
-from hipdrop.core.landmarks import L_ANKLE, L_HIP, L_SHOULDER, R_ANKLE, R_HIP, R_SHOULDER
+from hipdrop.core.landmarks import (
+    L_ANKLE,
+    L_FOOT,
+    L_HEEL,
+    L_HIP,
+    L_KNEE,
+    L_SHOULDER,
+    R_ANKLE,
+    R_FOOT,
+    R_HEEL,
+    R_HIP,
+    R_KNEE,
+    R_SHOULDER,
+)  # fmt: skip
 from hipdrop.core.side import Side
 from hipdrop.settings import Settings
 
@@ -118,6 +136,44 @@ class Signals:
         return Signals(**kept)
 
     @classmethod
+    def of_row(cls, row: list) -> Signals:
+        """A one-frame Signals from a :data:`ROW` list (:func:`frame_row`): its length-1
+        arrays (float64; pose, upright bool) are made when first read.
+
+        The live loop makes one a frame for the screens, which read a few of its 23 signals;
+        making all 23 arrays cost more than the rest of the frame's bookkeeping.
+        """
+        out = cls.__new__(cls)
+        out.__dict__["_row"] = row
+        return out
+
+    if not TYPE_CHECKING:  # (for mypy, Signals has its fields only)
+
+        def __getattr__(self, name: str) -> np.ndarray:
+            # Only called for a field not made yet (of an of_row Signals).
+            row, at = self.__dict__.get("_row"), _AT.get(name)
+            if row is None or at is None:
+                raise AttributeError(name)
+            value = np.array([row[at]], dtype=bool if at in (1, 2) else np.float64)
+            self.__dict__[name] = value
+            return value
+
+    def first(self, name: str) -> float:
+        """Frame 0's signal ``name`` as a Python float (pose, upright: bool); of an
+        :meth:`of_row` Signals, read from its row without making the array."""
+        row = self.__dict__.get("_row")
+        if row is not None and name not in self.__dict__:
+            return row[_AT[name]]
+        value = getattr(self, name)[0]
+        return bool(value) if name in ("pose", "upright") else float(value)
+
+    def row(self) -> list:
+        """Frame 0 as a :data:`ROW` list of Python floats (pose, upright: bool)."""
+        out = [float(getattr(self, name)[0]) for name in ROW]
+        out[1], out[2] = bool(self.pose[0]), bool(self.upright[0])
+        return out
+
+    @classmethod
     def concatenate(cls, parts: list[Signals]) -> Signals:
         return cls(**{name: np.concatenate([getattr(p, name) for p in parts])
                       for name in _FIELDS})
@@ -132,6 +188,12 @@ PER_LEG = {
 }
 # The field names of Signals, once (dataclasses.fields costs more than the live path's copies).
 _FIELDS = tuple(f.name for f in fields(Signals))
+# One frame's signals as a flat list (the live path's :func:`frame_row`): t, pose, upright, then
+# the continuous signals in the column order of Signals.matrix, then the raw readings.
+ROW = ("t", "pose", "upright", *Signals.CONTINUOUS, *Signals.RAW)
+assert sorted(ROW) == sorted(_FIELDS)
+_AT = {name: i for i, name in enumerate(ROW)}
+_FIRST, _STOP = 3, 3 + len(Signals.CONTINUOUS)  # the continuous signals' span of a ROW list
 
 
 def mask_unseen(image: np.ndarray, world: np.ndarray, min_visibility: float
@@ -249,6 +311,126 @@ def frame_signals(image: np.ndarray, world: np.ndarray, t: np.ndarray, scale: Le
     )
 
 
+_NAN_POINT: tuple[float, ...] = (math.nan, math.nan, math.nan)
+_NAN_ROWS = [[math.nan] * 4] * 33
+_NAN_IMAGE = np.full((1, 33, 4), np.nan)
+_NAN_WORLD = np.full((1, 33, 3), np.nan)
+# frame_row reads the shoulders and hips to feet (23-32) as two slices of the landmarks.
+assert (L_SHOULDER + 1, L_HIP, R_HIP, L_KNEE, R_KNEE, L_ANKLE, R_ANKLE, L_HEEL, R_HEEL, L_FOOT,
+        R_FOOT) == (R_SHOULDER, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32)
+
+
+def frame_row(image: np.ndarray | None, world: np.ndarray | None, t: float, scale: LegScale,
+              settings: Settings, waist: tuple[float, ...] | None = None,
+              markers: tuple[float, ...] | None = None, rows: list | None = None,
+              world_rows: list | None = None) -> list:
+    """:func:`frame_signals` of one frame, as a :data:`ROW` list of Python floats (pose and
+    upright bool): the same numbers to the bit (tests/test_frame_row.py), ~10 times faster.
+
+    Parameters
+    ----------
+    image : (33, 4) ndarray or None, pixels (+ z, visibility).
+    world : (33, 3) ndarray or None, metres.
+    t : float, seconds.
+    waist : (obliquity deg, confidence[, height]) or None, the waist cue.
+    markers : (xL, yL, xR, yR px, confidence) or None, the pelvis markers.
+    rows, world_rows : ``image.tolist()`` and ``world.tolist()``, when the caller has them.
+
+    The frame's numbers are read out as floats once (``tolist``) and the angles taken by the
+    scalar twins of :mod:`hipdrop.core.kinematics`: a one-frame NumPy call costs ~1 us of
+    overhead, and :func:`frame_signals` makes ~150 of them.
+    """
+    try:
+        return _frame_row(image, world, t, scale, settings, waist, markers, rows, world_rows)
+    except ZeroDivisionError:  # coincident points: NumPy gives inf or NaN by IEEE rules
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return frame_signals(_NAN_IMAGE if image is None else image[None],
+                                 _NAN_WORLD if world is None else world[None], np.array([t]),
+                                 scale, settings,
+                                 None if waist is None else np.array([waist], np.float64),
+                                 None if markers is None else np.array([markers], np.float64)
+                                 ).row()
+
+
+def _frame_row(image: np.ndarray | None, world: np.ndarray | None, t: float, scale: LegScale,
+               settings: Settings, waist: tuple[float, ...] | None,
+               markers: tuple[float, ...] | None, rows: list | None, world_rows: list | None
+               ) -> list:
+    nan = math.nan
+    mv = settings.min_visibility
+    if image is None:
+        rows = _NAN_ROWS
+    elif rows is None:
+        rows = image.tolist()
+    # The points the angles read, (x, y, 0.0) px; unseen ones (visibility below
+    # min_visibility, or NaN) NaN, as frame_signals masks them.
+    read = rows[L_SHOULDER:R_SHOULDER + 1] + rows[L_HIP:R_FOOT + 1]
+    px = [(r[0], r[1], 0.0) if r[3] >= mv else _NAN_POINT for r in read]
+    ls, rs, lh, rh, lk, rk, la, ra, lhe, rhe, lf, rf = px
+    core = (ls[0], ls[1], rs[0], rs[1], lh[0], lh[1], rh[0], rh[1], la[0], la[1], ra[0], ra[1])
+    # A NaN or inf makes the sum non-finite; a finite sum means every term is (one look).
+    pose = math.isfinite(sum(core)) or all(math.isfinite(v) for v in core)
+    # The world points; the world pose is whole when all 33 points are seen and have an x
+    # (frame_signals' ``flat`` is its opposite).
+    if world is None or image is None:
+        wp = [_NAN_POINT] * 12
+        whole = False
+    else:
+        if world_rows is None:
+            world_rows = world.tolist()
+        wp = [w if r[3] >= mv else _NAN_POINT
+              for r, w in zip(read, world_rows[L_SHOULDER:R_SHOULDER + 1]
+                              + world_rows[L_HIP:R_FOOT + 1], strict=True)]
+        whole = (all([r[3] >= mv for r in rows])  # NaN: False
+                 and all(map(math.isfinite, [w[0] for w in world_rows])))
+    oblique = kin.obliquity_deg_one(lh, rh)
+    abd_l, abd_r = kin.abduction_deg_one(ls, rs, lh, rh, la, ra)
+    # Foot heights from world landmarks where present (DESIGN.md), pixels as a fallback.
+    lift_l, lift_r = kin.foot_lift_one((wp[6], wp[8], wp[10]), (wp[7], wp[9], wp[11]),
+                                       scale.world_m)
+    if not math.isfinite(lift_l):
+        lift_l, lift_r = kin.foot_lift_one((la, lhe, lf), (ra, rhe, rf), scale.image_px)
+    if waist is None:
+        w_line, w_conf, w_height = nan, 0.0, nan
+    else:
+        w_line, w_conf = float(waist[0]), float(waist[1])
+        w_height = float(waist[2]) if len(waist) > 2 else nan
+    confident = w_conf >= WAIST_MIN_CONFIDENCE and pose and not w_height < MIN_WAIST_HEIGHT
+    # Knee flexion and thigh elevation in 3-D where the world pose is whole, else in pixels.
+    p_ls, p_rs, p_lh, p_rh, p_lk, p_rk, p_la, p_ra = (wp if whole else px)[:8]
+    knee_l = kin.knee_flexion_deg_one(p_lh, p_lk, p_la)
+    knee_r = kin.knee_flexion_deg_one(p_rh, p_rk, p_ra)
+    thigh_l, thigh_r = kin.thigh_elevation_deg_one(p_ls, p_rs, p_lh, p_rh, p_lk, p_rk)
+    lean = kin.trunk_lean_left_deg_one(ls, rs, lh, rh)
+    if markers is None:
+        m_conf = 0.0
+        marked = False
+    else:
+        xl, yl, xr, yr, m_conf = (float(v) for v in markers[:5])
+        marked = m_conf >= MARKER_MIN_CONFIDENCE and pose
+    if marked:
+        m_line = kin.obliquity_deg_one((xl, yl), (xr, yr))
+        # np.hypot (the C library's), not math.hypot: CPython's own differs in the last bit.
+        m_span = float(np.hypot(xl - xr, yl - yr))
+    else:
+        m_line = m_span = nan
+    w_line = w_line if confident else nan
+    up = pose and kin.upright_one(lh, rh, lk, rk, la, ra, settings.max_trunk_deg, lean)
+    return [float(t), pose, up,
+            oblique, oblique, lean, abd_l, abd_r, lift_l, lift_r,
+            w_line, w_conf if pose else nan, w_height if confident else nan, knee_l, knee_r,
+            m_line, m_conf if pose else nan, thigh_l, thigh_r,
+            oblique, w_line, m_line, m_span]
+
+
+def frame_signals_one(image: np.ndarray | None, world: np.ndarray | None, t: float,
+                      scale: LegScale, settings: Settings,
+                      waist: tuple[float, ...] | None = None,
+                      markers: tuple[float, ...] | None = None) -> Signals:
+    """:func:`frame_signals` of one frame (length-1 arrays) by :func:`frame_row`."""
+    return Signals.of_row(frame_row(image, world, t, scale, settings, waist, markers))
+
+
 def smooth_offline(signals: Signals, fps: float, settings: Settings) -> Signals:
     """Bridge short gaps, then zero-phase Gaussian smoothing of the continuous signals.
 
@@ -296,22 +478,25 @@ class StreamSmoother:
         self._filter = OneEuroFilter(cutoff, beta, settings.one_euro_d_cutoff_hz,
                                      settings.max_gap_s)
         self._max_gap_s = settings.max_gap_s
-        self._last: Signals | None = None
+        self._last: list | None = None
         self._last_t = -np.inf
 
     def __call__(self, frame: Signals) -> Signals:
-        """Smooth a one-frame :class:`Signals`.
+        """Smooth a one-frame :class:`Signals` (:meth:`row` on its :data:`ROW` list)."""
+        return Signals.of_row(self.row(frame.row()))
+
+    def row(self, frame: list) -> list:
+        """Smooth a one-frame :data:`ROW` list (:func:`frame_row`): a new list.
 
         A frame without a pose, up to ``max_gap_s`` after the last one with a pose, repeats the
-        last smoothed values: the causal counterpart of the offline gap bridging.
+        last smoothed values (its own t and pose): the causal counterpart of the offline gap
+        bridging. A frame without a pose after that is returned as it is.
         """
-        t = float(frame.t[0])
-        if frame.pose[0]:
-            out = frame.with_matrix(self._filter(frame.matrix()[0], t)[None, :])
+        t = frame[0]
+        if frame[1]:
+            out = frame[:_FIRST] + self._filter.step(frame[_FIRST:_STOP], t) + frame[_STOP:]
             self._last, self._last_t = out, t
             return out
         if self._last is not None and t - self._last_t <= self._max_gap_s:
-            held = self._last.with_matrix(self._last.matrix())
-            held.t, held.pose = frame.t, frame.pose
-            return held
+            return [t, frame[1], *self._last[2:]]
         return frame

@@ -6,6 +6,7 @@ phase's baseline, contralateral pelvic drop, peak drop and trunk lean.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -51,6 +52,20 @@ def stance_labels(lift_left: np.ndarray, lift_right: np.ndarray, upright: np.nda
     labels[seen & left_up] = RIGHT  # left foot up: standing on the right leg
     labels[seen & right_up] = LEFT
     return labels
+
+
+def stance_label_one(lift_left: float, lift_right: float, upright: bool,
+                     lift_fraction: float) -> int:
+    """:func:`stance_labels` of one frame (the live path: no NumPy call on 1-long arrays).
+
+    >>> stance_label_one(0.1, -0.1, True, 0.06), stance_label_one(0.1, -0.1, False, 0.06)
+    (2, -1)
+    """
+    if not (upright and math.isfinite(lift_left) and math.isfinite(lift_right)):
+        return UNKNOWN
+    if lift_right > lift_fraction:  # right foot up (it wins, as labels[seen & right_up] last)
+        return LEFT
+    return RIGHT if lift_left > lift_fraction else DOUBLE
 
 
 def runs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

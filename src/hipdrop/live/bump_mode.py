@@ -46,7 +46,7 @@ class BumpSet:
         p = state.image
         if p is None or not state.pose:
             return math.nan
-        lift_l, lift_r = float(state.signals.lift_left[0]), float(state.signals.lift_right[0])
+        lift_l, lift_r = state.signals.first("lift_left"), state.signals.first("lift_right")
         width = math.hypot(p[L_HIP, 0] - p[R_HIP, 0], p[L_HIP, 1] - p[R_HIP, 1])
         if math.isfinite(width) and width > 0:
             self._widths.append(width)

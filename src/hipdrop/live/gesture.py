@@ -48,17 +48,24 @@ def hands_up(image: np.ndarray | None, was_up: bool = False,
     """
     if image is None:
         return False
-    pts = image[[NOSE, L_SHOULDER, R_SHOULDER, L_WRIST, R_WRIST]].astype(np.float64)
-    if not np.isfinite(pts[:, :2]).all():
+    # The five points as Python floats (one tolist): NumPy's per-call overhead on five rows is
+    # most of what this costs otherwise; the arithmetic is the same, so the same answer.
+    nose, ls, rs, lw, rw = image[_POINTS].tolist()
+    for p in (nose, ls, rs, lw, rw):
+        if not (math.isfinite(p[0]) and math.isfinite(p[1])):
+            return False
+    if not (lw[3] >= min_visibility and rw[3] >= min_visibility):  # NaN compares False
         return False
-    if not (pts[[3, 4], 3] >= min_visibility).all():  # NaN visibility compares False
-        return False
-    width = float(np.linalg.norm(pts[1, :2] - pts[2, :2]))
+    dx, dy = ls[0] - rs[0], ls[1] - rs[1]
+    width = math.sqrt(0.0 + dx * dx + dy * dy)  # np.linalg.norm's dot, from 0.0 left to right
     if not (math.isfinite(width) and width > 0):
         return False
-    above = (pts[0, 1] - pts[[3, 4], 1]) / width  # wrists above the nose, shoulder widths
     need = DOWN_ABOVE_NOSE if was_up else UP_ABOVE_NOSE
-    return bool((above > need).all())
+    # Wrists above the nose, shoulder widths.
+    return (nose[1] - lw[1]) / width > need and (nose[1] - rw[1]) / width > need
+
+
+_POINTS = np.array([NOSE, L_SHOULDER, R_SHOULDER, L_WRIST, R_WRIST])
 
 
 class HandsUp:

@@ -131,11 +131,11 @@ class RepSets:
         return self.sets[-1]
 
     def update(self, state: FrameState) -> RepEvent:
-        ob = float(state.signals.obliquity_deg[0])
+        ob = state.signals.first("obliquity_deg")
         # The signed lean (to the left), not FrameState.trunk_lean_deg: that one is only read
         # in a single-leg stance, and a standing rep need not be one. Lying on a side the
         # "lean" of a horizontal trunk flips by 180 deg with the hips' order: not read there.
-        lean = float(state.signals.trunk_lean_left_deg[0]) if state.upright else math.nan
+        lean = state.signals.first("trunk_lean_left_deg") if state.upright else math.nan
         event = RepEvent()
         for i in range(2):
             up = state.leg_up[i]
@@ -258,7 +258,7 @@ class HoldTimer:
     def update(self, state: FrameState) -> HoldEvent:
         dt = 0.0 if self._t is None else max(0.0, state.t - self._t)
         self._t = state.t
-        ob = float(state.signals.obliquity_deg[0])
+        ob = state.signals.first("obliquity_deg")
         event = HoldEvent()
         for i, leg in enumerate(LEGS):
             hold = self._open[i]

@@ -1,7 +1,7 @@
 """The live pipeline: the trackers fed one frame at a time.
 
-Each frame goes through the same :func:`hipdrop.core.measures.frame_signals` as offline and a One
-Euro smoother instead of the zero-phase one; then through the trackers of
+Each frame goes through :func:`hipdrop.core.measures.frame_row` (offline's ``frame_signals``
+for one frame, to the bit) and a One Euro smoother instead of the zero-phase one; then through the trackers of
 :mod:`hipdrop.pipeline.trackers` (leg scale, stance phases, resting splay, reps and holds), the
 incremental forms of the offline rules, proved to give the same phases and reps as those rules
 over the same signals (tests/test_trackers.py). A stance run's baselines are taken by
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hipdrop.core.landmarks import LandmarkSeries, SeriesRecorder
-from hipdrop.core.measures import Signals, StreamSmoother, frame_signals
+from hipdrop.core.measures import PER_LEG, ROW, Signals, StreamSmoother, frame_row
 from hipdrop.core.reps import LEGS, Rep
 from hipdrop.core.side import SIDES, Side
 from hipdrop.core.stance import StancePhase, baseline, lean_toward
@@ -29,11 +29,9 @@ from hipdrop.pipeline.analysis import Analysis, analyze_signals, measure_stance
 from hipdrop.pipeline.trackers import LegScaleTracker, RepTracker, RestTracker, StanceTracker
 from hipdrop.settings import Settings
 
-_NAN_IMAGE = np.full((1, 33, 4), np.nan)
 # The tiers in order of trust, and the signal each is read from.
 _TIER_SIGNALS = {MARKERS: "marker_obliquity_deg", WAIST: "waist_obliquity_deg",
                  LANDMARKS: "landmark_obliquity_deg"}
-_NAN_WORLD = np.full((1, 33, 3), np.nan)
 
 
 @dataclass
@@ -67,9 +65,9 @@ class FrameState:
     def pelvis_seen(self) -> tuple[str, ...]:
         """The reliable tiers read in this frame: MARKERS (both stickers) and/or WAIST."""
         seen = []
-        if math.isfinite(float(self.signals.marker_obliquity_deg[0])):
+        if math.isfinite(self.signals.first("marker_obliquity_deg")):
             seen.append(MARKERS)
-        if math.isfinite(float(self.signals.waist_obliquity_deg[0])):
+        if math.isfinite(self.signals.first("waist_obliquity_deg")):
             seen.append(WAIST)
         return tuple(seen)
 
@@ -78,7 +76,7 @@ class FrameState:
         """How far the lifted thigh is raised from the trunk axis (NaN outside a stance)."""
         if self.stance is None:
             return math.nan
-        return float(self.signals.leg("thigh_elevation", Side.of(self.stance).other)[0])
+        return self.signals.first(PER_LEG["thigh_elevation"][Side.of(self.stance).other.column])
 
     @property
     def lifted_thigh_too_high(self) -> bool:
@@ -95,17 +93,17 @@ class FrameState:
     @property
     def pose(self) -> bool:
         """The landmarks every measure needs (shoulders, hips, ankles) were seen."""
-        return bool(self.signals.pose[0])
+        return bool(self.signals.first("pose"))
 
     @property
     def upright(self) -> bool:
-        return bool(self.signals.upright[0])
+        return bool(self.signals.first("upright"))
 
     @property
     def abduction_deg(self) -> tuple[float, float]:
         """Smoothed hip abduction of the left and right leg, degrees."""
-        left, right = self.signals.legs("abduction")[0].tolist()
-        return left, right
+        return (self.signals.first("abduction_left_deg"),
+                self.signals.first("abduction_right_deg"))
 
     @property
     def trunk_lean_deg(self) -> float:
@@ -125,31 +123,59 @@ class FrameState:
 
 
 class _Buffer:
-    """Growable columns of per-frame values."""
+    """Growable columns of per-frame values, named once by the first :meth:`append`.
+
+    A frame's values are kept as the list given until a column is read: then the frames since
+    the last read are written into the columns, a column at a time (the live loop reads them
+    only when a stance run starts, and at the end; writing 27 NumPy scalars a frame cost more
+    than the rest of the bookkeeping).
+    """
 
     def __init__(self, capacity: int = 4096) -> None:
         self._cap = capacity
-        self._n = 0
+        self._n = 0  # frames written into the columns
         self._cols: dict[str, np.ndarray] = {}
+        self._names: tuple[str, ...] = ()
+        self._pending: list[list] = []  # frames appended since, their values in _names' order
 
-    def append(self, **values: float | bool | int) -> None:
-        if self._n == self._cap:
-            self._cap *= 2
+    def append(self, names: tuple[str, ...], values: list) -> None:
+        """Add one frame's ``values`` (floats, bools, ints) of the columns ``names`` (the same
+        names, in the same order, every frame; ``values`` is kept: pass a new list)."""
+        if not self._names:
+            self._names = names
+            for k, value in zip(names, values, strict=True):
+                self._cols[k] = np.empty(self._cap, np.asarray(value).dtype)
+        self._pending.append(values)
+
+    def _flush(self) -> None:
+        rows, n = self._pending, self._n
+        if not rows:
+            return
+        stop = n + len(rows)
+        if stop > self._cap:
+            while stop > self._cap:
+                self._cap *= 2
             for k, v in self._cols.items():
                 grown = np.empty(self._cap, v.dtype)
-                grown[: self._n] = v[: self._n]
+                grown[:n] = v[:n]
                 self._cols[k] = grown
-        for k, value in values.items():
-            if k not in self._cols:
-                self._cols[k] = np.empty(self._cap, np.asarray(value).dtype)
-            self._cols[k][self._n] = value
-        self._n += 1
+        for j, k in enumerate(self._names):
+            self._cols[k][n:stop] = [r[j] for r in rows]
+        self._n, self._pending = stop, []
 
     def __len__(self) -> int:
-        return self._n
+        return self._n + len(self._pending)
 
     def __getitem__(self, key: str) -> np.ndarray:
+        self._flush()
         return self._cols[key][: self._n]
+
+
+# The buffer's columns: t, pose, upright, the stance label, then the signals of a ROW list.
+_COLUMNS = ("t", "pose", "upright", "label", *ROW[3:])
+# Where the signals the update reads sit in a ROW list.
+_AT = {name: ROW.index(name) for name in ROW}
+_TIER_AT = {tier: _AT[name] for tier, name in _TIER_SIGNALS.items()}
 
 
 class StreamAnalyzer:
@@ -192,21 +218,20 @@ class StreamAnalyzer:
             self._t0 = t
         t_rel = t - self._t0
         self.recorder.append(image, world, t, waist, markers, silhouette)
-        scale = self.scale.update(image, world)
-        raw = frame_signals(_NAN_IMAGE if image is None else image[None],
-                            _NAN_WORLD if world is None else world[None],
-                            np.array([t_rel]), scale, self.settings,
-                            None if waist is None else np.array([waist], np.float64),
-                            None if markers is None else np.array([markers], np.float64))
-        sig = self._smoother(raw)
+        # The landmarks as lists of floats, once for the leg scale and the signals.
+        rows = None if image is None else image.tolist()
+        world_rows = None if world is None else world.tolist()
+        scale = self.scale.update(image, world, rows, world_rows)
+        # One frame's signals as a list of floats (frame_row: frame_signals' numbers without
+        # its ~150 NumPy calls on one-frame arrays), smoothed, then as length-1 arrays.
+        row = self._smoother.row(frame_row(image, world, t_rel, scale, self.settings, waist,
+                                           markers, rows, world_rows))
+        sig = Signals.of_row(row)
         i = len(self._buf)
         before = self.stance.run_start
-        self.stance.update(float(sig.lift_left[0]), float(sig.lift_right[0]),
-                           bool(sig.upright[0]), t_rel)
+        self.stance.update(row[_AT["lift_left"]], row[_AT["lift_right"]], row[2], t_rel)
         label = self.stance.label
-        self._buf.append(
-            t=t_rel, pose=bool(sig.pose[0]), upright=bool(sig.upright[0]), label=label,
-            **{name: float(getattr(sig, name)[0]) for name in Signals.CONTINUOUS + Signals.RAW})
+        self._buf.append(_COLUMNS, [t_rel, row[1], row[2], label, *row[3:]])
         side = self.stance.side
         if side is not None and (self.stance.run_start != before or i == 0):
             self._start_run(i)
@@ -214,12 +239,12 @@ class StreamAnalyzer:
         if side is not None:
             # The most trusted tier read in this frame against its own baseline; the saved
             # result (finish) reads each whole phase by one tier, as offline.
-            for tier, name in _TIER_SIGNALS.items():
-                value = float(getattr(sig, name)[0])
+            for tier, at in _TIER_AT.items():
+                value = row[at]
                 if tier in self._tier0 and math.isfinite(value):
                     drop, source = side.sign * (value - self._tier0[tier]), tier
                     break
-        alpha = sig.legs("abduction")[0]
+        alpha = (row[_AT["abduction_left_deg"]], row[_AT["abduction_right_deg"]])
         ended = self.legs.update(t_rel, alpha, self.rest.update(alpha))
         up = self.legs.up
         hold, best = self.legs.hold_s.tolist(), self.legs.best_hold_s.tolist()

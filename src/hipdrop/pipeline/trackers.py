@@ -21,12 +21,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hipdrop.core.filters import median
-from hipdrop.core.kinematics import leg_lengths
+from hipdrop.core.filters import median, median_of
+from hipdrop.core.landmarks import L_ANKLE, L_HIP, R_ANKLE, R_HIP
 from hipdrop.core.measures import LegScale
 from hipdrop.core.reps import BILATERAL_RATIO, Rep, rest_window
 from hipdrop.core.side import SIDES, Side
-from hipdrop.core.stance import LEFT, RIGHT, UNKNOWN, stance_labels
+from hipdrop.core.stance import LEFT, RIGHT, UNKNOWN, stance_label_one
 from hipdrop.settings import Settings
 
 # ---------------------------------------------------------------------------------------------
@@ -65,8 +65,7 @@ class StanceTracker:
     def update(self, lift_left: float, lift_right: float, upright: bool, t: float
                ) -> Phase | None:
         """Add frame ``t`` (lifts as fractions of leg length); the phase it closed, if any."""
-        label = int(stance_labels(np.array([lift_left]), np.array([lift_right]),
-                                  np.array([upright]), self.lift_fraction)[0])
+        label = stance_label_one(lift_left, lift_right, upright, self.lift_fraction)
         i, closed = self._n, None
         if i == 0 or label != self.label:
             if i > 0:
@@ -119,7 +118,7 @@ class RestTracker:
         self._low = [math.inf, math.inf]  # the lowest median of a whole window so far
         self.rest = np.zeros(2)
 
-    def update(self, alpha: np.ndarray) -> np.ndarray:
+    def update(self, alpha: np.ndarray | tuple[float, float]) -> np.ndarray:
         """Add one frame's (2,) abduction [left, right], degrees; the (2,) splays after it."""
         w = self.window
         for k in (0, 1):
@@ -133,7 +132,7 @@ class RestTracker:
             self._count[k] = c = self._count[k] + 1
             # Up to a window, the median of what was seen; then the lowest window median (the
             # same number: filters.median is row_medians' formula, the mean of the middle two).
-            now = median(np.asarray(seen))
+            now = median_of(seen)
             if c >= w:
                 self._low[k] = min(self._low[k], now)
             value = now if c <= w else self._low[k]
@@ -182,18 +181,21 @@ class RepTracker:
     def up(self) -> tuple[bool, bool]:
         return self._legs[0].up, self._legs[1].up
 
-    def update(self, t: float, alpha: np.ndarray, rest: np.ndarray) -> list[Rep]:
+    def update(self, t: float, alpha: np.ndarray | tuple[float, float], rest: np.ndarray
+               ) -> list[Rep]:
         """Add one frame: time ``t``, (2,) abduction and (2,) resting splays [left, right];
         the reps that ended at it."""
         s = self.settings
         i = len(self._t)
         prev_t = self._t[-1] if i else math.nan
         self._t.append(t)
-        rel = alpha - rest
+        # Splay-relative abductions in Python floats (the same subtraction as NumPy's).
+        rel = (float(alpha[0]) - float(rest[0]), float(alpha[1]) - float(rest[1]))
         ended = []
+        hold = self.hold_s.tolist()
         for side in SIDES:
             k = side.column
-            leg, a, other = self._legs[k], float(rel[k]), float(rel[1 - k])
+            leg, a, other = self._legs[k], rel[k], rel[1 - k]
             if leg.above:  # the time the last frame spent above ``up`` (DESIGN: held)
                 leg.held += t - prev_t
             was = leg.up
@@ -212,8 +214,11 @@ class RepTracker:
                     ended.append(rep)
             if below:
                 leg.last_below = i
-            self.hold_s[k] = t - leg.up_since_t if leg.up else 0.0
-        self.best_hold_s = np.maximum(self.best_hold_s, self.hold_s)
+            hold[k] = t - leg.up_since_t if leg.up else 0.0
+        self.hold_s = np.array(hold)
+        best = self.best_hold_s.tolist()
+        if hold[0] > best[0] or hold[1] > best[1]:  # np.maximum, new only when it changes
+            self.best_hold_s = np.array([max(best[0], hold[0]), max(best[1], hold[1])])
         for rep in ended:
             self.reps.append(rep)
             self.counts[rep.leg.column] += 1
@@ -262,12 +267,29 @@ def _nanmedian(x: np.ndarray) -> float:
     return median(finite) if finite.size else math.nan
 
 
+_LEG_ENDS = [L_HIP, R_HIP, L_ANKLE, R_ANKLE]
+
+
+def _leg_lengths(ends: np.ndarray) -> np.ndarray:
+    """(..., 2) :func:`hipdrop.core.kinematics.leg_lengths` from (..., 4, C) hips and ankles
+    ([L_HIP, R_HIP, L_ANKLE, R_ANKLE]), in their own precision: the same operations (ankle -
+    hip, the squares added from the first, left to right, the root), so the same bits."""
+    v = ends[..., 2:, :] - ends[..., :2, :]
+    q = v * v
+    total = q[..., 0] + q[..., 1]
+    for c in range(2, q.shape[-1]):
+        total += q[..., c]
+    return np.sqrt(total)
+
+
 class LegScaleTracker:
     """The leg length that foot lift is a fraction of (:class:`LegScale`), as frames come.
 
     Live, the median of the recent frames' leg lengths (offline's whole-recording median for
     any session under two minutes, at a cost that does not grow with the session), refreshed
     every ``_SCALE_EVERY`` frames; :meth:`final` is the whole recording's, :meth:`LegScale.of`.
+    The lengths are measured when they are needed (a refresh, the end), over the frames since,
+    at once: the frame loop only keeps each frame's landmarks.
     """
 
     def __init__(self, height: int) -> None:
@@ -275,30 +297,56 @@ class LegScaleTracker:
         # World and image leg lengths, per frame seen, in the landmarks' own precision (so that
         # final() is LegScale.of of the recorded series to the last bit).
         self._lengths: np.ndarray | None = None
-        self._n = 0
+        self._n = 0  # frames measured into _lengths
+        # The frames seen since: (world rows, image rows, world dtype, image dtype).
+        self._pending: list[tuple[list, list, np.dtype, np.dtype]] = []
 
-    def update(self, image: np.ndarray | None, world: np.ndarray | None) -> LegScale:
-        """Add one frame's (33, 4) px and (33, 3) m landmarks (or None); the scale for it."""
+    def update(self, image: np.ndarray | None, world: np.ndarray | None,
+               rows: list | None = None, world_rows: list | None = None) -> LegScale:
+        """Add one frame's (33, 4) px and (33, 3) m landmarks (or None); the scale for it.
+        ``rows``, ``world_rows``: their ``tolist()`` when the caller has them already (kept:
+        they must not change)."""
         if image is None or world is None:
             return self.scale
-        n = self._n
-        world_m, image_px = leg_lengths(world), leg_lengths(image[:, :2])
-        if self._lengths is None:
-            self._lengths = np.empty((1024, 2, 2), np.result_type(world_m, image_px))
-        elif n == len(self._lengths):
-            self._lengths = np.concatenate([self._lengths, np.empty_like(self._lengths)])
-        lengths = self._lengths
-        lengths[n, 0], lengths[n, 1] = world_m, image_px
-        self._n = n = n + 1
+        self._pending.append((world.tolist() if world_rows is None else world_rows,
+                              image.tolist() if rows is None else rows, world.dtype,
+                              image.dtype))
+        n = self._n + len(self._pending)
         if n == _SCALE_WARMUP or (n > _SCALE_WARMUP and n % _SCALE_EVERY == 0):
-            recent = lengths[max(0, n - _SCALE_WINDOW):n]
+            recent = self._measured()[max(0, n - _SCALE_WINDOW):n]
             self.scale = LegScale(_nanmedian(recent[:, 0].ravel()),
                                   _nanmedian(recent[:, 1].ravel()))
         return self.scale
 
+    def _measured(self) -> np.ndarray:
+        """(frames, 2 [world, image], 2 [left, right]) the leg lengths of every frame so far."""
+        pending, n = self._pending, self._n
+        start = 0
+        while start < len(pending):
+            # A run of frames of the same precisions, measured at once.
+            w_dtype, i_dtype = pending[start][2], pending[start][3]
+            stop = start + 1
+            while stop < len(pending) and pending[stop][2:] == (w_dtype, i_dtype):
+                stop += 1
+            run = pending[start:stop]
+            world_m = _leg_lengths(np.array([[w[k] for k in _LEG_ENDS] for w, _, _, _ in run],
+                                            dtype=w_dtype))
+            image_px = _leg_lengths(np.array([[r[k][:2] for k in _LEG_ENDS]
+                                              for _, r, _, _ in run], dtype=i_dtype))
+            if self._lengths is None:  # in the first frame's precision, as leg_lengths gives
+                self._lengths = np.empty((1024, 2, 2), np.result_type(world_m, image_px))
+            while n + len(run) > len(self._lengths):
+                self._lengths = np.concatenate([self._lengths, np.empty_like(self._lengths)])
+            self._lengths[n:n + len(run), 0] = world_m
+            self._lengths[n:n + len(run), 1] = image_px
+            n += len(run)
+            start = stop
+        self._n, self._pending = n, []
+        return (self._lengths if self._lengths is not None else np.empty((0, 2, 2)))[:n]
+
     def final(self) -> LegScale:
         """The whole recording's scale: :meth:`LegScale.of` of every frame seen."""
+        seen = self._measured()
         if self._lengths is None:
             return LegScale(math.nan, math.nan)
-        seen = self._lengths[:self._n]
         return LegScale.of_lengths(seen[:, 0], seen[:, 1])
