@@ -120,9 +120,10 @@ def reaped(proc: subprocess.Popen) -> Iterator[subprocess.Popen]:
             proc.wait()
 
 
-def read_position(pid: int, path: Path) -> int:
+def read_position(pid: int, path: Path, below: int | None = None) -> int:
     """How far process ``pid`` has read into ``path`` (its file offset, from /proc): a
-    progress indicator that needs no progress bar. 0 when it has not opened the file."""
+    progress indicator that needs no progress bar. 0 when it has not opened the file.
+    ``below``: offsets at or past it are not counted."""
     target = os.path.realpath(path)
     best = 0
     try:
@@ -137,14 +138,22 @@ def read_position(pid: int, path: Path) -> int:
                 pos = next(int(line.split()[1]) for line in fh if line.startswith("pos:"))
         except (OSError, StopIteration, ValueError):
             continue
-        best = max(best, pos)
+        if below is None or pos < below:
+            best = max(best, pos)
     return best
 
 
 def read_past(proc: subprocess.Popen, path: Path, fraction: float, timeout: float = 90.0) -> bool:
-    """Wait until ``proc`` has decoded ``fraction`` of the video at ``path``."""
+    """Wait until ``proc`` has decoded ``fraction`` of the video at ``path``.
+
+    An offset in the file's last 5% is not progress: opening an AVI reads its index, which
+    sits at the end (analyze's frame-count probe does, before pass 1 and the model load). Seen
+    under load: a stop signal sent then found nothing measured yet, and rightly saved nothing.
+    """
     size = path.stat().st_size
-    return wait_for(lambda: read_position(proc.pid, path) >= fraction * size, timeout, proc)
+    end = int(0.95 * size)
+    return wait_for(lambda: read_position(proc.pid, path, below=end) >= fraction * size,
+                    timeout, proc)
 
 
 def repeated_clip(clip: Path, path: Path, times: int) -> Path:
