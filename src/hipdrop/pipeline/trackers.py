@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hipdrop.core.filters import median, median_of
-from hipdrop.core.landmarks import L_ANKLE, L_HIP, R_ANKLE, R_HIP
+from hipdrop.core.kinematics import leg_lengths
 from hipdrop.core.measures import LegScale
 from hipdrop.core.reps import BILATERAL_RATIO, Rep, rest_window
 from hipdrop.core.side import SIDES, Side
@@ -267,21 +267,6 @@ def _nanmedian(x: np.ndarray) -> float:
     return median(finite) if finite.size else math.nan
 
 
-_LEG_ENDS = [L_HIP, R_HIP, L_ANKLE, R_ANKLE]
-
-
-def _leg_lengths(ends: np.ndarray) -> np.ndarray:
-    """(..., 2) :func:`hipdrop.core.kinematics.leg_lengths` from (..., 4, C) hips and ankles
-    ([L_HIP, R_HIP, L_ANKLE, R_ANKLE]), in their own precision: the same operations (ankle -
-    hip, the squares added from the first, left to right, the root), so the same bits."""
-    v = ends[..., 2:, :] - ends[..., :2, :]
-    q = v * v
-    total = q[..., 0] + q[..., 1]
-    for c in range(2, q.shape[-1]):
-        total += q[..., c]
-    return np.sqrt(total)
-
-
 class LegScaleTracker:
     """The leg length that foot lift is a fraction of (:class:`LegScale`), as frames come.
 
@@ -329,10 +314,10 @@ class LegScaleTracker:
             while stop < len(pending) and pending[stop][2:] == (w_dtype, i_dtype):
                 stop += 1
             run = pending[start:stop]
-            world_m = _leg_lengths(np.array([[w[k] for k in _LEG_ENDS] for w, _, _, _ in run],
-                                            dtype=w_dtype))
-            image_px = _leg_lengths(np.array([[r[k][:2] for k in _LEG_ENDS]
-                                              for _, r, _, _ in run], dtype=i_dtype))
+            # kinematics.leg_lengths over the run at once: its per-frame arithmetic, the same
+            # bits as a frame at a time (its sums run a component at a time in both cases).
+            world_m = leg_lengths(np.array([w for w, _, _, _ in run], dtype=w_dtype))
+            image_px = leg_lengths(np.array([r for _, r, _, _ in run], dtype=i_dtype)[..., :2])
             if self._lengths is None:  # in the first frame's precision, as leg_lengths gives
                 self._lengths = np.empty((1024, 2, 2), np.result_type(world_m, image_px))
             while n + len(run) > len(self._lengths):
