@@ -225,11 +225,6 @@ def row_medians(rows: np.ndarray) -> np.ndarray:
     return out
 
 
-def _alpha(cutoff_hz: float | np.ndarray, dt: float | np.ndarray) -> float | np.ndarray:
-    tau = 1.0 / (2.0 * math.pi * cutoff_hz)
-    return 1.0 / (1.0 + tau / dt)
-
-
 class OneEuroFilter:
     """One Euro filter over an array of signals, called once per frame with its timestamp.
 
@@ -267,7 +262,6 @@ class OneEuroFilter:
         self._x: list[float] | None = None
         self._dx: list[float] = []
         self._t: list[float] = []  # last time each element was seen
-        self._shape: tuple[int, ...] = ()
         self._params: list[tuple[float, float]] = []  # (min cutoff, beta) of each element
 
     def __call__(self, x: np.ndarray, t: float) -> np.ndarray:
@@ -279,7 +273,6 @@ class OneEuroFilter:
 
     def _start(self, shape: tuple[int, ...]) -> None:
         n = math.prod(shape)
-        self._shape = shape
         cutoff = np.broadcast_to(np.asarray(self.min_cutoff_hz, np.float64), shape).ravel()
         beta = np.broadcast_to(np.asarray(self.beta, np.float64), shape).ravel()
         self._params = list(zip(cutoff.tolist(), beta.tolist(), strict=True))
@@ -298,7 +291,8 @@ class OneEuroFilter:
         xs, dxs, ts = self._x, self._dx, self._t
         assert xs is not None
         max_gap = self.max_gap_s
-        # The derivative's cutoff is the same for every element: tau of _alpha, once.
+        # The smoothing factor is 1 / (1 + tau / dt), tau = 1 / (2 pi cutoff); the
+        # derivative's cutoff is the same for every element: its tau once.
         tau_d = 1.0 / (2.0 * math.pi * self.d_cutoff_hz)
         two_pi = 2.0 * math.pi
         out: list[float] = []
