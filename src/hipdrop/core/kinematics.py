@@ -168,7 +168,11 @@ def trunk_tilt_deg(points: np.ndarray) -> np.ndarray:
     return np.abs(trunk_lean_left_deg(points))
 
 
-def upright(points: np.ndarray, max_trunk_deg: float = 30.0,
+#: The trunk's largest tilt from vertical that :func:`upright` accepts by default, degrees.
+UPRIGHT_MAX_TRUNK_DEG = 30.0
+
+
+def upright(points: np.ndarray, max_trunk_deg: float = UPRIGHT_MAX_TRUNK_DEG,
             lean_deg: np.ndarray | None = None) -> np.ndarray:
     """(...) bool: trunk within ``max_trunk_deg`` of vertical and hips above knees above ankles.
 
@@ -325,6 +329,12 @@ def abduction_deg_one(ls: Point, rs: Point, lh: Point, rh: Point, la: Point, ra:
     vx, vy = ra[0] - rh[0], ra[1] - rh[1]
     right = math.atan2((0.0 + vx * ox + vy * oy) * -1.0, 0.0 + vx * dx + vy * dy) * _DEG
     return left, right
+
+
+def norm_one(dx: float, dy: float) -> float:
+    """``np.linalg.norm`` of the 2-vector (dx, dy): the root of its dot product, summed from 0.0
+    left to right as NumPy does, so the same bits."""
+    return math.sqrt(0.0 + dx * dx + dy * dy)
 
 
 def fmax_one(a: float, b: float) -> float:

@@ -13,6 +13,8 @@ import math
 
 import numpy as np
 
+from hipdrop.core.kinematics import norm_one
+
 NOSE, L_SHOULDER, R_SHOULDER, L_WRIST, R_WRIST = 0, 11, 12, 15, 16
 
 # Heights above the nose, in shoulder widths (the body's own scale: it does not change with the
@@ -56,8 +58,7 @@ def hands_up(image: np.ndarray | None, was_up: bool = False,
             return False
     if not (lw[3] >= min_visibility and rw[3] >= min_visibility):  # NaN compares False
         return False
-    dx, dy = ls[0] - rs[0], ls[1] - rs[1]
-    width = math.sqrt(0.0 + dx * dx + dy * dy)  # np.linalg.norm's dot, from 0.0 left to right
+    width = norm_one(ls[0] - rs[0], ls[1] - rs[1])  # np.linalg.norm's, to the bit
     if not (math.isfinite(width) and width > 0):
         return False
     need = DOWN_ABOVE_NOSE if was_up else UP_ABOVE_NOSE

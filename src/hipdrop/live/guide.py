@@ -146,7 +146,7 @@ def framing_issues(image: np.ndarray | None, width: int, height: int,
     body = (feet_y - top_y) / height  # the frame height the body fills
     # Its length along itself, against the frame height: a person lying down is not far away.
     la, ra = pts[L_ANKLE], pts[R_ANKLE]
-    length = _norm_one(nose[0] - 0.5 * (la[0] + ra[0]), nose[1] - 0.5 * (la[1] + ra[1])) * (
+    length = kin.norm_one(nose[0] - 0.5 * (la[0] + ra[0]), nose[1] - 0.5 * (la[1] + ra[1])) * (
         1 + _HEAD_ABOVE_NOSE) / height
     issues = []
     if (feet_out and head_out) or body > lim.max_height:  # NaN compares False
@@ -163,18 +163,14 @@ def framing_issues(image: np.ndarray | None, width: int, height: int,
         issues.append(Issue(TOO_FAR, "Come a little closer to the camera", blocking=False))
     ls, rs, lh, rh = pts[L_SHOULDER], pts[R_SHOULDER], pts[L_HIP], pts[R_HIP]
     lean = kin.trunk_lean_left_deg_one(ls, rs, lh, rh)
-    if kin.upright_one(lh, rh, pts[L_KNEE], pts[R_KNEE], la, ra, 30.0, lean):  # kin.upright's
+    if kin.upright_one(lh, rh, pts[L_KNEE], pts[R_KNEE], la, ra, kin.UPRIGHT_MAX_TRUNK_DEG,
+                       lean):
         issues += _facing_and_tilt(pts, lean, lim)
-        hips = _norm_one(lh[0] - rh[0], lh[1] - rh[1])
+        hips = kin.norm_one(lh[0] - rh[0], lh[1] - rh[1])
         if pelvis_seen is False and hips >= _MIN_PELVIS_PX:
             # (Too small a pelvis is not the top's fault: that is TOO_FAR's job.)
             issues.append(Issue(WAIST_HIDDEN, PELVIS_HIDDEN_TEXT, blocking=False, delay_s=3.0))
     return issues
-
-
-def _norm_one(dx: float, dy: float) -> float:
-    """np.linalg.norm of the 2-vector (dx, dy): the root of its dot product from 0.0."""
-    return math.sqrt(0.0 + dx * dx + dy * dy)
 
 
 def _facing_and_tilt(pts: list[list[float]], lean_deg: float, lim: FramingLimits
@@ -184,9 +180,9 @@ def _facing_and_tilt(pts: list[list[float]], lean_deg: float, lim: FramingLimits
     issues = []
     ls, rs, lh, rh = pts[L_SHOULDER], pts[R_SHOULDER], pts[L_HIP], pts[R_HIP]
     la, ra = pts[L_ANKLE], pts[R_ANKLE]
-    shoulders = _norm_one(ls[0] - rs[0], ls[1] - rs[1])
+    shoulders = kin.norm_one(ls[0] - rs[0], ls[1] - rs[1])
     mid_s = (0.5 * (ls[0] + rs[0]), 0.5 * (ls[1] + rs[1]))
-    trunk = _norm_one(mid_s[0] - 0.5 * (lh[0] + rh[0]), mid_s[1] - 0.5 * (lh[1] + rh[1]))
+    trunk = kin.norm_one(mid_s[0] - 0.5 * (lh[0] + rh[0]), mid_s[1] - 0.5 * (lh[1] + rh[1]))
     if trunk > 0 and shoulders / trunk < lim.min_width_ratio:
         issues.append(Issue(NOT_FACING, "Turn to face the camera", delay_s=1.0))
     # A rolled camera turns the hip line, the shoulder line, the trunk and the whole body axis
