@@ -26,17 +26,6 @@ def _masks(rng: np.random.Generator, count: int):
         yield mask
 
 
-def test_labels_and_statistics_are_opencvs():
-    rng = np.random.default_rng(7)
-    for mask in _masks(rng, 400):
-        n0, labels0, stats0, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-        n1, labels1, stats1 = markers._label(mask)
-        assert n1 == n0
-        np.testing.assert_array_equal(labels1, labels0)
-        assert stats1.dtype == stats0.dtype
-        np.testing.assert_array_equal(stats1[1:], stats0[1:])  # row 0 (background) unused
-
-
 def test_median_of_bytes_is_numpys():
     rng = np.random.default_rng(8)
     for _ in range(2000):
@@ -190,24 +179,6 @@ def test_lab_patches_are_the_whole_conversion():
             np.testing.assert_array_equal(lab[y0:y1, x0:x1], whole[y0:y1, x0:x1])
 
 
-def test_dot_prefilter_is_the_loops():
-    rng = np.random.default_rng(15)
-    for _ in range(300):
-        n = int(rng.integers(1, 40))
-        stats = np.column_stack([rng.integers(0, 100, (n, 2)), rng.integers(1, 30, (n, 2)),
-                                 rng.integers(1, 500, n)]).astype(np.int32)
-        lo, hi = float(rng.uniform(4.0, 40.0)), float(rng.uniform(40.0, 400.0))
-        want = []
-        for i in range(1, n):  # the loop's tests, as markers._components made them
-            x, y, w, h, area = stats[i]
-            if not lo <= area <= hi or max(w, h) > 3.0 * max(1, min(w, h)):
-                continue
-            if area < 0.4 * w * h:
-                continue
-            want.append((i, (int(x), int(y), int(w), int(h), int(area))))
-        assert markers._dots(stats, lo, hi) == want
-
-
 def _sticker_scene(rng: np.random.Generator):
     """A textured frame with sticker-like pairs and stray dots near a body's hips: the frame
     (H, W, 3 uint8, JPEG-compressed), and the body's mid-hip point, unit vectors right-to-left
@@ -322,14 +293,24 @@ def test_line_fit_is_polyfits():
         np.testing.assert_array_equal(got, want)
 
 
-def test_labels_and_dots_at_once_are_label_then_dots():
+def test_labels_and_dots_are_opencvs_labels_and_the_loops_tests():
+    """_label_dots gives OpenCV's labels, and of its statistics the components a loop over
+    every label keeps (the tests the marker finder made one component at a time)."""
     rng = np.random.default_rng(19)
     for mask in _masks(rng, 600):
         lo, hi = float(rng.uniform(1.0, 30.0)), float(rng.uniform(30.0, 600.0))
-        _, labels0, stats = markers._label(mask)
+        n, labels0, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        want = []
+        for i in range(1, n):
+            x, y, w, h, area = (int(v) for v in stats[i])
+            if not lo <= area <= hi or max(w, h) > 3.0 * max(1, min(w, h)):
+                continue
+            if area < 0.4 * w * h:
+                continue
+            want.append((i, (x, y, w, h, area)))
         labels1, dots = markers._label_dots(mask, lo, hi)
         np.testing.assert_array_equal(labels1, labels0)
-        assert dots == markers._dots(stats, lo, hi)
+        assert dots == want
 
 
 def test_norms_are_numpys():

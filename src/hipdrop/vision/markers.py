@@ -35,6 +35,11 @@ _MIN_SPAN, _MAX_SPAN = 0.3, 2.2
 _MAX_OFF_MIDLINE = 0.4
 _ABOVE, _BELOW = 1.1, 0.4
 _MAX_PAIR_TILT_DEG = 25.0  # relative to the hip-landmark line; a pelvis tilts well under this
+# The two stickers of a pair: hues within this (OpenCV 0-180 units), areas within this ratio
+# (small stickers' areas differ more than their sizes: anti-aliasing, a similar shirt
+# eating into one's rim). _pair_score and its pre-filter _may_pair both test them.
+_MAX_PAIR_HUE_DIFF = 15.0
+_MAX_PAIR_AREA_RATIO = 3.5
 # A tracked marker moves less than this (units of w) between frames.
 _TRACK_RADIUS = 0.3
 # Colour candidates: OpenCV HSV saturation and value (0-255).
@@ -92,36 +97,6 @@ class _Blob:
     kind: int  # 0 colour, 1 dark, 2 bright
     hue: float  # OpenCV hue 0-180 (colour blobs), else 0
     ring_lab: np.ndarray  # (3,) the median CIELAB colour just around the blob
-
-
-def _label(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
-    """``cv2.connectedComponentsWithStats(mask, connectivity=8)`` without its centroids: the
-    count n, the (H, W) int32 labels and the (n, 5) int32 stats (left, top, width, height,
-    area), identical to OpenCV's.
-
-    OpenCV 5's statistics pass costs ~0.3 ms on a 130x85 px mask where the labelling itself
-    takes ~15 us; the few hundred foreground pixels of a marker mask are summarised in NumPy
-    for a fraction of that.
-    """
-    n, labels = cv2.connectedComponents(mask, connectivity=8)
-    stats = np.zeros((n, 5), np.int32)
-    if n > 1:
-        # The foreground in raster order (cv2.findNonZero: several times faster than
-        # np.nonzero of an int array), sorted by label, raster order kept within each.
-        xy = cv2.findNonZero(mask).reshape(-1, 2)
-        lab = labels[xy[:, 1], xy[:, 0]]
-        order = np.argsort(lab, kind="stable")
-        xs, ys = xy[order, 0], xy[order, 1]
-        area = np.bincount(lab, minlength=n)[1:]  # every label 1..n-1 has a pixel
-        ends = np.cumsum(area)
-        starts = ends - area
-        left = np.minimum.reduceat(xs, starts)
-        stats[1:, 0] = left
-        stats[1:, 1] = ys[starts]  # a component's first pixel in raster order is on its top row
-        stats[1:, 2] = np.maximum.reduceat(xs, starts) - left + 1
-        stats[1:, 3] = ys[ends - 1] - ys[starts] + 1
-        stats[1:, 4] = area
-    return n, labels, stats
 
 
 def _median0(values: np.ndarray) -> np.ndarray:
@@ -204,27 +179,17 @@ def _square(k: int) -> np.ndarray:
     return ones
 
 
-def _dots(stats: np.ndarray, min_area: float, max_area: float
-          ) -> list[tuple[int, tuple[int, int, int, int, int]]]:
-    """The labels of ``stats`` (n, 5) (left, top, width, height, area; row 0 the background)
-    whose size and shape may be a dot, with their stats as Python ints: area in [min_area,
-    max_area], neither side over 3 times the other, and at least 0.4 of the bounding box
-    filled (a ring, a stroke or a corner is not a dot). The tests of a loop over every label,
-    on all labels at once (most are specks)."""
-    _, _, w, h, area = stats[1:].T
-    long, short = np.maximum(w, h), np.maximum(1, np.minimum(w, h))
-    keep = ((min_area <= area) & (area <= max_area) & ~(long > 3.0 * short)
-            & ~(area < 0.4 * w * h))
-    index = np.flatnonzero(keep)
-    return list(zip((index + 1).tolist(), map(tuple, stats[1:][index].tolist()), strict=True))
-
-
 def _label_dots(mask: np.ndarray, min_area: float, max_area: float
                 ) -> tuple[np.ndarray, list[tuple[int, tuple[int, int, int, int, int]]]]:
-    """``labels`` of :func:`_label` and ``_dots(stats, min_area, max_area)`` of ``mask``, the
-    same, for less: the statistics only of the labels whose area may be a dot's (a mask's
-    labels are mostly specks, and the few left are summed up one by one, where a pass over
-    all of them cost ~10 NumPy calls, ~0.1 ms a mask on a busy machine)."""
+    """The (H, W) int32 labels of ``mask`` (``cv2.connectedComponents``, 8-connected) and its
+    components whose size and shape may be a dot, as (label, (left, top, width, height,
+    area)) in Python ints: area in [min_area, max_area], neither side over 3 times the other,
+    and at least 0.4 of the bounding box filled (a ring, a stroke or a corner is not a dot).
+
+    The statistics are those of ``cv2.connectedComponentsWithStats``, taken only for the
+    labels whose area may be a dot's: OpenCV's statistics pass costs ~0.3 ms on a 130x85 px
+    mask where the labelling takes ~15 us, and a mask's labels are mostly specks.
+    """
     n, labels = cv2.connectedComponents(mask, connectivity=8)
     if n <= 1:
         return labels, []
@@ -240,7 +205,7 @@ def _label_dots(mask: np.ndarray, min_area: float, max_area: float
         xs = pix[:, 0]
         x, y = int(xs.min()), int(pix[0, 1])
         w, h, a = int(xs.max()) - x + 1, int(pix[-1, 1]) - y + 1, int(area[i])
-        # _dots' shape tests, on Python numbers (the same values).
+        # The shape tests, on Python numbers.
         if max(w, h) > 3.0 * max(1, min(w, h)) or a < 0.4 * w * h:
             continue
         dots.append((i, (x, y, w, h, a)))
@@ -436,9 +401,9 @@ def _may_pair(parts: list[_Box], offset: np.ndarray, centre: np.ndarray, u: np.n
                 continue
             if kind == 0 and hue is not None and hue_j is not None:
                 dh = abs(hue - hue_j)
-                if min(dh, 180.0 - dh) > 15.0:
+                if min(dh, 180.0 - dh) > _MAX_PAIR_HUE_DIFF:
                     continue
-            if max(area, area_j) / min(area, area_j) > 3.5:
+            if max(area, area_j) / min(area, area_j) > _MAX_PAIR_AREA_RATIO:
                 continue
             # The difference of the two centroids and their midpoint (from the body centre).
             dlo = (lo[i][0] - hi[j][0], lo[i][1] - hi[j][1])
@@ -583,15 +548,13 @@ def _pair_score(a: _Blob, b: _Blob, centre: np.ndarray, u: np.ndarray, up: np.nd
     if a.kind == 0:
         dh = abs(a.hue - b.hue)
         dh = min(dh, 180.0 - dh)
-        if dh > 15.0:
+        if dh > _MAX_PAIR_HUE_DIFF:
             return 0.0
-        hue_term = 1.0 - dh / 30.0
+        hue_term = 1.0 - dh / (2 * _MAX_PAIR_HUE_DIFF)
     else:
         hue_term = 0.9  # a dot's colour says less than a sticker's
-    # Small stickers are a few pixels across: their areas differ more than their sizes do
-    # (anti-aliasing, a shirt of a similar hue eating into one's rim).
     ratio = max(a.area, b.area) / min(a.area, b.area)
-    if ratio > 3.5:
+    if ratio > _MAX_PAIR_AREA_RATIO:
         return 0.0
     d = a.centre - b.centre
     span = abs(float(d @ u)) / sep
