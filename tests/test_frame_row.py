@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hipdrop.core.filters import OneEuroFilter
-from hipdrop.core.measures import ROW, LegScale, Signals, frame_row, frame_signals, frame_signals_one
+from hipdrop.core.measures import ROW, LegScale, Signals, frame_row, frame_signals
 from hipdrop.core.stance import stance_label_one, stance_labels
 from hipdrop.settings import Settings
 from hipdrop.testing.scripted import landmarks, sample_session
@@ -141,10 +141,10 @@ def test_frame_row_is_frame_signals_on_any_frame(frame, waist, markers, scale, t
     _assert_row_is(row, _reference(image, world, t, scale, waist, markers))
 
 
-def test_frame_signals_one_and_the_row_round_trip():
+def test_a_row_as_signals_and_back_round_trips():
     series, _ = landmarks(sample_session(), fps=10.0)
     scale = LegScale.of(series.image, series.world)
-    one = frame_signals_one(series.image[40], series.world[40], 4.0, scale, SETTINGS)
+    one = Signals.of_row(frame_row(series.image[40], series.world[40], 4.0, scale, SETTINGS))
     assert len(one) == 1 and one.pose.dtype == bool and one.t.dtype == np.float64
     _assert_row_is(one.row(), _reference(series.image[40], series.world[40], 4.0, scale))
     np.testing.assert_array_equal(np.array(Signals.of_row(one.row()).row(), float),

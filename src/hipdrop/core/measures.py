@@ -151,7 +151,7 @@ class Signals:
 
         def __getattr__(self, name: str) -> np.ndarray:
             # Only called for a field not made yet (of an of_row Signals).
-            row, at = self.__dict__.get("_row"), _AT.get(name)
+            row, at = self.__dict__.get("_row"), ROW_AT.get(name)
             if row is None or at is None:
                 raise AttributeError(name)
             value = np.array([row[at]], dtype=bool if at in (1, 2) else np.float64)
@@ -163,7 +163,7 @@ class Signals:
         :meth:`of_row` Signals, read from its row without making the array."""
         row = self.__dict__.get("_row")
         if row is not None and name not in self.__dict__:
-            return row[_AT[name]]
+            return row[ROW_AT[name]]
         value = getattr(self, name)[0]
         return bool(value) if name in ("pose", "upright") else float(value)
 
@@ -192,7 +192,7 @@ _FIELDS = tuple(f.name for f in fields(Signals))
 # the continuous signals in the column order of Signals.matrix, then the raw readings.
 ROW = ("t", "pose", "upright", *Signals.CONTINUOUS, *Signals.RAW)
 assert sorted(ROW) == sorted(_FIELDS)
-_AT = {name: i for i, name in enumerate(ROW)}
+ROW_AT = {name: i for i, name in enumerate(ROW)}  # a signal's place in a ROW list
 _FIRST, _STOP = 3, 3 + len(Signals.CONTINUOUS)  # the continuous signals' span of a ROW list
 
 
@@ -423,14 +423,6 @@ def _frame_row(image: np.ndarray | None, world: np.ndarray | None, t: float, sca
             oblique, w_line, m_line, m_span]
 
 
-def frame_signals_one(image: np.ndarray | None, world: np.ndarray | None, t: float,
-                      scale: LegScale, settings: Settings,
-                      waist: tuple[float, ...] | None = None,
-                      markers: tuple[float, ...] | None = None) -> Signals:
-    """:func:`frame_signals` of one frame (length-1 arrays) by :func:`frame_row`."""
-    return Signals.of_row(frame_row(image, world, t, scale, settings, waist, markers))
-
-
 def smooth_offline(signals: Signals, fps: float, settings: Settings) -> Signals:
     """Bridge short gaps, then zero-phase Gaussian smoothing of the continuous signals.
 
@@ -480,10 +472,6 @@ class StreamSmoother:
         self._max_gap_s = settings.max_gap_s
         self._last: list | None = None
         self._last_t = -np.inf
-
-    def __call__(self, frame: Signals) -> Signals:
-        """Smooth a one-frame :class:`Signals` (:meth:`row` on its :data:`ROW` list)."""
-        return Signals.of_row(self.row(frame.row()))
 
     def row(self, frame: list) -> list:
         """Smooth a one-frame :data:`ROW` list (:func:`frame_row`): a new list.

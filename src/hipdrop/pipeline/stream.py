@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hipdrop.core.landmarks import LandmarkSeries, SeriesRecorder
-from hipdrop.core.measures import PER_LEG, ROW, Signals, StreamSmoother, frame_row
+from hipdrop.core.measures import PER_LEG, ROW, ROW_AT, Signals, StreamSmoother, frame_row
 from hipdrop.core.reps import LEGS, Rep
 from hipdrop.core.side import SIDES, Side
 from hipdrop.core.stance import StancePhase, baseline, lean_toward
@@ -173,9 +173,8 @@ class _Buffer:
 
 # The buffer's columns: t, pose, upright, the stance label, then the signals of a ROW list.
 _COLUMNS = ("t", "pose", "upright", "label", *ROW[3:])
-# Where the signals the update reads sit in a ROW list.
-_AT = {name: ROW.index(name) for name in ROW}
-_TIER_AT = {tier: _AT[name] for tier, name in _TIER_SIGNALS.items()}
+# Where the tiers' signals sit in a ROW list.
+_TIER_AT = {tier: ROW_AT[name] for tier, name in _TIER_SIGNALS.items()}
 
 
 class StreamAnalyzer:
@@ -229,7 +228,7 @@ class StreamAnalyzer:
         sig = Signals.of_row(row)
         i = len(self._buf)
         before = self.stance.run_start
-        self.stance.update(row[_AT["lift_left"]], row[_AT["lift_right"]], row[2], t_rel)
+        self.stance.update(row[ROW_AT["lift_left"]], row[ROW_AT["lift_right"]], row[2], t_rel)
         label = self.stance.label
         self._buf.append(_COLUMNS, [t_rel, row[1], row[2], label, *row[3:]])
         side = self.stance.side
@@ -244,7 +243,7 @@ class StreamAnalyzer:
                 if tier in self._tier0 and math.isfinite(value):
                     drop, source = side.sign * (value - self._tier0[tier]), tier
                     break
-        alpha = (row[_AT["abduction_left_deg"]], row[_AT["abduction_right_deg"]])
+        alpha = (row[ROW_AT["abduction_left_deg"]], row[ROW_AT["abduction_right_deg"]])
         ended = self.legs.update(t_rel, alpha, self.rest.update(alpha))
         up = self.legs.up
         hold, best = self.legs.hold_s.tolist(), self.legs.best_hold_s.tolist()
