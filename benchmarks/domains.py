@@ -175,6 +175,9 @@ def finding_stats(rows: list[dict]) -> dict:
         "hidden_wrong": sum((r["finding"] == "drop") != (r["true_deg"] >= 4.0)
                             and r["finding"] != "inconclusive" for r in hidden),
         "wrong_side": sum(r["stance"] != r["true_stance"] for r in rows),
+        # ... of which given a finding ("inconclusive" tells the person nothing wrong)
+        "wrong_side_judged": sum(r["stance"] != r["true_stance"] and r["finding"] != "inconclusive"
+                                 for r in rows),
     }
 
 
@@ -221,12 +224,13 @@ def main(argv: list[str] | None = None) -> int:
         report["domains"][d] = entry
     print()
     print(f"{'domain':10s} {'level/hike':>10s} {'false drop':>10s} {'drops>=6 seen':>13s} "
-          f"{'called':>6s} {'hidden':>6s} {'incon.':>6s} {'wrong':>5s} {'wrong side':>10s}")
+          f"{'called':>6s} {'hidden':>6s} {'incon.':>6s} {'wrong':>5s} {'wrong side':>10s} "
+          f"{'judged':>6s}")
     for d in domains:
         f = report["domains"][d]["findings"]
         print(f"{d:10s} {f['level_or_hike']:10d} {f['false_drops']:10d} {f['drops_ge6_seen']:13d} "
               f"{f['drops_ge6_called']:6d} {f['hidden']:6d} {f['hidden_inconclusive']:6d} "
-              f"{f['hidden_wrong']:5d} {f['wrong_side']:10d}")
+              f"{f['hidden_wrong']:5d} {f['wrong_side']:10d} {f['wrong_side_judged']:6d}")
     print(json.dumps(report, allow_nan=True))
     return 0
 

@@ -150,6 +150,26 @@ def test_no_double_stance_warns_and_uses_zero_baseline():
     a = exact(series)
     assert a.phases and a.phases[0].baseline_source == "none"
     assert any("no double-leg stance" in w for w in a.warnings)
+    # A 6 deg drop read against a baseline of 0 (no double stance to take the camera's roll
+    # from): never a finding, whatever it reads.
+    assert a.phases[0].finding == "inconclusive"
+    assert "not seen standing on both feet before this lift" in a.phases[0].inconclusive_reason
+
+
+def test_a_recording_that_starts_with_the_foot_up_gives_that_stance_no_finding():
+    """The first stance has only the clip's later double stance for a baseline ("clip"); a
+    4 deg camera roll made MediaPipe read a person on both feet as on one from the first frame
+    (a webcam render), so nothing shows that this foot was ever down. The second stance,
+    with a double stance before it, is judged."""
+    full, _ = sc.landmarks(sc.stance_test(drop_left=0.0, drop_right=8.0, hold_s=4.0), fps=30)
+    cut = slice(int(3.5 * 30), None)  # from 0.5 s into the left stance
+    series = LandmarkSeries(full.image[cut], full.world[cut], full.t[cut] - full.t[cut][0],
+                            full.width, full.height, full.fps)
+    a = exact(series)
+    left, right = a.phases
+    assert left.baseline_source == "clip" and left.finding == "inconclusive"
+    assert right.baseline_source == "before" and right.finding == "drop"
+    assert a.verdict.left.code == "inconclusive" and a.verdict.right.code == "drop"
 
 
 def test_side_lying_is_never_a_stance():

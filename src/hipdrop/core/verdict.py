@@ -34,6 +34,9 @@ MARKERS_LOST = ("markers lost: keep both stickers in view (a hand, the lifted th
                 "may have covered one)")
 IMPOSSIBLE = ("the hips were not tracked: the reading ({read:+.0f} deg) is more than a pelvis can "
               "tilt, so it is not a result")
+NOT_SEEN_LIFTING = ("you were not seen standing on both feet before this lift (a video that "
+                    "starts with the foot up): stand still on both feet for a moment first, so "
+                    "that the camera's tilt and your resting posture can be taken out")
 BORDERLINE = ("the drop is close to the {thr:g} deg threshold (between {lo:.1f} and {hi:.1f} deg): "
               "retest, holding the leg up for the full {full:.0f} s")
 
@@ -85,6 +88,12 @@ def phase_finding(phase: StancePhase, settings: Settings, *, extreme_deg: float,
         return Finding(INCONCLUSIVE, IMPOSSIBLE.format(read=read), implausible=True)
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return Finding(INCONCLUSIVE, "the hips were not seen well enough to measure")
+    if phase.baseline_source != "before":
+        # Without a double stance before it the phase has no baseline of its own (one taken
+        # elsewhere in the clip, or none), and nothing shows the foot was ever put down: a
+        # camera rolled 4 deg on a 480x854 render made the world landmarks read a person
+        # standing on both feet as standing on one from the first frame.
+        return Finding(INCONCLUSIVE, NOT_SEEN_LIFTING)
     if phase.duration_s < settings.min_hold_s:
         return Finding(INCONCLUSIVE, TOO_SHORT.format(min=settings.min_hold_s,
                                                       full=settings.hold_target_s))
