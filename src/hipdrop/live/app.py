@@ -204,7 +204,8 @@ class LiveSession:
         if state.t - self._framed_t >= FRAMING_EVERY_S or state.t < self._framed_t:
             self._framed_t = state.t
             raw = framing_issues(pose.image, self.width, self.height,
-                                 pelvis_seen=None if waist is None else bool(state.pelvis_seen))
+                                 pelvis_seen=None if waist is None else bool(state.pelvis_seen),
+                                 points=state.points)
             if self.mode != "stance":  # a side-lying exercise is not badly framed
                 raw = [i for i in raw if i.code not in ("not_facing", "tilted", "waist_hidden")]
             self.issues = self.advice.update(raw, state.t)

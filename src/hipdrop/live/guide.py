@@ -94,7 +94,7 @@ class FramingLimits:
 
 def framing_issues(image: np.ndarray | None, width: int, height: int,
                    limits: FramingLimits | None = None,
-                   pelvis_seen: bool | None = None) -> list[Issue]:
+                   pelvis_seen: bool | None = None, points: list | None = None) -> list[Issue]:
     """What to fix in the framing of one frame, most important first (empty: all good).
 
     Parameters
@@ -108,6 +108,8 @@ def framing_issues(image: np.ndarray | None, width: int, height: int,
         :mod:`hipdrop.core.tiers`), if looked for: without either, only the pose model's rough hip
         points are left, and the test will most likely end in "can't tell", so the person is
         told what to change.
+    points : list or None
+        ``image.tolist()``, when the caller has it (:attr:`FrameState.points`).
 
     The facing and tilt checks only apply to an upright person (a side-lying exercise is
     legitimately sideways). Camera roll turns the hip line, the shoulder line, the trunk and
@@ -119,7 +121,7 @@ def framing_issues(image: np.ndarray | None, width: int, height: int,
     # The landmarks as Python floats (one tolist) and the visibility test in the array's own
     # precision (a float32 array compares with min_visibility in float32): the same answers
     # as NumPy's per-point arrays, without ~60 NumPy calls on 33-long ones.
-    pts = image.tolist()
+    pts = image.tolist() if points is None else points
     if not any(math.isfinite(p[0]) or math.isfinite(p[1]) for p in pts):
         return [Issue(NO_PERSON, "Step into view: whole body, 2-3 m from the camera")]
     seen = (image[:, 3] >= lim.min_visibility).tolist()

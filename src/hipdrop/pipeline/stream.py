@@ -52,6 +52,9 @@ class FrameState:
     best_hold_s: tuple[float, float]
     lean_baseline_deg: float = math.nan  # the stance's double-stance lean (to the left)
     source: str = LANDMARKS  # the tier drop_deg was read from now (hipdrop.core.tiers)
+    # ``image.tolist()`` (None without a pose), listed once a frame for every reader: the
+    # signals, the leg scale, the framing advice and the gesture (do not change it).
+    points: list | None = None
 
     @property
     def obliquity_deg(self) -> float:
@@ -244,17 +247,17 @@ class StreamAnalyzer:
                     drop, source = side.sign * (value - self._tier0[tier]), tier
                     break
         alpha = (row[ROW_AT["abduction_left_deg"]], row[ROW_AT["abduction_right_deg"]])
-        ended = self.legs.update(t_rel, alpha, self.rest.update(alpha))
+        ended = self.legs.update(t_rel, alpha, self.rest.step(alpha))
         up = self.legs.up
-        hold, best = self.legs.hold_s.tolist(), self.legs.best_hold_s.tolist()
         return FrameState(
             t=t_rel, image=image, signals=sig, stance=side,
             stance_s=t_rel - self.stance.run_start_t if side is not None else 0.0,
             drop_deg=drop, baseline_deg=self._theta0 if side is not None else math.nan,
             reps=(self.legs.counts[0], self.legs.counts[1]),
             last_rep=ended[-1] if ended else None, leg_up=(up[0], up[1]),
-            hold_s=(hold[0], hold[1]), best_hold_s=(best[0], best[1]),
-            lean_baseline_deg=self._lean0 if side is not None else math.nan, source=source)
+            hold_s=self.legs.hold, best_hold_s=self.legs.best_hold,
+            lean_baseline_deg=self._lean0 if side is not None else math.nan, source=source,
+            points=rows)
 
     def _start_run(self, i: int) -> None:
         """A single-leg stance run starts at frame ``i``: each tier's baseline before it."""
@@ -270,8 +273,7 @@ class StreamAnalyzer:
     @property
     def best_hold_s(self) -> tuple[float, float]:
         """Longest time each leg (left, right) has been held up so far, seconds."""
-        left, right = self.legs.best_hold_s.tolist()
-        return left, right
+        return self.legs.best_hold
 
     def count(self, leg: Side | str) -> int:
         return self.legs.counts[Side.of(leg).column]

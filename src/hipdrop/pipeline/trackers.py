@@ -116,10 +116,21 @@ class RestTracker:
         self._seen: tuple[list[float], list[float]] = ([], [])
         self._count = [0, 0]
         self._low = [math.inf, math.inf]  # the lowest median of a whole window so far
-        self.rest = np.zeros(2)
+        # The splays as Python floats: the live loop reads them as floats, and an array's
+        # element set and read back are the same numbers at several times the cost.
+        self._rest = [0.0, 0.0]
+
+    @property
+    def rest(self) -> np.ndarray:
+        """(2,) the splays [left, right] after the last frame, degrees."""
+        return np.array(self._rest)
 
     def update(self, alpha: np.ndarray | tuple[float, float]) -> np.ndarray:
         """Add one frame's (2,) abduction [left, right], degrees; the (2,) splays after it."""
+        return np.array(self.step(alpha))
+
+    def step(self, alpha: np.ndarray | tuple[float, float]) -> list[float]:
+        """:meth:`update`, the splays as a list of two floats (kept: do not change it)."""
         w = self.window
         for k in (0, 1):
             a = float(alpha[k])
@@ -136,8 +147,8 @@ class RestTracker:
             if c >= w:
                 self._low[k] = min(self._low[k], now)
             value = now if c <= w else self._low[k]
-            self.rest[k] = min(max(value, 0.0), self.ceiling)
-        return self.rest
+            self._rest[k] = min(max(value, 0.0), self.ceiling)
+        return self._rest
 
 
 # ---------------------------------------------------------------------------------------------
@@ -174,15 +185,27 @@ class RepTracker:
         self._t: list[float] = []  # frame times (a rep's start may be any earlier frame)
         self.reps: list[Rep] = []  # every rep completed so far, in the order they ended
         self.counts = [0, 0]
-        self.hold_s = np.zeros(2)
-        self.best_hold_s = np.zeros(2)
+        # How long each leg has been held up now, and the longest so far, seconds, as Python
+        # floats (the live loop reads them as floats every frame: no arrays made and read back).
+        self.hold: tuple[float, float] = (0.0, 0.0)
+        self.best_hold: tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def hold_s(self) -> np.ndarray:
+        """(2,) :attr:`hold` as an array [left, right]."""
+        return np.array(self.hold)
+
+    @property
+    def best_hold_s(self) -> np.ndarray:
+        """(2,) :attr:`best_hold` as an array [left, right]."""
+        return np.array(self.best_hold)
 
     @property
     def up(self) -> tuple[bool, bool]:
         return self._legs[0].up, self._legs[1].up
 
-    def update(self, t: float, alpha: np.ndarray | tuple[float, float], rest: np.ndarray
-               ) -> list[Rep]:
+    def update(self, t: float, alpha: np.ndarray | tuple[float, float],
+               rest: np.ndarray | list[float]) -> list[Rep]:
         """Add one frame: time ``t``, (2,) abduction and (2,) resting splays [left, right];
         the reps that ended at it."""
         s = self.settings
@@ -192,7 +215,7 @@ class RepTracker:
         # Splay-relative abductions in Python floats (the same subtraction as NumPy's).
         rel = (float(alpha[0]) - float(rest[0]), float(alpha[1]) - float(rest[1]))
         ended = []
-        hold = self.hold_s.tolist()
+        hold = list(self.hold)
         for side in SIDES:
             k = side.column
             leg, a, other = self._legs[k], rel[k], rel[1 - k]
@@ -215,10 +238,10 @@ class RepTracker:
             if below:
                 leg.last_below = i
             hold[k] = t - leg.up_since_t if leg.up else 0.0
-        self.hold_s = np.array(hold)
-        best = self.best_hold_s.tolist()
+        self.hold = (hold[0], hold[1])
+        best = self.best_hold
         if hold[0] > best[0] or hold[1] > best[1]:  # np.maximum, new only when it changes
-            self.best_hold_s = np.array([max(best[0], hold[0]), max(best[1], hold[1])])
+            self.best_hold = (max(best[0], hold[0]), max(best[1], hold[1]))
         for rep in ended:
             self.reps.append(rep)
             self.counts[rep.leg.column] += 1

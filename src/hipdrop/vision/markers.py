@@ -82,8 +82,10 @@ class MarkerCue:
 
     def as_row(self) -> tuple[float, float, float, float, float]:
         """(xL, yL, xR, yR, confidence), the row of LandmarkSeries.markers."""
-        return (float(self.left[0]), float(self.left[1]), float(self.right[0]),
-                float(self.right[1]), self.confidence)
+        # tolist: the elements as Python floats, the same numbers as float() of each, in two
+        # calls instead of four indexings (the live loop makes this row every frame).
+        (xl, yl), (xr, yr) = self.left.tolist(), self.right.tolist()
+        return (xl, yl, xr, yr, self.confidence)
 
 
 _NAN2 = np.array([np.nan, np.nan])
