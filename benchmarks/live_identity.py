@@ -163,7 +163,7 @@ def replay(path: Path, mode: str, digests: bool = True, out_dir: Path | None = N
     from hipdrop.live.coach import Coach
     from hipdrop.settings import Settings
     from hipdrop.vision.cues import WaistCue
-    from hipdrop.vision.markers import MarkerCue
+    from hipdrop.vision.markers import NO_MARKERS, MarkerCue
 
     z = np.load(path)
     image, world, seen = z["image"], z["world"], z["seen"]
@@ -179,7 +179,9 @@ def replay(path: Path, mode: str, digests: bool = True, out_dir: Path | None = N
                 else PoseFrame(None, None))
         cue = WaistCue(*waist[k].tolist()) if has_waist[k] else None
         m = marks[k].tolist()
-        mc = MarkerCue(np.array(m[0:2]), np.array(m[2:4]), m[4])
+        # The tracker's own answer when it found none (the same row either way).
+        mc = (NO_MARKERS if m[4] == 0.0 and not np.isfinite(m[:4]).any()
+              else MarkerCue(np.array(m[0:2]), np.array(m[2:4]), m[4]))
         inputs.append((pose, k / fps, cue, mc))
     out, ns = [], []
     clock = time.perf_counter_ns

@@ -213,7 +213,8 @@ class LiveSession:
             self.last_rep = state.last_rep
         if self.squats is not None:
             self.squats.update(pose.image, pose.world, t, silhouette)
-        self._best = [max(b, h) for b, h in zip(self._best, state.hold_s, strict=True)]
+        (b0, b1), (h0, h1) = self._best, state.hold_s
+        self._best = [max(b0, h0), max(b1, h1)]
         self.state = state
         if self.guide is not None:
             before = self.guide.step

@@ -248,13 +248,12 @@ class StreamAnalyzer:
                     break
         alpha = (row[ROW_AT["abduction_left_deg"]], row[ROW_AT["abduction_right_deg"]])
         ended = self.legs.update(t_rel, alpha, self.rest.step(alpha))
-        up = self.legs.up
         return FrameState(
             t=t_rel, image=image, signals=sig, stance=side,
             stance_s=t_rel - self.stance.run_start_t if side is not None else 0.0,
             drop_deg=drop, baseline_deg=self._theta0 if side is not None else math.nan,
             reps=(self.legs.counts[0], self.legs.counts[1]),
-            last_rep=ended[-1] if ended else None, leg_up=(up[0], up[1]),
+            last_rep=ended[-1] if ended else None, leg_up=self.legs.up,
             hold_s=self.legs.hold, best_hold_s=self.legs.best_hold,
             lean_baseline_deg=self._lean0 if side is not None else math.nan, source=source,
             points=rows)
