@@ -262,6 +262,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--thrash", type=float, default=32.0, metavar="MB",
                     help="memory written between updates, MB (32; 0: warm caches)")
+    ap.add_argument("--src", type=Path, default=REPO / "src",
+                    help="the code compared with REV's (this checkout's src)")
     ap.add_argument("--child", metavar="OUT", help=argparse.SUPPRESS)
     ap.add_argument("paths", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -277,7 +279,7 @@ def main(argv: list[str] | None = None) -> None:
     load = os.getloadavg()
     runs: dict[str, list[dict]] = {"this": []}
     with tempfile.TemporaryDirectory() as tmp:
-        srcs = {"this": REPO / "src"}
+        srcs = {"this": args.src}
         if args.against:
             srcs[args.against] = export(args.against, Path(tmp))
             runs[args.against] = []

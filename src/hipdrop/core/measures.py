@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from operator import itemgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -316,9 +315,6 @@ _NAN_POINT: tuple[float, ...] = (math.nan, math.nan, math.nan)
 _NAN_ROWS = [[math.nan] * 4] * 33
 _NAN_IMAGE = np.full((1, 33, 4), np.nan)
 _NAN_WORLD = np.full((1, 33, 3), np.nan)
-# A landmark row's visibility and x, for map(): the per-point tests of a frame then run in C
-# (a list comprehension is a Python function of its own, called every frame).
-_VISIBILITY, _X = itemgetter(3), itemgetter(0)
 # frame_row reads the shoulders and hips to feet (23-32) as two slices of the landmarks.
 assert (L_SHOULDER + 1, L_HIP, R_HIP, L_KNEE, R_KNEE, L_ANKLE, R_ANKLE, L_HEEL, R_HEEL, L_FOOT,
         R_FOOT) == (R_SHOULDER, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32)
@@ -385,9 +381,8 @@ def _frame_row(image: np.ndarray | None, world: np.ndarray | None, t: float, sca
         wp = [w if r[3] >= mv else _NAN_POINT
               for r, w in zip(read, world_rows[L_SHOULDER:R_SHOULDER + 1]
                               + world_rows[L_HIP:R_FOOT + 1], strict=True)]
-        # Every point seen (mv <= visibility; NaN: False) and every world x finite.
-        whole = (all(map(float(mv).__le__, map(_VISIBILITY, rows)))
-                 and all(map(math.isfinite, map(_X, world_rows))))
+        whole = (all([r[3] >= mv for r in rows])  # NaN: False
+                 and all(map(math.isfinite, [w[0] for w in world_rows])))
     oblique = kin.obliquity_deg_one(lh, rh)
     abd_l, abd_r = kin.abduction_deg_one(ls, rs, lh, rh, la, ra)
     # Foot heights from world landmarks where present (DESIGN.md), pixels as a fallback.
