@@ -34,9 +34,12 @@ _TIER_SIGNALS = {MARKERS: "marker_obliquity_deg", WAIST: "waist_obliquity_deg",
                  LANDMARKS: "landmark_obliquity_deg"}
 
 
-@dataclass
+@dataclass(slots=True)
 class FrameState:
-    """What the live display needs after one frame (sides anatomical, angles in degrees)."""
+    """What the live display needs after one frame (sides anatomical, angles in degrees).
+
+    (Slots: one is made every frame, and its 15 values stored in slots rather than a dict.)
+    """
 
     t: float
     image: np.ndarray | None  # (33, 4) px, as measured
