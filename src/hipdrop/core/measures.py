@@ -378,9 +378,9 @@ def _frame_row(image: np.ndarray | None, world: np.ndarray | None, t: float, sca
     else:
         if world_rows is None:
             world_rows = world.tolist()
-        wp = [w if r[3] >= mv else _NAN_POINT
-              for r, w in zip(read, world_rows[L_SHOULDER:R_SHOULDER + 1]
-                              + world_rows[L_HIP:R_FOOT + 1], strict=True)]
+        # Seen where the image point is (px holds _NAN_POINT itself for an unseen one).
+        w_read = world_rows[L_SHOULDER:R_SHOULDER + 1] + world_rows[L_HIP:R_FOOT + 1]
+        wp = [_NAN_POINT if px[j] is _NAN_POINT else w_read[j] for j in range(12)]
         whole = (all([r[3] >= mv for r in rows])  # NaN: False
                  and all(map(math.isfinite, [w[0] for w in world_rows])))
     oblique = kin.obliquity_deg_one(lh, rh)
