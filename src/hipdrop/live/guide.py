@@ -291,9 +291,9 @@ class Hold:
                 "duration_s": round(self.duration_s, 3), "completed": self.completed}
 
 
-@dataclass
+@dataclass(slots=True)
 class GuideView:
-    """What the screen shows for the guided test on one frame."""
+    """What the screen shows for the guided test on one frame (slots: one is made a frame)."""
 
     step: Step
     title: str
@@ -386,14 +386,16 @@ class Guide:
         """Advance with one frame state; ``issues`` are the framing issues shown now."""
         dt = 0.0 if self._t is None else max(0.0, state.t - self._t)
         self._t = state.t
-        if state.pose:
+        seen = state.pose  # (a property: read once)
+        if seen:
             self._pelvis = state.pelvis_seen
         if self.step != Step.RESULT:
-            self._advance(state, issues, dt)
+            self._advance(state, issues, dt, seen)
             self._check_lift(state)
         return self._view(issues)
 
-    def _advance(self, state: FrameState, issues: list[Issue], dt: float) -> None:
+    def _advance(self, state: FrameState, issues: list[Issue], dt: float, seen: bool) -> None:
+        """One frame's progress (``seen``: ``state.pose``)."""
         t, tm = state.t, self.timing
         stance = state.stance
         if self.step in (Step.READY, Step.BASELINE, Step.LIFT) and stance is not None:
@@ -402,11 +404,11 @@ class Guide:
                 return
         blocked = bool(issues) and any(i.blocking for i in issues)
         if self.step == Step.READY:
-            self._acc = self._acc + dt if state.pose and not blocked else 0.0
+            self._acc = self._acc + dt if seen and not blocked else 0.0
             if self._acc >= tm.ready_s:
                 self.step, self._acc = Step.BASELINE, 0.0
         elif self.step == Step.BASELINE:
-            seen, upright = state.pose, state.upright
+            upright = state.upright
             if stance is None and seen and upright:
                 self._acc += dt
                 self._paused, self._paused_s = "", 0.0
