@@ -223,10 +223,10 @@ class StreamAnalyzer:
             self._t0 = t
         t_rel = t - self._t0
         self.recorder.append(image, world, t, waist, markers, silhouette)
-        # The landmarks as lists of floats, once for the leg scale and the signals.
+        # The landmarks as lists of floats, once for the signals and the screens' readers.
         rows = None if image is None else image.tolist()
         world_rows = None if world is None else world.tolist()
-        scale = self.scale.update(image, world, rows, world_rows)
+        scale = self.scale.update(image, world)
         # One frame's signals as a list of floats (frame_row: frame_signals' numbers without
         # its ~150 NumPy calls on one-frame arrays), smoothed, then as length-1 arrays.
         row = self._smoother.row(frame_row(image, world, t_rel, scale, self.settings, waist,

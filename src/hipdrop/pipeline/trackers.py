@@ -306,19 +306,17 @@ class LegScaleTracker:
         # final() is LegScale.of of the recorded series to the last bit).
         self._lengths: np.ndarray | None = None
         self._n = 0  # frames measured into _lengths
-        # The frames seen since: (world rows, image rows, world dtype, image dtype).
-        self._pending: list[tuple[list, list, np.dtype, np.dtype]] = []
+        # The frames seen since: their (world, image) arrays, as given.
+        self._pending: list[tuple[np.ndarray, np.ndarray]] = []
 
-    def update(self, image: np.ndarray | None, world: np.ndarray | None,
-               rows: list | None = None, world_rows: list | None = None) -> LegScale:
+    def update(self, image: np.ndarray | None, world: np.ndarray | None) -> LegScale:
         """Add one frame's (33, 4) px and (33, 3) m landmarks (or None); the scale for it.
-        ``rows``, ``world_rows``: their ``tolist()`` when the caller has them already (kept:
-        they must not change)."""
+        The arrays are kept until the next refresh: they must not change."""
         if image is None or world is None:
             return self.scale
-        self._pending.append((world.tolist() if world_rows is None else world_rows,
-                              image.tolist() if rows is None else rows, world.dtype,
-                              image.dtype))
+        # The arrays themselves: stacked at a refresh (a copy of each frame, or its lists,
+        # would cost the frame loop a NumPy call or keep ~300 Python floats a frame alive).
+        self._pending.append((world, image))
         n = self._n + len(self._pending)
         if n == _SCALE_WARMUP or (n > _SCALE_WARMUP and n % _SCALE_EVERY == 0):
             recent = self._measured()[max(0, n - _SCALE_WINDOW):n]
@@ -332,15 +330,16 @@ class LegScaleTracker:
         start = 0
         while start < len(pending):
             # A run of frames of the same precisions, measured at once.
-            w_dtype, i_dtype = pending[start][2], pending[start][3]
+            dtypes = (pending[start][0].dtype, pending[start][1].dtype)
             stop = start + 1
-            while stop < len(pending) and pending[stop][2:] == (w_dtype, i_dtype):
+            while stop < len(pending) and (pending[stop][0].dtype,
+                                           pending[stop][1].dtype) == dtypes:
                 stop += 1
             run = pending[start:stop]
             # kinematics.leg_lengths over the run at once: its per-frame arithmetic, the same
             # bits as a frame at a time (its sums run a component at a time in both cases).
-            world_m = leg_lengths(np.array([w for w, _, _, _ in run], dtype=w_dtype))
-            image_px = leg_lengths(np.array([r for _, r, _, _ in run], dtype=i_dtype)[..., :2])
+            world_m = leg_lengths(np.stack([w for w, _ in run]))
+            image_px = leg_lengths(np.stack([r for _, r in run])[..., :2])
             if self._lengths is None:  # in the first frame's precision, as leg_lengths gives
                 self._lengths = np.empty((1024, 2, 2), np.result_type(world_m, image_px))
             while n + len(run) > len(self._lengths):
