@@ -381,8 +381,9 @@ def _frame_row(image: np.ndarray | None, world: np.ndarray | None, t: float, sca
         # Seen where the image point is (px holds _NAN_POINT itself for an unseen one).
         w_read = world_rows[L_SHOULDER:R_SHOULDER + 1] + world_rows[L_HIP:R_FOOT + 1]
         wp = [_NAN_POINT if px[j] is _NAN_POINT else w_read[j] for j in range(12)]
+        w_x = [w[0] for w in world_rows]
         whole = (all([r[3] >= mv for r in rows])  # NaN: False
-                 and all(map(math.isfinite, [w[0] for w in world_rows])))
+                 and (math.isfinite(sum(w_x)) or all(map(math.isfinite, w_x))))  # as pose
     oblique = kin.obliquity_deg_one(lh, rh)
     abd_l, abd_r = kin.abduction_deg_one(ls, rs, lh, rh, la, ra)
     # Foot heights from world landmarks where present (DESIGN.md), pixels as a fallback.
