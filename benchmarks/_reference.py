@@ -198,12 +198,13 @@ def gaussian(col: list[float], fps: float, sigma_s: float) -> list[float]:
 # Stance, drop, reps
 
 
-def label(lift_l: float, lift_r: float, up: bool, fraction: float) -> int:
+def label(lift_l: float, lift_r: float, up: bool, fraction: float, knee_l: float, knee_r: float,
+          max_knee: float) -> int:
     if not (up and finite(lift_l) and finite(lift_r)):
         return UNKNOWN
-    if lift_r > fraction:
+    if lift_r > fraction and not knee_l > max_knee:  # standing on the left knee, not squatting
         return LEFT
-    if lift_l > fraction:
+    if lift_l > fraction and not knee_r > max_knee:
         return RIGHT
     return DOUBLE
 
@@ -416,8 +417,10 @@ def run(image: list, world: list, waist: list, t: list[float], fps: float, s: Se
     upright = bridge([(1.0 if u else 0.0) if p else NAN for u, p in zip(up, pose, strict=True)],
                      t, s.max_gap_s)
     upright = [finite(u) and u >= 0.5 for u in upright]
-    labels = [label(a, b, u, s.lift_fraction)
-              for a, b, u in zip(columns["lift_left"], columns["lift_right"], upright, strict=True)]
+    labels = [label(a, b, u, s.lift_fraction, kl, kr, s.max_stance_knee_deg)
+              for a, b, u, kl, kr in zip(columns["lift_left"], columns["lift_right"], upright,
+                                         columns["knee_flexion_left_deg"],
+                                         columns["knee_flexion_right_deg"], strict=True)]
     found = phases_of(labels, t, fps, s.min_stance_s)
     columns["obliquity_deg"] = estimate(columns, labels, found)
     phases, drop = measure(columns["obliquity_deg"], columns["trunk_lean_left_deg"], labels, found,

@@ -73,8 +73,9 @@ def stage_times(series, settings: Settings, repeat: int) -> dict[str, float]:
     raw = timed("frame signals", lambda: frame_signals(series.image, series.world, series.t, scale,
                                                         settings, series.waist))
     sig = timed("smoothing", lambda: smooth_offline(raw, series.fps, settings))
-    labels = timed("stance labels", lambda: stance_labels(sig.lift_left, sig.lift_right,
-                                                          sig.upright, settings.lift_fraction))
+    labels = timed("stance labels", lambda: stance_labels(
+        sig.lift_left, sig.lift_right, sig.upright, settings.lift_fraction,
+        sig.knee_flexion_left_deg, sig.knee_flexion_right_deg, settings.max_stance_knee_deg))
     found = timed("stance phases", lambda: find_phases(labels, sig.t, series.fps,
                                                        settings.min_stance_s))
     obl, _readings, _source = timed("estimator", lambda: estimate_obliquity(sig, labels, found))

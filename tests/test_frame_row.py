@@ -206,13 +206,18 @@ def test_one_euro_step_is_the_vectorised_filter(seed, beta, cutoff, gap):
     np.testing.assert_array_equal(new(np.zeros(n), t + 0.04), old(np.zeros(n), t + 0.04))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(left=st.one_of(st.floats(-0.3, 0.3), st.just(math.nan), st.just(0.06)),
        right=st.one_of(st.floats(-0.3, 0.3), st.just(math.nan), st.just(0.06)),
-       upright=st.booleans())
-def test_stance_label_one_is_stance_labels(left, right, upright):
+       upright=st.booleans(),
+       knee_left=st.one_of(st.floats(0.0, 120.0), st.just(math.nan), st.just(45.0)),
+       knee_right=st.one_of(st.floats(0.0, 120.0), st.just(math.nan), st.just(45.0)))
+def test_stance_label_one_is_stance_labels(left, right, upright, knee_left, knee_right):
     expected = stance_labels(np.array([left]), np.array([right]), np.array([upright]), 0.06)[0]
     assert stance_label_one(left, right, upright, 0.06) == int(expected)
+    expected = stance_labels(np.array([left]), np.array([right]), np.array([upright]), 0.06,
+                             np.array([knee_left]), np.array([knee_right]), 45.0)[0]
+    assert stance_label_one(left, right, upright, 0.06, knee_left, knee_right, 45.0) == int(expected)
 
 
 def test_a_degenerate_frame_falls_back_to_numpy_and_gives_its_nan():

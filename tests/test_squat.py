@@ -145,6 +145,17 @@ def test_real_squat_counts_and_no_wrong_side(name, clip_landmarks):
 
 
 @pytest.mark.model
+@pytest.mark.parametrize("name", sorted(REAL))
+def test_a_real_squat_is_no_single_leg_stance(name, clip_landmarks):
+    """Both feet stay down (MANIFEST). The shift clip's world landmarks read the left foot
+    6-9% of leg length higher through the squat, which once made a 1.3 s "stance" on the right
+    leg judged "the thigh was lifted too high"; the standing knee, bent 55-65 deg, says squat."""
+    a = analyze(clip_landmarks(name))
+    assert a.phases == []
+    assert a.verdict.left.code == a.verdict.right.code == "not tested"
+
+
+@pytest.mark.model
 def test_real_shift_clip_reads_the_hand_measured_shift(clip_landmarks):
     """MANIFEST: ~50 +-15 px toward the LEFT at the bottom, ~15% of the hip breadth. Read from
     the silhouette (the crotch apex over the shoes); the hip landmarks read +4%."""

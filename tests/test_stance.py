@@ -35,6 +35,15 @@ def test_labels_from_lift_and_upright():
     np.testing.assert_array_equal(labels, [DOUBLE, RIGHT, LEFT, UNKNOWN, UNKNOWN])
 
 
+def test_a_foot_read_higher_on_a_squatting_knee_is_no_stance():
+    lift = np.array([0.08, 0.08, 0.08, -0.2])  # the left foot higher, then the right
+    right_knee = np.array([20.0, 60.0, np.nan, 60.0])
+    labels = stance_labels(lift, -lift, np.ones(4, bool), 0.06, np.full(4, 20.0), right_knee, 45.0)
+    # Standing on a straight right knee; on one bent 60 deg (a squat); on an unknown one; and
+    # on the straight left knee, the bent right one lifted.
+    np.testing.assert_array_equal(labels, [RIGHT, DOUBLE, RIGHT, LEFT])
+
+
 def test_find_phases_needs_the_minimum_duration():
     t = np.arange(20) / 10.0
     labels = np.array([0] * 3 + [1] * 6 + [0] * 3 + [2] * 4 + [0] * 4)

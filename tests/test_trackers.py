@@ -200,12 +200,19 @@ def test_stance_tracker_is_find_phases(seed):
             int(rng.integers(0, 4))]
         i += length
     upright = rng.random(n) > 0.03
+    # Knees around the squat bound (a standing knee beyond it makes no stance), NaN among them.
+    knees = rng.normal(S.max_stance_knee_deg, 20.0, (n, 2))
+    knees[rng.random((n, 2)) < 0.05] = np.nan
     tracker = StanceTracker(S, fps)
     labels = []
     for k in range(n):
-        tracker.update(float(lifts[k, 0]), float(lifts[k, 1]), bool(upright[k]), float(t[k]))
+        tracker.update(float(lifts[k, 0]), float(lifts[k, 1]), bool(upright[k]), float(t[k]),
+                       float(knees[k, 0]), float(knees[k, 1]))
         labels.append(tracker.label)
-    batch = stance_labels(lifts[:, 0], lifts[:, 1], upright, S.lift_fraction)
+    batch = stance_labels(lifts[:, 0], lifts[:, 1], upright, S.lift_fraction, knees[:, 0],
+                          knees[:, 1], S.max_stance_knee_deg)
+    assert (batch != stance_labels(lifts[:, 0], lifts[:, 1], upright, S.lift_fraction)).any() \
+        or not (batch > 0).any()  # the knees rule bites wherever a foot is up
     np.testing.assert_array_equal(labels, batch)
     assert [p.as_tuple() for p in tracker.found()] == find_phases(batch, t, fps, S.min_stance_s)
 

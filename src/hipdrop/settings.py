@@ -35,6 +35,9 @@ class Settings:
     lift_fraction: float = _f(
         0.06, "a foot is lifted when higher than the other by this fraction of leg length", 0.0, 1.0)
     min_stance_s: float = _f(0.5, "shortest single-leg stance phase, s", 0.0, 60.0)
+    max_stance_knee_deg: float = _f(
+        45.0, "a standing knee bent beyond this is a squat on both feet, not a stance, deg",
+        0.0, 180.0)
     max_trunk_deg: float = _f(30.0, "upright: trunk within this angle of vertical, deg", 0.0, 90.0)
     # Pelvic drop (DESIGN.md: baseline, CPD, peak drop).
     drop_threshold_deg: float = _f(

@@ -25,7 +25,9 @@ SIDE_NAMES = {LEFT: Side.LEFT, RIGHT: Side.RIGHT}
 
 
 def stance_labels(lift_left: np.ndarray, lift_right: np.ndarray, upright: np.ndarray,
-                  lift_fraction: float) -> np.ndarray:
+                  lift_fraction: float, knee_left: np.ndarray | None = None,
+                  knee_right: np.ndarray | None = None, max_knee_deg: float = math.inf
+                  ) -> np.ndarray:
     """(T,) int8 label of each frame: LEFT/RIGHT single-leg stance, DOUBLE, or UNKNOWN.
 
     Parameters
@@ -36,16 +38,27 @@ def stance_labels(lift_left: np.ndarray, lift_right: np.ndarray, upright: np.nda
         Stance is only judged while upright; other frames are UNKNOWN.
     lift_fraction : float
         A foot higher than the other by more than this is lifted.
+    knee_left, knee_right : (T,) ndarray, optional
+        Knee flexion in degrees (NaN where unknown). A frame whose standing knee is bent beyond
+        ``max_knee_deg`` is DOUBLE: a single-leg stance stands on a nearly straight knee, and a
+        deep squat on both feet can read one foot as lifted (a real phone clip of a squat with
+        a lateral shift read 6-9% of leg length, once taken for a 1.3 s stance).
 
     Examples
     --------
     >>> stance_labels(np.array([0.0, 0.1, -0.1, np.nan]), np.array([0.0, -0.1, 0.1, np.nan]),
     ...               np.array([True, True, True, True]), 0.06)
     array([ 0,  2,  1, -1], dtype=int8)
+    >>> stance_labels(np.array([0.1, 0.1]), np.array([-0.1, -0.1]), np.array([True, True]), 0.06,
+    ...               np.array([0.0, 0.0]), np.array([20.0, 90.0]), 45.0)  # the second: a squat
+    array([2, 0], dtype=int8)
     """
     with np.errstate(invalid="ignore"):
         left_up = lift_left > lift_fraction
         right_up = lift_right > lift_fraction
+        if knee_left is not None and knee_right is not None:
+            left_up &= ~(knee_right > max_knee_deg)  # standing on the right knee
+            right_up &= ~(knee_left > max_knee_deg)
     seen = upright & np.isfinite(lift_left) & np.isfinite(lift_right)
     labels = np.full(len(upright), UNKNOWN, np.int8)
     labels[seen] = DOUBLE
@@ -55,17 +68,21 @@ def stance_labels(lift_left: np.ndarray, lift_right: np.ndarray, upright: np.nda
 
 
 def stance_label_one(lift_left: float, lift_right: float, upright: bool,
-                     lift_fraction: float) -> int:
+                     lift_fraction: float, knee_left: float = math.nan,
+                     knee_right: float = math.nan, max_knee_deg: float = math.inf) -> int:
     """:func:`stance_labels` of one frame (the live path: no NumPy call on 1-long arrays).
 
     >>> stance_label_one(0.1, -0.1, True, 0.06), stance_label_one(0.1, -0.1, False, 0.06)
     (2, -1)
+    >>> stance_label_one(0.1, -0.1, True, 0.06, 0.0, 90.0, 45.0)  # standing on a squatting knee
+    0
     """
     if not (upright and math.isfinite(lift_left) and math.isfinite(lift_right)):
         return UNKNOWN
-    if lift_right > lift_fraction:  # right foot up (it wins, as labels[seen & right_up] last)
+    # right foot up (it wins, as labels[seen & right_up] last); NaN knees are not held against
+    if lift_right > lift_fraction and not knee_left > max_knee_deg:
         return LEFT
-    return RIGHT if lift_left > lift_fraction else DOUBLE
+    return RIGHT if lift_left > lift_fraction and not knee_right > max_knee_deg else DOUBLE
 
 
 def runs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -141,7 +141,8 @@ def analyze_signals(series: LandmarkSeries, signals: Signals, settings: Settings
         raise ValueError(f"estimator must be one of {ESTIMATORS}, not {estimator!r}")
     warnings = []
     labels = stance_labels(signals.lift_left, signals.lift_right, signals.upright,
-                           settings.lift_fraction)
+                           settings.lift_fraction, signals.knee_flexion_left_deg,
+                           signals.knee_flexion_right_deg, settings.max_stance_knee_deg)
     found = find_phases(labels, signals.t, series.fps, settings.min_stance_s)
     signals, phases, drop, source = measure_stance(series.fps, series.model, signals, labels,
                                                    found, settings, estimator)

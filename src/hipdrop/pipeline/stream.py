@@ -234,7 +234,8 @@ class StreamAnalyzer:
         sig = Signals.of_row(row)
         i = len(self._buf)
         before = self.stance.run_start
-        self.stance.update(row[ROW_AT["lift_left"]], row[ROW_AT["lift_right"]], row[2], t_rel)
+        self.stance.update(row[ROW_AT["lift_left"]], row[ROW_AT["lift_right"]], row[2], t_rel,
+                           row[ROW_AT["knee_flexion_left_deg"]], row[ROW_AT["knee_flexion_right_deg"]])
         label = self.stance.label
         self._buf.append(_COLUMNS, [t_rel, row[1], row[2], label, *row[3:]])
         side = self.stance.side

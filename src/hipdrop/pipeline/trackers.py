@@ -55,6 +55,7 @@ class StanceTracker:
 
     def __init__(self, settings: Settings, fps: float) -> None:
         self.lift_fraction, self.min_s, self.fps = settings.lift_fraction, settings.min_stance_s, fps
+        self.max_knee = settings.max_stance_knee_deg
         self.label = UNKNOWN  # the label of the frame last seen
         self.run_start = 0  # its run's first frame
         self.run_start_t = math.nan
@@ -62,10 +63,12 @@ class StanceTracker:
         self._n = 0
         self._last_t = math.nan
 
-    def update(self, lift_left: float, lift_right: float, upright: bool, t: float
-               ) -> Phase | None:
-        """Add frame ``t`` (lifts as fractions of leg length); the phase it closed, if any."""
-        label = stance_label_one(lift_left, lift_right, upright, self.lift_fraction)
+    def update(self, lift_left: float, lift_right: float, upright: bool, t: float,
+               knee_left: float = math.nan, knee_right: float = math.nan) -> Phase | None:
+        """Add frame ``t`` (lifts as fractions of leg length, knee flexion in degrees, NaN
+        where unknown); the phase it closed, if any."""
+        label = stance_label_one(lift_left, lift_right, upright, self.lift_fraction, knee_left,
+                                 knee_right, self.max_knee)
         i, closed = self._n, None
         if i == 0 or label != self.label:
             if i > 0:
