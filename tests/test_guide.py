@@ -472,3 +472,31 @@ def test_framing_issues_are_the_numpy_ones(scale, dx, dy, roll, width, moves, f3
         image = image.astype(np.float32)
     got = _codes_with_tilt(gd.framing_issues(image, W, H, lim, pelvis_seen=pelvis))
     assert got == _framing_numpy(image, W, H, lim, pelvis_seen=pelvis)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("threshold", [0.7, 0.5, 0.3, 0.1, 1, 0])
+def test_visibility_test_on_floats_is_numpys(dtype, threshold):
+    # framing_issues tests the listed landmarks' visibility in Python floats: the array's own
+    # comparison (a float32 array compares in float32: float32(0.7) < 0.7 is seen at 0.7).
+    v = np.float32(threshold)
+    values = np.array([v, np.nextafter(v, np.float32(0)), np.nextafter(v, np.float32(2)), 0.7,
+                       np.nan, -np.inf, np.inf], dtype)
+    limit = gd._in_precision(threshold, values.dtype)
+    assert [x >= limit for x in values.tolist()] == (values >= threshold).tolist()
+
+
+def test_framing_visibility_at_a_threshold_float32_rounds():
+    # Visibilities of float32(0.7) are seen at min_visibility 0.7, as NumPy compares a float32
+    # array (as Python floats they are 0.699999988 < 0.7: feet and head would be "out").
+    lim = gd.FramingLimits(min_visibility=0.7)
+    image = standing().astype(np.float32)
+    image[:, 3] = np.float32(0.7)
+    assert gd.framing_issues(image, W, H, lim) == []
+    image[:, 3] = np.nextafter(np.float32(0.7), np.float32(0))
+    assert [i.code for i in gd.framing_issues(image, W, H, lim)] == [gd.TOO_CLOSE]
+    # the listed points given by the caller: the same answers
+    for vis in (0.7, 0.69):
+        image[:, 3] = vis
+        assert gd.framing_issues(image, W, H, lim) == gd.framing_issues(
+            image, W, H, lim, points=image.tolist())

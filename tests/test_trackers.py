@@ -276,5 +276,5 @@ def test_leg_scale_tracker_is_leg_scale_of_the_recorded_series():
         image, world = series.image.astype(dtype), series.world.astype(dtype)
         tracker = LegScaleTracker(series.height)
         for i in range(len(series.t)):
-            tracker.update(image[i], world[i], image[i].tolist(), world[i].tolist())
+            tracker.update(image[i], world[i])
         assert tracker.final() == LegScale.of(image, world)

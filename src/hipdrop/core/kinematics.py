@@ -369,6 +369,8 @@ def knee_flexion_deg_one(hip: Point, knee: Point, ankle: Point) -> float:
 def thigh_elevation_deg_one(ls: Point, rs: Point, lh: Point, rh: Point, lk: Point, rk: Point
                             ) -> tuple[float, float]:
     """:func:`thigh_elevation_deg` from shoulders, hips and knees: (left, right) degrees."""
-    down = tuple(0.5 * (lh[c] + rh[c]) - 0.5 * (ls[c] + rs[c]) for c in range(3))
+    down = (0.5 * (lh[0] + rh[0]) - 0.5 * (ls[0] + rs[0]),
+            0.5 * (lh[1] + rh[1]) - 0.5 * (ls[1] + rs[1]),
+            0.5 * (lh[2] + rh[2]) - 0.5 * (ls[2] + rs[2]))
     return (_angle_between_one((lk[0] - lh[0], lk[1] - lh[1], lk[2] - lh[2]), down),
             _angle_between_one((rk[0] - rh[0], rk[1] - rh[1], rk[2] - rh[2]), down))

@@ -369,7 +369,7 @@ def _frame_row(image: np.ndarray | None, world: np.ndarray | None, t: float, sca
     ls, rs, lh, rh, lk, rk, la, ra, lhe, rhe, lf, rf = px
     core = (ls[0], ls[1], rs[0], rs[1], lh[0], lh[1], rh[0], rh[1], la[0], la[1], ra[0], ra[1])
     # A NaN or inf makes the sum non-finite; a finite sum means every term is (one look).
-    pose = math.isfinite(sum(core)) or all(math.isfinite(v) for v in core)
+    pose = math.isfinite(sum(core)) or all(map(math.isfinite, core))
     # The world points; the world pose is whole when all 33 points are seen and have an x
     # (frame_signals' ``flat`` is its opposite).
     if world is None or image is None:
@@ -378,11 +378,12 @@ def _frame_row(image: np.ndarray | None, world: np.ndarray | None, t: float, sca
     else:
         if world_rows is None:
             world_rows = world.tolist()
-        wp = [w if r[3] >= mv else _NAN_POINT
-              for r, w in zip(read, world_rows[L_SHOULDER:R_SHOULDER + 1]
-                              + world_rows[L_HIP:R_FOOT + 1], strict=True)]
+        # Seen where the image point is (px holds _NAN_POINT itself for an unseen one).
+        w_read = world_rows[L_SHOULDER:R_SHOULDER + 1] + world_rows[L_HIP:R_FOOT + 1]
+        wp = [_NAN_POINT if px[j] is _NAN_POINT else w_read[j] for j in range(12)]
+        w_x = [w[0] for w in world_rows]
         whole = (all([r[3] >= mv for r in rows])  # NaN: False
-                 and all(map(math.isfinite, [w[0] for w in world_rows])))
+                 and (math.isfinite(sum(w_x)) or all(map(math.isfinite, w_x))))  # as pose
     oblique = kin.obliquity_deg_one(lh, rh)
     abd_l, abd_r = kin.abduction_deg_one(ls, rs, lh, rh, la, ra)
     # Foot heights from world landmarks where present (DESIGN.md), pixels as a fallback.
@@ -406,7 +407,7 @@ def _frame_row(image: np.ndarray | None, world: np.ndarray | None, t: float, sca
         m_conf = 0.0
         marked = False
     else:
-        xl, yl, xr, yr, m_conf = (float(v) for v in markers[:5])
+        xl, yl, xr, yr, m_conf = map(float, markers[:5])
         marked = m_conf >= MARKER_MIN_CONFIDENCE and pose
     if marked:
         m_line = kin.obliquity_deg_one((xl, yl), (xr, yr))

@@ -204,7 +204,8 @@ class LiveSession:
         if state.t - self._framed_t >= FRAMING_EVERY_S or state.t < self._framed_t:
             self._framed_t = state.t
             raw = framing_issues(pose.image, self.width, self.height,
-                                 pelvis_seen=None if waist is None else bool(state.pelvis_seen))
+                                 pelvis_seen=None if waist is None else bool(state.pelvis_seen),
+                                 points=state.points)
             if self.mode != "stance":  # a side-lying exercise is not badly framed
                 raw = [i for i in raw if i.code not in ("not_facing", "tilted", "waist_hidden")]
             self.issues = self.advice.update(raw, state.t)
@@ -212,7 +213,8 @@ class LiveSession:
             self.last_rep = state.last_rep
         if self.squats is not None:
             self.squats.update(pose.image, pose.world, t, silhouette)
-        self._best = [max(b, h) for b, h in zip(self._best, state.hold_s, strict=True)]
+        (b0, b1), (h0, h1) = self._best, state.hold_s
+        self._best = [max(b0, h0), max(b1, h1)]
         self.state = state
         if self.guide is not None:
             before = self.guide.step

@@ -93,11 +93,16 @@ class Coach:
                 say = "Done." if self.bumps.done else str(n)
                 out.append(Cue(t, REP, say, f"hip bump {n} of {self.bumps.target} "
                                f"({bump.side}, {100 * bump.peak_shift:.0f}% of hip width)"))
-        self._add(out)
+        if out:  # most frames say nothing
+            self._add(out)
         # Made standing on both feet: arms swung overhead in a knee lift or held up in a tree
         # pose are exercise, not a request (the real knee-lift clip has both wrists above the
         # head for up to ~0.9 s at a time).
-        fired = self.gesture.update(image if state.stance is None else None, t)
+        if state.stance is None:
+            # The frame's landmarks as listed by the analysis, when they are these.
+            fired = self.gesture.update(image, t, state.points if image is state.image else None)
+        else:
+            fired = self.gesture.update(None, t)
         return fired and (view is None or view.step in GESTURE_STEPS)
 
     def closing(self, view: GuideView | None, result: GuidedResult | None) -> None:

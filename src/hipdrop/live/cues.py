@@ -150,6 +150,8 @@ class Announcer:
     def advice(self, t: float, issues: list[Issue]) -> list[Cue]:
         """The most important blocking framing issue, said when it appears (not more often
         than every ADVICE_EVERY_S)."""
+        if not issues:  # most frames
+            return []
         blocking = [i for i in issues if i.blocking]
         if not blocking:
             return []

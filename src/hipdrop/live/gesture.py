@@ -28,7 +28,7 @@ MIN_VISIBILITY = 0.5
 
 
 def hands_up(image: np.ndarray | None, was_up: bool = False,
-             min_visibility: float = MIN_VISIBILITY) -> bool:
+             min_visibility: float = MIN_VISIBILITY, points: list | None = None) -> bool:
     """Whether both wrists are above the head in this frame.
 
     Parameters
@@ -38,6 +38,8 @@ def hands_up(image: np.ndarray | None, was_up: bool = False,
     was_up : bool
         The previous frame's answer: the hysteresis. Going up needs both wrists more than
         UP_ABOVE_NOSE shoulder widths above the nose; staying up, only above the nose.
+    points : list or None
+        ``image.tolist()``, when the caller has it (the live loop lists each frame once).
 
     >>> pose = np.full((33, 4), 1.0); pose[:, :2] = [[100.0, 200.0]]
     >>> pose[NOSE, :2] = [100, 100]; pose[L_SHOULDER, :2] = [140, 150]; pose[R_SHOULDER, :2] = [60, 150]
@@ -52,7 +54,11 @@ def hands_up(image: np.ndarray | None, was_up: bool = False,
         return False
     # The five points as Python floats (one tolist): NumPy's per-call overhead on five rows is
     # most of what this costs otherwise; the arithmetic is the same, so the same answer.
-    nose, ls, rs, lw, rw = image[_POINTS].tolist()
+    if points is None:
+        nose, ls, rs, lw, rw = image[_POINTS].tolist()
+    else:
+        nose, ls, rs, lw, rw = (points[NOSE], points[L_SHOULDER], points[R_SHOULDER],
+                                points[L_WRIST], points[R_WRIST])
     for p in (nose, ls, rs, lw, rw):
         if not (math.isfinite(p[0]) and math.isfinite(p[1])):
             return False
@@ -95,8 +101,10 @@ class HandsUp:
     def reset(self) -> None:
         self.up, self._since, self._fired = False, None, False
 
-    def update(self, image: np.ndarray | None, t: float) -> bool:
-        self.up = hands_up(image, self.up)
+    def update(self, image: np.ndarray | None, t: float, points: list | None = None) -> bool:
+        """One frame's landmarks (``points``: their ``tolist()``, when the caller has it) at
+        ``t`` seconds; True on the frame the raise has lasted ``hold_s``."""
+        self.up = hands_up(image, self.up, points=points)
         if not self.up:
             self._since, self._fired, self._progress = None, False, 0.0
             return False

@@ -16,6 +16,7 @@ does not flicker with the pose model's noise.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from enum import Enum
@@ -94,7 +95,7 @@ class FramingLimits:
 
 def framing_issues(image: np.ndarray | None, width: int, height: int,
                    limits: FramingLimits | None = None,
-                   pelvis_seen: bool | None = None) -> list[Issue]:
+                   pelvis_seen: bool | None = None, points: list | None = None) -> list[Issue]:
     """What to fix in the framing of one frame, most important first (empty: all good).
 
     Parameters
@@ -108,6 +109,8 @@ def framing_issues(image: np.ndarray | None, width: int, height: int,
         :mod:`hipdrop.core.tiers`), if looked for: without either, only the pose model's rough hip
         points are left, and the test will most likely end in "can't tell", so the person is
         told what to change.
+    points : list or None
+        ``image.tolist()``, when the caller has it (:attr:`FrameState.points`).
 
     The facing and tilt checks only apply to an upright person (a side-lying exercise is
     legitimately sideways). Camera roll turns the hip line, the shoulder line, the trunk and
@@ -119,10 +122,14 @@ def framing_issues(image: np.ndarray | None, width: int, height: int,
     # The landmarks as Python floats (one tolist) and the visibility test in the array's own
     # precision (a float32 array compares with min_visibility in float32): the same answers
     # as NumPy's per-point arrays, without ~60 NumPy calls on 33-long ones.
-    pts = image.tolist()
+    pts = image.tolist() if points is None else points
     if not any(math.isfinite(p[0]) or math.isfinite(p[1]) for p in pts):
         return [Issue(NO_PERSON, "Step into view: whole body, 2-3 m from the camera")]
-    seen = (image[:, 3] >= lim.min_visibility).tolist()
+    threshold = _in_precision(lim.min_visibility, image.dtype)
+    if threshold is None:
+        seen = (image[:, 3] >= lim.min_visibility).tolist()
+    else:  # the same test on the listed floats (a NumPy call costs ~10 us with cold caches)
+        seen = [p[3] >= threshold for p in pts]
     mx, my = lim.margin * width, lim.margin * height
     right, bottom = width - mx, height - my
 
@@ -173,6 +180,17 @@ def framing_issues(image: np.ndarray | None, width: int, height: int,
     return issues
 
 
+@functools.lru_cache(maxsize=16)
+def _in_precision(value: float, dtype: np.dtype) -> float | None:
+    """``value`` rounded to ``dtype`` (float32, float64) as a Python float: a landmark of that
+    dtype, as a Python float, compares with it as the array compares with ``value`` (NumPy
+    casts a Python number to the array's float type: both numbers are then exact in float64).
+    None for another dtype (compared by NumPy)."""
+    if dtype not in (np.float32, np.float64):
+        return None
+    return float(dtype.type(value))
+
+
 def _facing_and_tilt(pts: list[list[float]], lean_deg: float, lim: FramingLimits
                      ) -> list[Issue]:
     """Facing and camera roll from one frame's landmarks (``tolist()`` of (33, >= 2) px) and
@@ -206,6 +224,11 @@ def _facing_and_tilt(pts: list[list[float]], lean_deg: float, lim: FramingLimits
     return issues
 
 
+# The order issues are shown in, most important first.
+_ORDER = {c: i for i, c in enumerate(
+    (NO_PERSON, TOO_CLOSE, FEET_OUT, HEAD_OUT, SIDE_OUT, NOT_FACING, TOO_FAR, TILTED))}
+
+
 class FramingAdvice:
     """Issues that have lasted their ``delay_s``, kept until they have been gone ``hide_s``."""
 
@@ -219,6 +242,8 @@ class FramingAdvice:
         self._last.clear()
 
     def update(self, issues: list[Issue], t: float) -> list[Issue]:
+        if not issues and not self._since:  # nothing seen, nothing to forget: most frames
+            return []
         now = {i.code for i in issues}
         for code in list(self._since):
             if code not in now and t - self._last[code][0] > self.hide_s:
@@ -228,9 +253,7 @@ class FramingAdvice:
             self._last[issue.code] = (t, issue)
         shown = [issue for c, (_, issue) in self._last.items()
                  if t - self._since[c] >= issue.delay_s]
-        order = {c: i for i, c in enumerate(
-            (NO_PERSON, TOO_CLOSE, FEET_OUT, HEAD_OUT, SIDE_OUT, NOT_FACING, TOO_FAR, TILTED))}
-        return sorted(shown, key=lambda i: order.get(i.code, 99))
+        return sorted(shown, key=lambda i: _ORDER.get(i.code, 99))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -268,9 +291,9 @@ class Hold:
                 "duration_s": round(self.duration_s, 3), "completed": self.completed}
 
 
-@dataclass
+@dataclass(slots=True)
 class GuideView:
-    """What the screen shows for the guided test on one frame."""
+    """What the screen shows for the guided test on one frame (slots: one is made a frame)."""
 
     step: Step
     title: str
@@ -363,27 +386,29 @@ class Guide:
         """Advance with one frame state; ``issues`` are the framing issues shown now."""
         dt = 0.0 if self._t is None else max(0.0, state.t - self._t)
         self._t = state.t
-        if state.pose:
+        seen = state.pose  # (a property: read once)
+        if seen:
             self._pelvis = state.pelvis_seen
         if self.step != Step.RESULT:
-            self._advance(state, issues, dt)
+            self._advance(state, issues, dt, seen)
             self._check_lift(state)
         return self._view(issues)
 
-    def _advance(self, state: FrameState, issues: list[Issue], dt: float) -> None:
+    def _advance(self, state: FrameState, issues: list[Issue], dt: float, seen: bool) -> None:
+        """One frame's progress (``seen``: ``state.pose``)."""
         t, tm = state.t, self.timing
         stance = state.stance
         if self.step in (Step.READY, Step.BASELINE, Step.LIFT) and stance is not None:
             if stance not in self.done and state.stance_s >= tm.start_s:
                 self._start_hold(stance, t - state.stance_s)
                 return
-        blocked = any(i.blocking for i in issues)
+        blocked = bool(issues) and any(i.blocking for i in issues)
         if self.step == Step.READY:
-            self._acc = self._acc + dt if state.pose and not blocked else 0.0
+            self._acc = self._acc + dt if seen and not blocked else 0.0
             if self._acc >= tm.ready_s:
                 self.step, self._acc = Step.BASELINE, 0.0
         elif self.step == Step.BASELINE:
-            seen, upright = state.pose, state.upright
+            upright = state.upright
             if stance is None and seen and upright:
                 self._acc += dt
                 self._paused, self._paused_s = "", 0.0

@@ -34,9 +34,12 @@ _TIER_SIGNALS = {MARKERS: "marker_obliquity_deg", WAIST: "waist_obliquity_deg",
                  LANDMARKS: "landmark_obliquity_deg"}
 
 
-@dataclass
+@dataclass(slots=True)
 class FrameState:
-    """What the live display needs after one frame (sides anatomical, angles in degrees)."""
+    """What the live display needs after one frame (sides anatomical, angles in degrees).
+
+    (Slots: one is made every frame, and its 15 values stored in slots rather than a dict.)
+    """
 
     t: float
     image: np.ndarray | None  # (33, 4) px, as measured
@@ -52,6 +55,9 @@ class FrameState:
     best_hold_s: tuple[float, float]
     lean_baseline_deg: float = math.nan  # the stance's double-stance lean (to the left)
     source: str = LANDMARKS  # the tier drop_deg was read from now (hipdrop.core.tiers)
+    # ``image.tolist()`` (None without a pose), listed once a frame for every reader: the
+    # signals, the leg scale, the framing advice and the gesture (do not change it).
+    points: list | None = None
 
     @property
     def obliquity_deg(self) -> float:
@@ -217,10 +223,10 @@ class StreamAnalyzer:
             self._t0 = t
         t_rel = t - self._t0
         self.recorder.append(image, world, t, waist, markers, silhouette)
-        # The landmarks as lists of floats, once for the leg scale and the signals.
+        # The landmarks as lists of floats, once for the signals and the screens' readers.
         rows = None if image is None else image.tolist()
         world_rows = None if world is None else world.tolist()
-        scale = self.scale.update(image, world, rows, world_rows)
+        scale = self.scale.update(image, world)
         # One frame's signals as a list of floats (frame_row: frame_signals' numbers without
         # its ~150 NumPy calls on one-frame arrays), smoothed, then as length-1 arrays.
         row = self._smoother.row(frame_row(image, world, t_rel, scale, self.settings, waist,
@@ -245,17 +251,16 @@ class StreamAnalyzer:
                     drop, source = side.sign * (value - self._tier0[tier]), tier
                     break
         alpha = (row[ROW_AT["abduction_left_deg"]], row[ROW_AT["abduction_right_deg"]])
-        ended = self.legs.update(t_rel, alpha, self.rest.update(alpha))
-        up = self.legs.up
-        hold, best = self.legs.hold_s.tolist(), self.legs.best_hold_s.tolist()
+        ended = self.legs.update(t_rel, alpha, self.rest.step(alpha))
         return FrameState(
             t=t_rel, image=image, signals=sig, stance=side,
             stance_s=t_rel - self.stance.run_start_t if side is not None else 0.0,
             drop_deg=drop, baseline_deg=self._theta0 if side is not None else math.nan,
             reps=(self.legs.counts[0], self.legs.counts[1]),
-            last_rep=ended[-1] if ended else None, leg_up=(up[0], up[1]),
-            hold_s=(hold[0], hold[1]), best_hold_s=(best[0], best[1]),
-            lean_baseline_deg=self._lean0 if side is not None else math.nan, source=source)
+            last_rep=ended[-1] if ended else None, leg_up=self.legs.up,
+            hold_s=self.legs.hold, best_hold_s=self.legs.best_hold,
+            lean_baseline_deg=self._lean0 if side is not None else math.nan, source=source,
+            points=rows)
 
     def _start_run(self, i: int) -> None:
         """A single-leg stance run starts at frame ``i``: each tier's baseline before it."""
@@ -271,8 +276,7 @@ class StreamAnalyzer:
     @property
     def best_hold_s(self) -> tuple[float, float]:
         """Longest time each leg (left, right) has been held up so far, seconds."""
-        left, right = self.legs.best_hold_s.tolist()
-        return left, right
+        return self.legs.best_hold
 
     def count(self, leg: Side | str) -> int:
         return self.legs.counts[Side.of(leg).column]

@@ -119,10 +119,21 @@ class RestTracker:
         self._seen: tuple[list[float], list[float]] = ([], [])
         self._count = [0, 0]
         self._low = [math.inf, math.inf]  # the lowest median of a whole window so far
-        self.rest = np.zeros(2)
+        # The splays as Python floats: the live loop reads them as floats, and an array's
+        # element set and read back are the same numbers at several times the cost.
+        self._rest = [0.0, 0.0]
+
+    @property
+    def rest(self) -> np.ndarray:
+        """(2,) the splays [left, right] after the last frame, degrees."""
+        return np.array(self._rest)
 
     def update(self, alpha: np.ndarray | tuple[float, float]) -> np.ndarray:
         """Add one frame's (2,) abduction [left, right], degrees; the (2,) splays after it."""
+        return np.array(self.step(alpha))
+
+    def step(self, alpha: np.ndarray | tuple[float, float]) -> list[float]:
+        """:meth:`update`, the splays as a list of two floats (kept: do not change it)."""
         w = self.window
         for k in (0, 1):
             a = float(alpha[k])
@@ -139,8 +150,8 @@ class RestTracker:
             if c >= w:
                 self._low[k] = min(self._low[k], now)
             value = now if c <= w else self._low[k]
-            self.rest[k] = min(max(value, 0.0), self.ceiling)
-        return self.rest
+            self._rest[k] = min(max(value, 0.0), self.ceiling)
+        return self._rest
 
 
 # ---------------------------------------------------------------------------------------------
@@ -177,15 +188,27 @@ class RepTracker:
         self._t: list[float] = []  # frame times (a rep's start may be any earlier frame)
         self.reps: list[Rep] = []  # every rep completed so far, in the order they ended
         self.counts = [0, 0]
-        self.hold_s = np.zeros(2)
-        self.best_hold_s = np.zeros(2)
+        # How long each leg has been held up now, and the longest so far, seconds, as Python
+        # floats (the live loop reads them as floats every frame: no arrays made and read back).
+        self.hold: tuple[float, float] = (0.0, 0.0)
+        self.best_hold: tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def hold_s(self) -> np.ndarray:
+        """(2,) :attr:`hold` as an array [left, right]."""
+        return np.array(self.hold)
+
+    @property
+    def best_hold_s(self) -> np.ndarray:
+        """(2,) :attr:`best_hold` as an array [left, right]."""
+        return np.array(self.best_hold)
 
     @property
     def up(self) -> tuple[bool, bool]:
         return self._legs[0].up, self._legs[1].up
 
-    def update(self, t: float, alpha: np.ndarray | tuple[float, float], rest: np.ndarray
-               ) -> list[Rep]:
+    def update(self, t: float, alpha: np.ndarray | tuple[float, float],
+               rest: np.ndarray | list[float]) -> list[Rep]:
         """Add one frame: time ``t``, (2,) abduction and (2,) resting splays [left, right];
         the reps that ended at it."""
         s = self.settings
@@ -195,7 +218,7 @@ class RepTracker:
         # Splay-relative abductions in Python floats (the same subtraction as NumPy's).
         rel = (float(alpha[0]) - float(rest[0]), float(alpha[1]) - float(rest[1]))
         ended = []
-        hold = self.hold_s.tolist()
+        hold = list(self.hold)
         for side in SIDES:
             k = side.column
             leg, a, other = self._legs[k], rel[k], rel[1 - k]
@@ -218,10 +241,10 @@ class RepTracker:
             if below:
                 leg.last_below = i
             hold[k] = t - leg.up_since_t if leg.up else 0.0
-        self.hold_s = np.array(hold)
-        best = self.best_hold_s.tolist()
+        self.hold = (hold[0], hold[1])
+        best = self.best_hold
         if hold[0] > best[0] or hold[1] > best[1]:  # np.maximum, new only when it changes
-            self.best_hold_s = np.array([max(best[0], hold[0]), max(best[1], hold[1])])
+            self.best_hold = (max(best[0], hold[0]), max(best[1], hold[1]))
         for rep in ended:
             self.reps.append(rep)
             self.counts[rep.leg.column] += 1
@@ -286,19 +309,17 @@ class LegScaleTracker:
         # final() is LegScale.of of the recorded series to the last bit).
         self._lengths: np.ndarray | None = None
         self._n = 0  # frames measured into _lengths
-        # The frames seen since: (world rows, image rows, world dtype, image dtype).
-        self._pending: list[tuple[list, list, np.dtype, np.dtype]] = []
+        # The frames seen since: their (world, image) arrays, as given.
+        self._pending: list[tuple[np.ndarray, np.ndarray]] = []
 
-    def update(self, image: np.ndarray | None, world: np.ndarray | None,
-               rows: list | None = None, world_rows: list | None = None) -> LegScale:
+    def update(self, image: np.ndarray | None, world: np.ndarray | None) -> LegScale:
         """Add one frame's (33, 4) px and (33, 3) m landmarks (or None); the scale for it.
-        ``rows``, ``world_rows``: their ``tolist()`` when the caller has them already (kept:
-        they must not change)."""
+        The arrays are kept until the next refresh: they must not change."""
         if image is None or world is None:
             return self.scale
-        self._pending.append((world.tolist() if world_rows is None else world_rows,
-                              image.tolist() if rows is None else rows, world.dtype,
-                              image.dtype))
+        # The arrays themselves: stacked at a refresh (a copy of each frame, or its lists,
+        # would cost the frame loop a NumPy call or keep ~300 Python floats a frame alive).
+        self._pending.append((world, image))
         n = self._n + len(self._pending)
         if n == _SCALE_WARMUP or (n > _SCALE_WARMUP and n % _SCALE_EVERY == 0):
             recent = self._measured()[max(0, n - _SCALE_WINDOW):n]
@@ -312,15 +333,16 @@ class LegScaleTracker:
         start = 0
         while start < len(pending):
             # A run of frames of the same precisions, measured at once.
-            w_dtype, i_dtype = pending[start][2], pending[start][3]
+            dtypes = (pending[start][0].dtype, pending[start][1].dtype)
             stop = start + 1
-            while stop < len(pending) and pending[stop][2:] == (w_dtype, i_dtype):
+            while stop < len(pending) and (pending[stop][0].dtype,
+                                           pending[stop][1].dtype) == dtypes:
                 stop += 1
             run = pending[start:stop]
             # kinematics.leg_lengths over the run at once: its per-frame arithmetic, the same
             # bits as a frame at a time (its sums run a component at a time in both cases).
-            world_m = leg_lengths(np.array([w for w, _, _, _ in run], dtype=w_dtype))
-            image_px = leg_lengths(np.array([r for _, r, _, _ in run], dtype=i_dtype)[..., :2])
+            world_m = leg_lengths(np.stack([w for w, _ in run]))
+            image_px = leg_lengths(np.stack([r for _, r in run])[..., :2])
             if self._lengths is None:  # in the first frame's precision, as leg_lengths gives
                 self._lengths = np.empty((1024, 2, 2), np.result_type(world_m, image_px))
             while n + len(run) > len(self._lengths):
