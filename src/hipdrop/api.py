@@ -236,17 +236,14 @@ def stale_outputs(analysis: Analysis, out_dir: Path, names: tuple[str, ...]) -> 
 
 
 def write_outputs(analysis: Analysis, plan: OutputPlan, *, video: bool = True,
-                  progress: Progress | None = None, held: HeldFrames | None = None,
-                  meanwhile: Meanwhile | None = None) -> tuple[list[Path], list[str], dict]:
+                  progress: Progress | None = None,
+                  held: HeldFrames | None = None) -> tuple[list[Path], list[str], dict]:
     """summary.json, frames.csv, obliquity.png and (``video``, from a video not interrupted)
     annotated.mp4 into ``plan``'s folder: what `hipdrop analyze` and :meth:`Analysis.write`
     share. Returns the paths written, the warnings about an earlier run's outputs (also in the
     summary written, after the reading's warnings) and that summary. ``held``: the video's
     frames kept from the reading (:class:`hipdrop.reports.annotate.HeldFrames`), so that
-    annotated.mp4 does not decode it again. ``meanwhile(summary, wait)``: what the caller
-    makes while annotated.mp4 is written on a thread of its own (report.html), ``wait()``
-    waiting for the video (raising its error); called only when there is a video to write,
-    the video waited for after it in any case, and stopped (no file) when it raises."""
+    annotated.mp4 does not decode it again."""
     from hipdrop.reports.files import write_frames, write_summary
     from hipdrop.reports.plot import plot_obliquity
 
@@ -264,46 +261,9 @@ def write_outputs(analysis: Analysis, plan: OutputPlan, *, video: bool = True,
         from hipdrop.reports.annotate import write_annotated
 
         path = plan.path(ANNOTATED_MP4)
-        if meanwhile is None:
-            write_annotated(analysis.path, analysis, path, progress=progress, held=held)
-            files.append(path)
-        else:
-            _overlapped(analysis.path, analysis, path, progress, held, files,
-                        lambda wait: meanwhile(data, wait))
+        write_annotated(analysis.path, analysis, path, progress=progress, held=held)
+        files.append(path)
     return files, stale, data
-
-
-# What a caller makes while annotated.mp4 is written: given the summary and the video's wait().
-Meanwhile = Callable[[dict, Callable[[], None]], object]
-
-
-def _overlapped(video: Path, analysis: Analysis, path: Path, progress: Progress | None,
-                held: HeldFrames | None, files: list[Path],
-                meanwhile: Callable[[Callable[[], None]], object]) -> None:
-    """annotated.mp4 written on a thread of its own while ``meanwhile(wait)`` runs here; its
-    path joins ``files`` once complete. An error or a signal here stops the video (the
-    thread waited for, no file left) and is raised."""
-    from hipdrop.io.signals import deferred
-    from hipdrop.reports.annotate import InBackground
-
-    pending: InBackground | None = None
-
-    def wait() -> None:
-        assert pending is not None
-        pending.wait()
-        if path not in files:
-            files.append(path)
-
-    try:
-        with deferred():  # a signal now comes once the thread can be stopped
-            pending = InBackground(video, analysis, path, progress, held)
-        meanwhile(wait)
-        wait()
-    except BaseException:
-        if pending is not None:
-            with deferred():  # a second signal waits until the thread removed its file
-                pending.cancel()
-        raise
 
 
 def _write_report(analysis: Analysis, out_dir: Path, data: dict) -> Path:

@@ -106,12 +106,9 @@ def _add_history_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _log_session(args: argparse.Namespace, summary: dict, out_dir: Path, command: str,
-                 video: Path | None, analysis: Any = None,
-                 until: Callable[[], object] | None = None) -> Any:
-    """Record the session in the history and make report.html, once every other output is
-    written (``until`` waits for the last: :func:`hipdrop.history.sessionlog.log_session`);
-    from ``analysis``'s frames when given: frames.csv need not be read back. Returns what it
-    did (:class:`hipdrop.history.sessionlog.Logged`): :func:`_said` tells it."""
+                 video: Path | None, analysis: Any = None) -> Path | None:
+    """Record the session in the history and write report.html, after every other output
+    (from ``analysis``'s frames when given: frames.csv need not be read back)."""
     from hipdrop.history.sessionlog import log_session
 
     frames = None
@@ -119,12 +116,8 @@ def _log_session(args: argparse.Namespace, summary: dict, out_dir: Path, command
         from hipdrop.reports.html import frames_of
 
         frames = frames_of(analysis)
-    return log_session(summary, out_dir, command=command, person=args.person,
-                       history=not args.no_history, video=video, frames=frames, until=until)
-
-
-def _said(done: Any) -> Path | None:
-    """The warnings of a :func:`_log_session` on stderr; returns the report written, if any."""
+    done = log_session(summary, out_dir, command=command, person=args.person,
+                       history=not args.no_history, video=video, frames=frames)
     for w in done.warnings:
         _err(f"warning: {w}")
     return done.report
@@ -137,32 +130,19 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     settings = _settings_from(args)
     progress = not args.quiet
-    source = Path(args.source)
-    logged = []
-
-    def report(result: Any, video_done: Callable[[], None]) -> None:
-        # report.html and the history while annotated.mp4 is written: recorded only once the
-        # video is complete (``video_done``), as when it came first.
-        assert result.summary is not None
-        logged.append(_log_session(args, result.summary, result.out_dir, "analyze", source,
-                                   result.analysis, until=video_done))
-
     result = analyze_source(
-        source, args.out, settings=settings, model=_model_loader(args.model, progress),
+        Path(args.source), args.out, settings=settings, model=_model_loader(args.model, progress),
         video=not args.no_video, num_poses=args.people, progress=_bars(progress),
-        estimator=args.obliquity, inputs=[args.settings] if args.settings else [],
-        meanwhile=report)
+        estimator=args.obliquity, inputs=[args.settings] if args.settings else [])
     for w in result.warnings:
         _err(f"warning: {w}")
     if result.summary is not None and not result.interrupted:
         from hipdrop.offline import is_landmarks_file
 
-        if not logged:  # no video was written: made now
-            logged.append(_log_session(args, result.summary, result.out_dir, "analyze",
-                                       None if is_landmarks_file(source) else source,
-                                       result.analysis))
-        report_path = _said(logged[0])
-        result.files += [report_path] if report_path else []
+        source = Path(args.source)
+        report = _log_session(args, result.summary, result.out_dir, "analyze",
+                              None if is_landmarks_file(source) else source, result.analysis)
+        result.files += [report] if report else []
     if not args.quiet and result.summary is not None:
         print(human_summary(result.summary))
     print(f"Results in {result.out_dir}/: {', '.join(p.name for p in result.files)}")
@@ -249,7 +229,7 @@ def cmd_live(args: argparse.Namespace) -> int:
         # A routine's times are its steps' own: no key frames from the whole video.
         video = Path(args.source) if Path(args.source).is_file() and args.mode != "routine" \
             else None
-        _said(_log_session(args, result.summary, result.out_dir, "live", video))
+        _log_session(args, result.summary, result.out_dir, "live", video)
     if result.text:
         print(result.text)
     if result.line:

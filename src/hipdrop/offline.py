@@ -10,7 +10,7 @@ loses nothing that was measured and leaves no half file.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,9 +61,7 @@ def default_out_dir(source: Path) -> Path:
 def analyze_source(source: Path, out_dir: Path | None = None, *, settings: Settings | None = None,
                    model: ModelSpec = None, video: bool = True,
                    num_poses: int = 1, progress: Progress | None = None,
-                   estimator: str = "hipdrop", inputs: Iterable[Path] = (),
-                   meanwhile: Callable[[AnalyzeResult, Callable[[], None]], object] | None = None,
-                   ) -> AnalyzeResult:
+                   estimator: str = "hipdrop", inputs: Iterable[Path] = ()) -> AnalyzeResult:
     """Analyse a video or landmarks .npz at ``source`` into ``out_dir``.
 
     ``model`` (a name, a .task path, a resolved model or a function returning one: see
@@ -74,12 +72,6 @@ def analyze_source(source: Path, out_dir: Path | None = None, *, settings: Setti
     far: they are analysed and written, and the result is flagged ``interrupted`` (the caller
     exits with 128 + ``signum``). ``inputs`` are other files the run reads (a settings file):
     no output may replace one of them, nor ``source``.
-
-    ``meanwhile(result, wait)`` is what the caller makes of the results (report.html) while
-    annotated.mp4, the last output, is written on a thread of its own: called with the result
-    so far (its analysis and summary set) and ``wait()``, which waits for the video and raises
-    its error. It is called only when there is a video to write (``video``, a video source,
-    not interrupted); the video is waited for after it in any case.
     """
     source = Path(source)
     check_readable(source)
@@ -121,15 +113,8 @@ def analyze_source(source: Path, out_dir: Path | None = None, *, settings: Setti
         reading.series.save(path)
         result.files.append(path)
     analysis = analysis_of(reading, settings or Settings(), estimator)
-
-    def overlap(data: dict, wait: Callable[[], None]) -> None:
-        assert meanwhile is not None
-        result.analysis, result.summary = analysis, data
-        meanwhile(result, wait)
-
     files, stale, data = write_outputs(analysis, plan, video=video and ANNOTATED_MP4 in names,
-                                       progress=progress, held=held,
-                                       meanwhile=overlap if meanwhile is not None else None)
+                                       progress=progress, held=held)
     result.warnings += stale
     # The analysis as summary.json tells it: its warnings include the earlier run's outputs.
     analysis.warnings[analysis.read_warnings:analysis.read_warnings] = stale

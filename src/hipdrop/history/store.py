@@ -26,7 +26,7 @@ import os
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -393,52 +393,21 @@ class History:
     def add(self, record: SessionRecord) -> int:
         """Store ``record``; sets and returns its id."""
         with self._write() as conn:
-            sid = self._insert(conn, record)
+            cur = conn.execute(
+                "INSERT INTO sessions (person, recorded_at, command, mode, source, out_dir, "
+                "hipdrop_version, model, estimator, settings_json, verdict_text, summary_json) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (record.person, iso(record.recorded_at), record.command, record.mode,
+                 record.source, record.out_dir, record.hipdrop_version, record.model,
+                 record.estimator, json.dumps(record.settings, sort_keys=True),
+                 record.verdict_text, json.dumps(record.summary, allow_nan=False)))
+            sid = int(cur.lastrowid or 0)
+            for s in (record.left, record.right):
+                conn.execute(
+                    f"INSERT INTO sides (session_id, side, {', '.join(_SIDE_COLUMNS)}) "
+                    f"VALUES (?, ?, {', '.join('?' * len(_SIDE_COLUMNS))})",
+                    (sid, s.side, *(getattr(s, c) for c in _SIDE_COLUMNS)))
         record.id = sid
-        return sid
-
-    @contextmanager
-    def adding(self, record: SessionRecord) -> Iterator[int]:
-        """Store ``record`` (its id set and yielded) in a transaction left open for the block:
-        this connection's reads in it see the record, and it is committed when the block ends,
-        rolled back (no trace, id None again) when the block raises or a signal stops it. For
-        a caller that records a session only once the rest of its work has succeeded, while
-        it makes what needs the record meanwhile (the report's trend chart). Other writers
-        wait meanwhile (up to ``timeout_s``): the block should be short."""
-        assert self.conn is not None, "the history database is closed"
-        with self._guard():
-            self.conn.execute("BEGIN IMMEDIATE")
-            record.id = self._insert(self.conn, record)
-        try:
-            yield record.id
-        except BaseException:
-            record.id = None
-            with suppress(sqlite3.Error):
-                self.conn.execute("ROLLBACK")
-            raise
-        try:
-            with self._guard():
-                self.conn.execute("COMMIT")
-        except HistoryError:
-            record.id = None
-            raise
-
-    def _insert(self, conn: sqlite3.Connection, record: SessionRecord) -> int:
-        """The INSERTs of ``record`` (in the caller's transaction); returns its id."""
-        cur = conn.execute(
-            "INSERT INTO sessions (person, recorded_at, command, mode, source, out_dir, "
-            "hipdrop_version, model, estimator, settings_json, verdict_text, summary_json) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (record.person, iso(record.recorded_at), record.command, record.mode,
-             record.source, record.out_dir, record.hipdrop_version, record.model,
-             record.estimator, json.dumps(record.settings, sort_keys=True),
-             record.verdict_text, json.dumps(record.summary, allow_nan=False)))
-        sid = int(cur.lastrowid or 0)
-        for s in (record.left, record.right):
-            conn.execute(
-                f"INSERT INTO sides (session_id, side, {', '.join(_SIDE_COLUMNS)}) "
-                f"VALUES (?, ?, {', '.join('?' * len(_SIDE_COLUMNS))})",
-                (sid, s.side, *(getattr(s, c) for c in _SIDE_COLUMNS)))
         return sid
 
     def forget(self, person: str) -> int:

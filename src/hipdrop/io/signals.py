@@ -70,14 +70,7 @@ def stop_on_signals() -> Iterator[None]:
 def deferred() -> Iterator[None]:
     """Hold stop signals for the few statements of a critical section (a rename and its
     clean-up), then raise the one that came. Nests. Outside :func:`stop_on_signals` it
-    changes nothing: a plain Ctrl-C there is Python's own KeyboardInterrupt.
-
-    Only the main thread's sections hold signals (only it receives them): a section on
-    another thread (annotated.mp4 written beside the report) neither delays the main thread's
-    signal nor has it raised on the wrong thread, and the count is the main thread's alone."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+    changes nothing: a plain Ctrl-C there is Python's own KeyboardInterrupt."""
     _State.deferring += 1
     try:
         yield

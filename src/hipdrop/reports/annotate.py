@@ -82,8 +82,7 @@ class HeldFrames:
 
 
 def write_annotated(video: Path, analysis: Analysis, out: Path,
-                    progress: Progress | None = None, held: HeldFrames | None = None,
-                    cancel: threading.Event | None = None) -> int:
+                    progress: Progress | None = None, held: HeldFrames | None = None) -> int:
     """Draw the overlay on each frame of ``video`` into ``out`` (mp4); returns frames written
     (``progress("video", frames_written, frames_analysed)`` after each).
 
@@ -91,59 +90,12 @@ def write_annotated(video: Path, analysis: Analysis, out: Path,
     ``held``: the frames of the first pass, skeleton drawn (:class:`HeldFrames`), used instead
     of decoding ``video`` again when it kept them all. The video is written under a temporary
     name, checked to decode every frame written, and only then renamed to ``out``: a full disk
-    or an interruption leaves no ``out`` at all. ``cancel`` set (from another thread) stops
-    the writing before the next frame: :class:`Cancelled` is raised, and there is no ``out``.
+    or an interruption leaves no ``out`` at all.
     """
     with _opencv_quiet(), atomic_path(out) as tmp:
-        written = _draw(video, analysis, tmp, progress, held, cancel)
+        written = _draw(video, analysis, tmp, progress, held)
         check_decodes(tmp, written, out)
     return written
-
-
-class Cancelled(Exception):
-    """annotated.mp4 was not written: :meth:`InBackground.cancel` asked it to stop."""
-
-
-class InBackground:
-    """:func:`write_annotated` on a thread of its own, so that what does not need the video
-    (report.html: key frames, charts, the history) is made meanwhile: OpenCV draws and
-    encodes without the GIL, and the frames are the pass's alone (held, or decoded by it).
-
-    :meth:`wait` returns the frames written or raises what the writing raised;
-    :meth:`cancel` stops it (no ``out`` left) and waits for the thread. One of the two must
-    be called before the process exits (the thread is a daemon: no half file is renamed, but
-    the temporary one would be left).
-    """
-
-    def __init__(self, video: Path, analysis: Analysis, out: Path,
-                 progress: Progress | None = None, held: HeldFrames | None = None) -> None:
-        self._cancel = threading.Event()
-        self._written = 0
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(
-            target=self._run, args=(video, analysis, out, progress, held),
-            name="hipdrop-annotate", daemon=True)
-        self._thread.start()
-
-    def _run(self, video: Path, analysis: Analysis, out: Path, progress: Progress | None,
-             held: HeldFrames | None) -> None:
-        try:
-            self._written = write_annotated(video, analysis, out, progress, held, self._cancel)
-        except BaseException as exc:  # raised in the waiting thread, not lost here
-            self._error = exc
-
-    def wait(self) -> int:
-        """Frames written, once the video is complete (raises the writing's error)."""
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._written
-
-    def cancel(self) -> None:
-        """Stop the writing at the next frame and wait for the thread (its error dropped:
-        the caller is stopping for a reason of its own)."""
-        self._cancel.set()
-        self._thread.join()
 
 
 @contextlib.contextmanager
@@ -178,15 +130,14 @@ def check_decodes(path: Path, expected: int, name: Path | None = None) -> None:
 
 
 def _draw(video: Path, analysis: Analysis, out: Path, progress: Progress | None,
-          held: HeldFrames | None = None, cancel: threading.Event | None = None) -> int:
+          held: HeldFrames | None = None) -> int:
     views = status_views(analysis)
     frames = held.take(len(views)) if held is not None else None
     if frames is None:
         with VideoReader(video) as reader:
-            return _encode(reader, reader.info, analysis, views, out, progress, skeleton=True,
-                           cancel=cancel)
+            return _encode(reader, reader.info, analysis, views, out, progress, skeleton=True)
     return _encode(_handed_over(frames), probe(video), analysis, views, out, progress,
-                   skeleton=False, cancel=cancel)
+                   skeleton=False)
 
 
 def _handed_over(frames: list[np.ndarray]) -> Iterator[tuple[int, float, np.ndarray]]:
@@ -200,8 +151,7 @@ def _handed_over(frames: list[np.ndarray]) -> Iterator[tuple[int, float, np.ndar
 
 
 def _encode(frames: Iterable[tuple[int, float, np.ndarray]], info: VideoInfo, analysis: Analysis,
-            views: list[StatusView], out: Path, progress: Progress | None, skeleton: bool,
-            cancel: threading.Event | None = None) -> int:
+            views: list[StatusView], out: Path, progress: Progress | None, skeleton: bool) -> int:
     image = analysis.series.image
     threshold = analysis.settings.drop_threshold_deg
     writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*"mp4v"), info.fps,
@@ -217,8 +167,6 @@ def _encode(frames: Iterable[tuple[int, float, np.ndarray]], info: VideoInfo, an
         for index, _t, frame in frames:
             if index >= len(views):
                 break
-            if cancel is not None and cancel.is_set():
-                raise Cancelled
             points = image[index] if np.isfinite(image[index, :, 0]).any() else None
             draw_status(frame, points, views[index], threshold, memory=memory, skeleton=skeleton)
             encoder.write(frame)

@@ -391,16 +391,6 @@ def write_report(out_dir: Path, summary: dict, *, video: Path | None, person: st
     frames.csv columns when the caller has them (:func:`frames_of`); else frames.csv is read
     (a session re-rendered from the history).
     """
-    page = report_page(out_dir, summary, video=video, person=person, history=history,
-                       frames=frames)
-    path = Path(out_dir) / REPORT_NAME
-    write_bytes(path, page)
-    return path
-
-
-def report_page(out_dir: Path, summary: dict, *, video: Path | None, person: str,
-                history: HistoryContext, frames: dict[str, np.ndarray] | None = None) -> bytes:
-    """report.html's bytes, as :func:`write_report` writes them (nothing is written)."""
     out_dir = Path(out_dir)
     frames_path = out_dir / "frames.csv"
     if frames is None:
@@ -419,4 +409,6 @@ def report_page(out_dir: Path, summary: dict, *, video: Path | None, person: str
         note = "No key frames: no stance test (or no readable frame of it) in this video."
     page = build_report(summary, frames=frames, pictures=pictures, pictures_note=note,
                         person=person, history=history)
-    return page.encode("utf-8")
+    path = out_dir / REPORT_NAME
+    write_bytes(path, page.encode("utf-8"))
+    return path
