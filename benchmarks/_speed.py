@@ -69,6 +69,20 @@ def rss_mb() -> float:
     return math.nan
 
 
+def sized_frames(cap, size: tuple[int, int]):
+    """The frames of an open ``cv2.VideoCapture``, resized to ``size`` (w, h) where they differ:
+    a clip's frames as the live loop would get them from a camera of that size."""
+    import cv2
+
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            return
+        if frame.shape[1::-1] != size:
+            frame = cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR)
+        yield frame
+
+
 def pcts(values, ps=(50, 95)) -> dict[str, float]:
     """Percentiles of ``values`` as {"p50": .., "p95": ..} (NaN when empty)."""
     v = np.asarray(values, dtype=np.float64)

@@ -32,7 +32,17 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _speed import REPO, VIDEO_DIR, emit, log, machine, model_or_none, pcts, table
+from _speed import (
+    REPO,
+    VIDEO_DIR,
+    emit,
+    log,
+    machine,
+    model_or_none,
+    pcts,
+    sized_frames,
+    table,
+)
 
 CLIP = "tree_pose_front_lift_03.mp4"
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
@@ -59,12 +69,7 @@ def measure(size: tuple[int, int], passes: int, model) -> dict:
             tracker = MarkerTracker()
             session = LiveSession("stance", Settings(), size[0], size[1], fps, model.name)
             try:
-                while True:
-                    ok, frame = cap.read()
-                    if not ok:
-                        break
-                    if frame.shape[1::-1] != size:
-                        frame = cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR)
+                for frame in sized_frames(cap, size):
                     t = k / fps
                     a = time.perf_counter()
                     pose = est.detect(frame, t)

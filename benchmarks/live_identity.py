@@ -295,7 +295,7 @@ def main(argv: list[str] | None = None) -> None:
 
     def p50(who: str, case: str | None) -> float:
         """Median over the runs of each run's p50 (us)."""
-        per = [np.median(r["ns"][case] if case else sum(r["ns"].values(), []))
+        per = [np.median(r["ns"][case] if case else np.concatenate(list(r["ns"].values())))
                for r in runs[who]]
         return float(np.median(per)) / 1e3
 
@@ -307,7 +307,8 @@ def main(argv: list[str] | None = None) -> None:
             differ = sum(a != b for a, b in zip(new, old, strict=True)) if len(new) == len(old) \
                 else max(len(new), len(old))
             if differ:
-                first = next(i for i, (a, b) in enumerate(zip(new, old)) if a != b)
+                first = next((i for i, (a, b) in enumerate(zip(new, old, strict=False))
+                              if a != b), min(len(new), len(old)))
                 bad.append(f"{case} (first at frame {first} of {len(new) - 1})")
         times = [p50(w, case) for w in runs]
         ratio = f"{times[0] / times[1]:7.3f}" if len(times) > 1 else ""

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _speed import REPO, VIDEO_DIR, log, model_or_none
+from _speed import REPO, VIDEO_DIR, log, model_or_none, sized_frames
 
 CLIP = "tree_pose_front_lift_03.mp4"
 
@@ -63,18 +63,18 @@ def main(argv: list[str] | None = None) -> None:
     tmp = Path(tempfile.mkdtemp())
     load_old(args.against, tmp)
     import cv2
-
-    from hipdrop.io.pose import PoseEstimator
-    from hipdrop.live.app import LiveSession
-    from hipdrop.settings import Settings
-    from hipdrop.vision.cues import waist_line
-    from hipdrop.vision.markers import MarkerTracker
     from hipdrop_old.io.pose import PoseFrame as OldPose  # type: ignore[import-not-found]
     from hipdrop_old.live.app import LiveSession as OldSession  # type: ignore[import-not-found]
     from hipdrop_old.settings import Settings as OldSettings  # type: ignore[import-not-found]
     from hipdrop_old.vision.cues import WaistCue as OldWaist  # type: ignore[import-not-found]
     from hipdrop_old.vision.markers import NO_MARKERS as OLD_NONE  # type: ignore[import-not-found]
     from hipdrop_old.vision.markers import MarkerCue as OldMarks  # type: ignore[import-not-found]
+
+    from hipdrop.io.pose import PoseEstimator
+    from hipdrop.live.app import LiveSession
+    from hipdrop.settings import Settings
+    from hipdrop.vision.cues import waist_line
+    from hipdrop.vision.markers import MarkerTracker
 
     rng = np.random.default_rng(1)
     ms: dict[str, list[float]] = {"old": [], "new": []}
@@ -90,12 +90,7 @@ def main(argv: list[str] | None = None) -> None:
                                            model.name),
                         "old": OldSession(args.mode, OldSettings(), size[0], size[1], fps,
                                           model.name)}
-            while True:
-                ok, frame = cap.read()
-                if not ok:
-                    break
-                if frame.shape[1::-1] != size:
-                    frame = cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR)
+            for frame in sized_frames(cap, size):
                 t = k / fps
                 k += 1
                 pose = est.detect(frame, t)
