@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -554,6 +555,18 @@ def read_xwd(path: Path) -> np.ndarray:
     return rows[:, : width * (bpp // 8)].reshape(height, width, bpp // 8)[:, :, :3].copy()
 
 
+def _accepts(path: str) -> bool:
+    """Whether an X server listens on the Unix socket ``path``. Its file exists from the
+    server's bind(), before it listens: a client that came in between was refused ("unable to
+    open display", seen once in CI under load)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        try:
+            sock.connect(path)
+        except OSError:
+            return False
+    return True
+
+
 @contextlib.contextmanager
 def virtual_screen(size: str = "1600x900") -> Iterator[str]:
     """A virtual X screen of ``size`` (its display name); skips when Xvfb is not installed.
@@ -576,7 +589,7 @@ def virtual_screen(size: str = "1600x900") -> Iterator[str]:
                 ours = Path(f"/tmp/.X{number}-lock").read_text().strip() == str(proc.pid)
             except OSError:
                 ours = False
-            if ours and Path(f"/tmp/.X11-unix/X{number}").exists():
+            if ours and _accepts(f"/tmp/.X11-unix/X{number}"):
                 break
             time.sleep(0.05)
         else:
