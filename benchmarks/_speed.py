@@ -69,6 +69,21 @@ def rss_mb() -> float:
     return math.nan
 
 
+def export_src(rev: str, into: Path, member: str = "src") -> Path:
+    """``member`` (a folder of the repository) of git revision ``rev``, written under ``into``
+    by ``git archive``; returns ``into / "src"``, the folder to put on PYTHONPATH."""
+    import subprocess
+    import tarfile
+
+    tar = into / "src.tar"
+    with open(tar, "wb") as fh:
+        subprocess.run(["git", "-C", str(REPO), "archive", rev, member], stdout=fh, check=True)
+    with tarfile.open(tar) as t:
+        t.extractall(into, filter="data")
+    tar.unlink()
+    return into / "src"
+
+
 def sized_frames(cap, size: tuple[int, int]):
     """The frames of an open ``cv2.VideoCapture``, resized to ``size`` (w, h) where they differ:
     a clip's frames as the live loop would get them from a camera of that size."""

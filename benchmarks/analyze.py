@@ -37,7 +37,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -49,6 +48,7 @@ from _speed import (
     VIDEO_DIR,
     clip_paths,
     emit,
+    export_src,
     log,
     long_video,
     machine,
@@ -74,16 +74,6 @@ def run_measured(cmd: list[str], env: dict | None = None) -> tuple[float, float,
     if status != 0:
         raise RuntimeError(f"{' '.join(map(str, cmd))} failed (status {status})")
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0, out
-
-
-def export_src(rev: str, into: Path) -> Path:
-    """``rev``'s src/ (git archive) under ``into``; returns the folder to put on PYTHONPATH."""
-    tar = into / "src.tar"
-    with open(tar, "wb") as fh:
-        subprocess.run(["git", "-C", str(REPO), "archive", rev, "src"], stdout=fh, check=True)
-    with tarfile.open(tar) as t:
-        t.extractall(into, filter="data")
-    return into / "src"
 
 
 def commands(path: Path, model: str, tmp: Path, srcs: dict[str, Path]) -> dict[str, tuple]:

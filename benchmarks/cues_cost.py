@@ -36,6 +36,7 @@ from _speed import (
     REPO,
     VIDEO_DIR,
     emit,
+    export_src,
     log,
     machine,
     model_or_none,
@@ -125,14 +126,6 @@ def child(src: Path | None, quick: bool) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def export(rev: str, into: Path) -> Path:
-    """The ``src`` of git revision ``rev`` of this repository, written under ``into``."""
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", rev, "src"], check=True,
-                             capture_output=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    return into / "src"
-
-
 def _rows(label: str, sizes: dict) -> list[list]:
     return [[label, name, got["markers_ms"]["p50"], got["waist_ms"]["p50"], got["both_ms"]["p50"],
              got["both_ms"]["p95"], got["post_ms"]["p50"], got["inference_ms"]["p50"],
@@ -167,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         runs: dict[str, list[dict]] = {"this": [], args.against: []}
         with tempfile.TemporaryDirectory() as tmp:
-            old = export(args.against, Path(tmp))
+            old = export_src(args.against, Path(tmp))
             for k in range(args.repeats):
                 # Alternate which goes first, so neither always runs on a cooler machine.
                 for who in (("this", args.against) if k % 2 == 0 else (args.against, "this")):

@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _speed import REPO, VIDEO_DIR, log, machine, model_or_none
+from _speed import REPO, VIDEO_DIR, export_src, log, machine, model_or_none
 
 CLIPS = ["tree_pose_front_lift_03.mp4", "alternating_knee_lift_front_01.mp4",
          "side_leg_raise_standing_front_01.mp4"]
@@ -231,13 +231,6 @@ def run_child(src: Path, paths: list[Path], passes: int, thrash_mb: float) -> di
         return json.loads(Path(out.name).read_text())
 
 
-def export(rev: str, into: Path) -> Path:
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", rev, "src"], check=True,
-                             capture_output=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    return into / "src"
-
-
 def profile(path: Path, mode: str, passes: int, thrash_mb: float) -> None:
     import cProfile
     import pstats
@@ -281,7 +274,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         srcs = {"this": args.src}
         if args.against:
-            srcs[args.against] = export(args.against, Path(tmp))
+            srcs[args.against] = export_src(args.against, Path(tmp))
             runs[args.against] = []
         for k in range(args.repeats):
             order = list(srcs) if k % 2 == 0 else list(srcs)[::-1]

@@ -33,8 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _speed import CLIPS, VIDEO_DIR
-from analyze import export_src
+from _speed import CLIPS, VIDEO_DIR, export_src
 
 # Run in the child: the clock of hipdrop.history.store and hipdrop.reports.html pinned at
 # argv[1] (ISO, UTC), then the command line argv[2:].

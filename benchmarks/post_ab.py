@@ -21,23 +21,20 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from _speed import REPO, VIDEO_DIR, log, model_or_none, sized_frames
+from _speed import VIDEO_DIR, export_src, log, model_or_none, sized_frames
 
 CLIP = "tree_pose_front_lift_03.mp4"
 
 
 def load_old(rev: str, into: Path) -> None:
     """Revision ``rev``'s package, importable as ``hipdrop_old`` (its imports renamed)."""
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", rev, "src/hipdrop"],
-                             check=True, capture_output=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    export_src(rev, into, "src/hipdrop")
     (into / "src/hipdrop").rename(into / "src/hipdrop_old")
     for path in (into / "src/hipdrop_old").rglob("*.py"):
         text = path.read_text()
